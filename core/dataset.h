@@ -1,0 +1,104 @@
+// dataset.h: in-memory datasets, their readers (IDX, CSV), preprocessing and mini-batches.
+//
+// A Dataset holds x [N, in] and either float targets [N, out] or int class labels [N].
+//
+//   absl::StatusOr<Dataset> train = ReadIdx(images_path, labels_path);
+//   train->KeepFirst(1000);
+//   Standardization fitted = FitStandardization(*train);
+//   ApplyStandardization(fitted, &*train);
+//   MLPD_RETURN_IF_ERROR(OneHotTargets(/*classes=*/10, /*scale=*/0.9f, /*base=*/0.0f, &*train));
+//   BatchIterator batches(*train, /*batch_size=*/100, /*shuffle=*/true, /*seed=*/1);
+//   while (batches.Next(&x, &y)) { ... }
+#ifndef MLPD_CORE_DATASET_H_
+#define MLPD_CORE_DATASET_H_
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/tensor.h"
+
+namespace mlpd {
+
+struct Dataset {
+  Matrix x;                     // [N, in].
+  Matrix targets;               // [N, out]; rows == 0 when the dataset has labels.
+  std::vector<int32_t> labels;  // [N]; empty when the dataset has targets.
+  bool has_labels = false;
+
+  int64_t rows() const { return x.rows; }
+  TargetsView targets_view() const;
+  // ByteSize is the memory held by the rows.
+  int64_t ByteSize() const;
+  // KeepFirst drops every row after the first `n` (no-op when n >= rows).
+  void KeepFirst(int64_t n);
+  // Validate checks shapes agree and every value is finite.
+  absl::Status Validate() const;
+};
+
+// ReadIdx reads an IDX image file (uint8, any dims after N, flattened) and its IDX label file.
+// Pixels are kept raw (0..255) as floats; labels become int class labels.
+absl::StatusOr<Dataset> ReadIdx(const std::string& images_path, const std::string& labels_path);
+
+// CsvOptions says which columns of a CSV file are the targets.
+struct CsvOptions {
+  bool label_column = false;  // The last column is an int class label.
+  int64_t target_columns = 0; // Else: the last K columns are float targets (0: no targets).
+  bool skip_header = false;   // Skip the first line. A first line that does not parse as
+                              // numbers is skipped anyway.
+};
+
+// ReadCsv reads comma-separated numbers, one row per line.
+absl::StatusOr<Dataset> ReadCsv(const std::string& path, const CsvOptions& options);
+// ParseCsv is ReadCsv on text already in memory ("-" input, tests).
+absl::StatusOr<Dataset> ParseCsv(const std::string& text, const CsvOptions& options);
+
+// Standardization is the practical's scalar normalisation: x <- (x - mean) / std.
+struct Standardization {
+  double mean = 0.0;
+  double std = 1.0;
+};
+
+// FitStandardization computes one scalar mean and one unbiased standard deviation over every
+// value of x.
+Standardization FitStandardization(const Dataset& dataset);
+void ApplyStandardization(const Standardization& standardization, Dataset* dataset);
+
+// OneHotTargets turns labels into float targets: `base` everywhere and `scale` at the label
+// (the practical: base 0, scale 0.9; the 2018 variant: base -1, scale 1). Labels must be in
+// [0, classes).
+absl::Status OneHotTargets(int64_t classes, float scale, float base, Dataset* dataset);
+
+// BatchIterator walks a dataset in mini-batches (the last one partial), optionally reshuffled
+// with a seeded generator at each Reset(). Shuffled batches are gathered into owned buffers;
+// unshuffled ones are views of the dataset.
+class BatchIterator {
+ public:
+  // batch_size 0 means the whole dataset as one batch.
+  BatchIterator(const Dataset& dataset, int64_t batch_size, bool shuffle, uint64_t seed);
+
+  // Next sets the next batch and returns true, or returns false at the end of the epoch.
+  bool Next(MatrixView* x, TargetsView* y);
+  // Reset starts a new epoch (a new permutation when shuffling).
+  void Reset();
+  int64_t batches_per_epoch() const;
+  int64_t batch_size() const { return batch_size_; }
+
+ private:
+  const Dataset& dataset_;
+  int64_t batch_size_;
+  bool shuffle_;
+  std::mt19937_64 generator_;
+  std::vector<int64_t> order_;
+  int64_t position_ = 0;
+  Matrix batch_x_;
+  Matrix batch_targets_;
+  std::vector<int32_t> batch_labels_;
+};
+
+}  // namespace mlpd
+
+#endif  // MLPD_CORE_DATASET_H_

@@ -1,0 +1,83 @@
+// model.h: an MLP with its optimizer, trained and run on oneDNN primitives.
+//
+// Model owns the parameters, the optimizer state and the oneDNN primitives (built once per
+// batch size and reused). It is not thread-safe: one thread at a time (the server's compute
+// executor) calls it. Every call validates its input first and leaves the model unchanged on
+// error; a step whose loss or updated parameters are not finite is not applied.
+//
+//   absl::StatusOr<std::unique_ptr<Model>> model = Model::Create(spec);
+//   absl::StatusOr<float> loss = (*model)->TrainStep(x, TargetsView::Values(t));
+//   Matrix outputs;
+//   absl::Status status = (*model)->Predict(x, &outputs);
+#ifndef MLPD_CORE_MODEL_H_
+#define MLPD_CORE_MODEL_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/model_spec.h"
+#include "core/tensor.h"
+
+namespace mlpd {
+
+// Evaluation is the result of Model::Evaluate.
+struct Evaluation {
+  double loss = 0.0;            // With the spec's loss and reduction over all rows.
+  bool has_error_rate = false;  // Whether the rows are classification.
+  double error_rate = 0.0;      // Fraction of misclassified rows.
+  int64_t count = 0;            // Rows evaluated.
+};
+
+class Model {
+ public:
+  // Create validates `spec` (after WithDefaults) and draws the initial parameters from its
+  // seeded init.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Model>> Create(const ModelSpec& spec);
+
+  virtual ~Model() = default;
+
+  // spec is the validated spec with defaults filled in.
+  virtual const ModelSpec& spec() const = 0;
+
+  // TrainStep runs forward, back-propagation and one optimizer step on the batch; returns the
+  // batch loss before the update. On error nothing changes.
+  [[nodiscard]] virtual absl::StatusOr<float> TrainStep(MatrixView x, TargetsView y) = 0;
+
+  // Predict writes [x.rows, out] outputs: the last layer's activations, or the softmax
+  // probabilities for cross-entropy models.
+  [[nodiscard]] virtual absl::Status Predict(MatrixView x, Matrix* outputs) = 0;
+
+  // Evaluate computes the loss over all rows (in chunks, any row count) and, for
+  // classification, the error rate. Labels are accepted by every loss: for MSE the predicted
+  // class is the argmax of the outputs; float targets of several columns count as
+  // classification through their argmax; LOGISTIC compares signs.
+  [[nodiscard]] virtual absl::StatusOr<Evaluation> Evaluate(MatrixView x, TargetsView y) = 0;
+
+  // Parameters in the documented order: for each layer, w [out, in] row-major, then b [out].
+  virtual int64_t parameter_count() const = 0;
+  virtual std::vector<float> GetParameters() const = 0;
+  [[nodiscard]] virtual absl::Status SetParameters(absl::Span<const float> parameters) = 0;
+
+  // Optimizer state: `slots` blocks laid out like the parameters (momentum: velocity; adam:
+  // first moment then second moment; sgd: none).
+  virtual int64_t optimizer_state_size() const = 0;
+  virtual std::vector<float> GetOptimizerState() const = 0;
+  [[nodiscard]] virtual absl::Status SetOptimizerState(absl::Span<const float> state) = 0;
+
+  // Counters, restored with the parameters on import.
+  virtual int64_t step_count() const = 0;
+  virtual int64_t samples_seen() const = 0;
+  virtual float last_loss() const = 0;
+  virtual void SetCounters(int64_t step_count, int64_t samples_seen, float last_loss) = 0;
+
+  // ApproximateBytes is the memory held by parameters, state and primitive buffers.
+  virtual int64_t ApproximateBytes() const = 0;
+};
+
+}  // namespace mlpd
+
+#endif  // MLPD_CORE_MODEL_H_
