@@ -11,11 +11,29 @@
 //   MLPD_ASSIGN_OR_RETURN(SessionStore::Contents contents, store.LoadAll());
 //   MLPD_RETURN_IF_ERROR(store.SaveSession("mnist", checkpoint));
 //
+// File format (all integers little-endian), 32-byte header then the payload:
+//   0  "MLPD"                 magic
+//   4  uint32 format version  kStoreFormatVersion; any other value is quarantined
+//   8  uint32 payload kind    1 = session (a serialized mlpd.v1.Checkpoint), 2 = dataset
+//  12  uint32 reserved        0
+//  16  uint64 payload length  the file is exactly 32 + this many bytes
+//  24  uint32 payload CRC-32C
+//  28  uint32 header CRC-32C  over bytes 0..27
+// Dataset payload: int64 x rows, x columns, target rows, target columns, label count; uint32
+// has_labels (0 or 1); uint32 reserved; then the float32 features, the float32 targets and the
+// int32 labels, each row-major and as many as the counts say.
+//
+// What a crash may lose: a save that has not returned. Replacing a file is a rename, so after a
+// crash each file is either the previous complete version or the new complete one, never a mix;
+// a SaveSession/SaveDataset that returned OK survives power loss (the data and the directory
+// entry are fsynced first). A crash may leave NAME.*.tmp-* files; LoadAll removes them.
+//
 // Thread-safe: calls on different names may run concurrently; calls on one name are
-// serialised by the caller (the server's per-session order).
+// serialised by the caller (the server's per-session order). LoadAll runs before any save.
 #ifndef MLPD_SERVER_SESSION_STORE_H_
 #define MLPD_SERVER_SESSION_STORE_H_
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,13 +46,17 @@
 
 namespace mlpd {
 
+// kStoreFormatVersion is the file header version this build writes and the only one it reads.
+inline constexpr uint32_t kStoreFormatVersion = 1;
+
 class SessionStore {
  public:
   // Contents is everything LoadAll found.
   struct Contents {
+    // Each checkpoint is known to restore (RestoreCheckpoint succeeded on it).
     std::vector<std::pair<std::string, v1::Checkpoint>> sessions;
     std::vector<std::pair<std::string, Dataset>> datasets;
-    // Files moved to quarantine/, each with why (already logged).
+    // Files moved to quarantine/, each "FOLDER/FILE: why" (already logged to stderr).
     std::vector<std::string> quarantined;
   };
 
@@ -42,16 +64,23 @@ class SessionStore {
 
   // Open creates the data dir and its folders when missing.
   absl::Status Open();
-  // LoadAll reads every session and dataset, quarantining what does not load.
+  // LoadAll reads every session and dataset, quarantining what does not load and removing
+  // temporary files left by a crash. Fails only when a folder cannot be read.
   absl::StatusOr<Contents> LoadAll();
 
   // SaveSession durably replaces the session's snapshot; returns once it is on disk.
   absl::Status SaveSession(absl::string_view name, const v1::Checkpoint& checkpoint);
+  // DeleteSession removes the session's snapshot; OK when there is none.
   absl::Status DeleteSession(absl::string_view name);
+  // SaveDataset durably replaces the dataset's file; returns once it is on disk.
   absl::Status SaveDataset(absl::string_view name, const Dataset& dataset);
+  // DeleteDataset removes the dataset's file; OK when there is none.
   absl::Status DeleteDataset(absl::string_view name);
 
   const std::string& data_dir() const { return data_dir_; }
+  // Paths of the files that hold `name` (the name is not validated here).
+  std::string SessionPath(absl::string_view name) const;
+  std::string DatasetPath(absl::string_view name) const;
 
  private:
   const std::string data_dir_;

@@ -1,0 +1,502 @@
+#include "server/session_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <system_error>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "core/checkpoint.h"
+#include "core/status_macros.h"
+#include "server/crc32c.h"
+#include "server/log.h"
+#include "server/names.h"
+
+// Floats and integers are written as they lie in memory; the format is little-endian.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the data dir format is little-endian");
+
+namespace mlpd {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kMagic[4] = {'M', 'L', 'P', 'D'};
+constexpr size_t kHeaderSize = 32;
+constexpr size_t kDatasetPrefixSize = 48;
+
+enum class PayloadKind : uint32_t { kSession = 1, kDataset = 2 };
+
+constexpr absl::string_view kSessionsFolder = "sessions";
+constexpr absl::string_view kDatasetsFolder = "datasets";
+constexpr absl::string_view kQuarantineFolder = "quarantine";
+constexpr absl::string_view kSessionSuffix = ".ckpt";
+constexpr absl::string_view kDatasetSuffix = ".data";
+// Temporary files are "NAME.ckpt.tmp-PID-N": they never end in a data suffix.
+constexpr absl::string_view kTempMarker = ".tmp-";
+
+absl::string_view PayloadKindName(uint32_t kind) {
+  switch (kind) {
+    case static_cast<uint32_t>(PayloadKind::kSession):
+      return "session";
+    case static_cast<uint32_t>(PayloadKind::kDataset):
+      return "dataset";
+    default:
+      return "unknown";
+  }
+}
+
+void PutU32(uint32_t value, char* out) { std::memcpy(out, &value, sizeof(value)); }
+void PutU64(uint64_t value, char* out) { std::memcpy(out, &value, sizeof(value)); }
+uint32_t GetU32(const char* in) {
+  uint32_t value;
+  std::memcpy(&value, in, sizeof(value));
+  return value;
+}
+uint64_t GetU64(const char* in) {
+  uint64_t value;
+  std::memcpy(&value, in, sizeof(value));
+  return value;
+}
+
+std::string EncodeHeader(PayloadKind kind, uint64_t payload_length, uint32_t payload_crc) {
+  std::string header(kHeaderSize, '\0');
+  std::memcpy(header.data(), kMagic, sizeof(kMagic));
+  PutU32(kStoreFormatVersion, &header[4]);
+  PutU32(static_cast<uint32_t>(kind), &header[8]);
+  PutU32(0, &header[12]);
+  PutU64(payload_length, &header[16]);
+  PutU32(payload_crc, &header[24]);
+  PutU32(Crc32c(absl::string_view(header.data(), 28)), &header[28]);
+  return header;
+}
+
+// CheckFile returns the payload of a file's contents, or DATA_LOSS saying why it is unusable.
+absl::StatusOr<absl::string_view> CheckFile(absl::string_view contents, PayloadKind expected) {
+  if (contents.empty()) return absl::DataLossError("the file is empty");
+  if (contents.size() < kHeaderSize) {
+    return absl::DataLossError(absl::StrFormat(
+        "the file is %d bytes, shorter than the %d-byte header", contents.size(), kHeaderSize));
+  }
+  if (std::memcmp(contents.data(), kMagic, sizeof(kMagic)) != 0) {
+    return absl::DataLossError(absl::StrFormat("the magic is \"%s\", expected \"MLPD\"",
+                                               absl::CHexEscape(contents.substr(0, 4))));
+  }
+  // The version is checked before the header checksum: a newer build may lay the header out
+  // differently, and "wrong version" is the more useful reason then.
+  const uint32_t version = GetU32(&contents[4]);
+  if (version != kStoreFormatVersion) {
+    return absl::DataLossError(absl::StrFormat("the format version is %d, this build reads %d",
+                                               version, kStoreFormatVersion));
+  }
+  const uint32_t header_crc = GetU32(&contents[28]);
+  const uint32_t computed_header_crc = Crc32c(contents.substr(0, 28));
+  if (header_crc != computed_header_crc) {
+    return absl::DataLossError(
+        absl::StrFormat("the header checksum is 0x%08x, the header's bytes give 0x%08x", header_crc,
+                        computed_header_crc));
+  }
+  const uint32_t kind = GetU32(&contents[8]);
+  if (kind != static_cast<uint32_t>(expected)) {
+    return absl::DataLossError(absl::StrFormat(
+        "the payload kind is %d (%s), expected %d (%s)", kind, PayloadKindName(kind),
+        static_cast<uint32_t>(expected), PayloadKindName(static_cast<uint32_t>(expected))));
+  }
+  const uint64_t length = GetU64(&contents[16]);
+  const uint64_t actual = contents.size() - kHeaderSize;
+  if (length != actual) {
+    return absl::DataLossError(absl::StrFormat(
+        "the header announces a %d-byte payload, the file holds %d bytes after the header", length,
+        actual));
+  }
+  absl::string_view payload = contents.substr(kHeaderSize);
+  const uint32_t payload_crc = GetU32(&contents[24]);
+  const uint32_t computed_payload_crc = Crc32c(payload);
+  if (payload_crc != computed_payload_crc) {
+    return absl::DataLossError(
+        absl::StrFormat("the payload checksum is 0x%08x, the payload's bytes give 0x%08x",
+                        payload_crc, computed_payload_crc));
+  }
+  return payload;
+}
+
+absl::Status ErrnoError(int error_number, absl::string_view action, const std::string& path) {
+  return absl::ErrnoToStatus(error_number, absl::StrCat(action, " ", path));
+}
+
+// FileDescriptor closes its descriptor on every return path.
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+  // Close reports the error of close(), which may be the first sign of a failed write.
+  int Close() {
+    const int result = ::close(fd_);
+    fd_ = -1;
+    return result;
+  }
+
+ private:
+  int fd_;
+};
+
+absl::Status WriteAll(int fd, absl::string_view bytes, const std::string& path) {
+  while (!bytes.empty()) {
+    const ssize_t written = ::write(fd, bytes.data(), bytes.size());
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError(errno, "write", path);
+    }
+    bytes.remove_prefix(static_cast<size_t>(written));
+  }
+  return absl::OkStatus();
+}
+
+// SyncDirectory makes a rename or unlink inside `folder` durable.
+absl::Status SyncDirectory(const std::string& folder) {
+  FileDescriptor fd(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoError(errno, "open", folder);
+  if (::fsync(fd.get()) != 0) return ErrnoError(errno, "fsync", folder);
+  return absl::OkStatus();
+}
+
+// WriteFileAtomically replaces folder/file_name with header + payload pieces so that a crash
+// leaves either the old file or the new one, and the new one is durable on return.
+absl::Status WriteFileAtomically(const std::string& folder, const std::string& file_name,
+                                 PayloadKind kind, absl::Span<const absl::string_view> pieces) {
+  static std::atomic<uint64_t> temp_counter{0};
+  uint64_t length = 0;
+  uint32_t crc = 0;
+  for (absl::string_view piece : pieces) {
+    length += piece.size();
+    crc = ExtendCrc32c(crc, piece);
+  }
+  const std::string header = EncodeHeader(kind, length, crc);
+  const std::string path = absl::StrCat(folder, "/", file_name);
+  const std::string temp_path =
+      absl::StrCat(path, kTempMarker, ::getpid(), "-", temp_counter.fetch_add(1));
+
+  absl::Status status = [&]() -> absl::Status {
+    FileDescriptor fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (fd.get() < 0) return ErrnoError(errno, "create", temp_path);
+    MLPD_RETURN_IF_ERROR(WriteAll(fd.get(), header, temp_path));
+    for (absl::string_view piece : pieces) {
+      MLPD_RETURN_IF_ERROR(WriteAll(fd.get(), piece, temp_path));
+    }
+    if (::fdatasync(fd.get()) != 0) return ErrnoError(errno, "fdatasync", temp_path);
+    if (fd.Close() != 0) return ErrnoError(errno, "close", temp_path);
+    if (::rename(temp_path.c_str(), path.c_str()) != 0) {
+      return ErrnoError(errno, "rename to " + path, temp_path);
+    }
+    return absl::OkStatus();
+  }();
+  if (!status.ok()) {
+    ::unlink(temp_path.c_str());
+    return status;
+  }
+  return SyncDirectory(folder);
+}
+
+// RemoveNamedFile durably removes data_dir/folder/NAME+suffix; OK when it does not exist.
+absl::Status RemoveNamedFile(const std::string& data_dir, absl::string_view folder_name,
+                             absl::string_view name, absl::string_view suffix) {
+  MLPD_RETURN_IF_ERROR(ValidateName("name", name));
+  const std::string folder = absl::StrCat(data_dir, "/", folder_name);
+  const std::string path = absl::StrCat(folder, "/", name, suffix);
+  if (::unlink(path.c_str()) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return ErrnoError(errno, "remove", path);
+  }
+  return SyncDirectory(folder);
+}
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoError(errno, "open", path);
+  struct stat info;
+  if (::fstat(fd.get(), &info) != 0) return ErrnoError(errno, "stat", path);
+  std::string contents(static_cast<size_t>(info.st_size), '\0');
+  size_t done = 0;
+  while (done < contents.size()) {
+    const ssize_t got = ::read(fd.get(), &contents[done], contents.size() - done);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError(errno, "read", path);
+    }
+    if (got == 0) break;  // Shrunk while reading: the checks below see a short file.
+    done += static_cast<size_t>(got);
+  }
+  contents.resize(done);
+  return contents;
+}
+
+absl::StatusOr<v1::Checkpoint> DecodeSession(absl::string_view payload) {
+  v1::Checkpoint checkpoint;
+  if (!checkpoint.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    return absl::DataLossError(absl::StrFormat(
+        "the %d-byte payload does not parse as an mlpd.v1.Checkpoint", payload.size()));
+  }
+  // Restoring once proves the snapshot is usable, so the server never meets a bad one later.
+  absl::StatusOr<std::unique_ptr<Model>> model = RestoreCheckpoint(checkpoint);
+  if (!model.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("the checkpoint does not restore: ", model.status().message()));
+  }
+  return checkpoint;
+}
+
+std::string EncodeDatasetPrefix(const Dataset& dataset) {
+  std::string prefix(kDatasetPrefixSize, '\0');
+  PutU64(static_cast<uint64_t>(dataset.x.rows), &prefix[0]);
+  PutU64(static_cast<uint64_t>(dataset.x.cols), &prefix[8]);
+  PutU64(static_cast<uint64_t>(dataset.targets.rows), &prefix[16]);
+  PutU64(static_cast<uint64_t>(dataset.targets.cols), &prefix[24]);
+  PutU64(static_cast<uint64_t>(dataset.labels.size()), &prefix[32]);
+  PutU32(dataset.has_labels ? 1u : 0u, &prefix[40]);
+  PutU32(0, &prefix[44]);
+  return prefix;
+}
+
+// CheckedElementCount is rows * cols, or an error when either is negative or the product
+// cannot be the size of a payload.
+absl::StatusOr<uint64_t> CheckedElementCount(absl::string_view what, int64_t rows, int64_t cols) {
+  constexpr int64_t kLimit = std::numeric_limits<int64_t>::max() / 8;
+  if (rows < 0 || cols < 0 || (cols != 0 && rows > kLimit / cols)) {
+    return absl::DataLossError(
+        absl::StrFormat("the dataset's %s shape [%d, %d] is impossible", what, rows, cols));
+  }
+  return static_cast<uint64_t>(rows * cols);
+}
+
+absl::StatusOr<Dataset> DecodeDataset(absl::string_view payload) {
+  if (payload.size() < kDatasetPrefixSize) {
+    return absl::DataLossError(
+        absl::StrFormat("the dataset payload is %d bytes, shorter than its %d-byte prefix",
+                        payload.size(), kDatasetPrefixSize));
+  }
+  const auto field = [&](size_t offset) { return static_cast<int64_t>(GetU64(&payload[offset])); };
+  Dataset dataset;
+  dataset.x.rows = field(0);
+  dataset.x.cols = field(8);
+  dataset.targets.rows = field(16);
+  dataset.targets.cols = field(24);
+  const int64_t label_count = field(32);
+  const uint32_t has_labels = GetU32(&payload[40]);
+  if (has_labels > 1) {
+    return absl::DataLossError(absl::StrFormat("has_labels is %d, expected 0 or 1", has_labels));
+  }
+  dataset.has_labels = has_labels == 1;
+  MLPD_ASSIGN_OR_RETURN(const uint64_t x_count,
+                        CheckedElementCount("x", dataset.x.rows, dataset.x.cols));
+  MLPD_ASSIGN_OR_RETURN(const uint64_t target_count,
+                        CheckedElementCount("targets", dataset.targets.rows, dataset.targets.cols));
+  MLPD_ASSIGN_OR_RETURN(const uint64_t labels, CheckedElementCount("labels", label_count, 1));
+  const uint64_t expected = kDatasetPrefixSize + 4 * x_count + 4 * target_count + 4 * labels;
+  if (expected != payload.size()) {
+    return absl::DataLossError(
+        absl::StrFormat("the dataset's shapes need a %d-byte payload, the file holds %d bytes",
+                        expected, payload.size()));
+  }
+  const char* cursor = payload.data() + kDatasetPrefixSize;
+  dataset.x.data.resize(x_count);
+  std::memcpy(dataset.x.data.data(), cursor, 4 * x_count);
+  cursor += 4 * x_count;
+  dataset.targets.data.resize(target_count);
+  std::memcpy(dataset.targets.data.data(), cursor, 4 * target_count);
+  cursor += 4 * target_count;
+  dataset.labels.resize(labels);
+  std::memcpy(dataset.labels.data(), cursor, 4 * labels);
+  absl::Status valid = dataset.Validate();
+  if (!valid.ok()) {
+    return absl::DataLossError(absl::StrCat("the dataset is invalid: ", valid.message()));
+  }
+  return dataset;
+}
+
+// LoadPayload reads and checks a file, decodes its payload and appends it under `name`.
+template <typename Decode, typename Value>
+absl::Status LoadPayload(const std::string& path, PayloadKind kind, Decode decode, std::string name,
+                         std::vector<std::pair<std::string, Value>>* loaded) {
+  MLPD_ASSIGN_OR_RETURN(const std::string bytes, ReadWholeFile(path));
+  MLPD_ASSIGN_OR_RETURN(const absl::string_view payload, CheckFile(bytes, kind));
+  MLPD_ASSIGN_OR_RETURN(Value value, decode(payload));
+  loaded->emplace_back(std::move(name), std::move(value));
+  return absl::OkStatus();
+}
+
+// QuarantineName is a name under quarantine/ that no earlier quarantined file has.
+std::string QuarantineName(const std::string& quarantine_folder, const std::string& file_name) {
+  const std::string stamp = absl::FormatTime("%Y%m%dT%H%M%E6SZ", absl::Now(), absl::UTCTimeZone());
+  std::string candidate = absl::StrCat(file_name, ".", stamp);
+  for (int attempt = 1; fs::exists(absl::StrCat(quarantine_folder, "/", candidate)); ++attempt) {
+    candidate = absl::StrCat(file_name, ".", stamp, "-", attempt);
+  }
+  return candidate;
+}
+
+}  // namespace
+
+SessionStore::SessionStore(std::string data_dir) : data_dir_(std::move(data_dir)) {}
+
+std::string SessionStore::SessionPath(absl::string_view name) const {
+  return absl::StrCat(data_dir_, "/", kSessionsFolder, "/", name, kSessionSuffix);
+}
+
+std::string SessionStore::DatasetPath(absl::string_view name) const {
+  return absl::StrCat(data_dir_, "/", kDatasetsFolder, "/", name, kDatasetSuffix);
+}
+
+absl::Status SessionStore::Open() {
+  if (data_dir_.empty()) return absl::InvalidArgumentError("the data dir path is empty");
+  for (absl::string_view folder : {kSessionsFolder, kDatasetsFolder, kQuarantineFolder}) {
+    const std::string path = absl::StrCat(data_dir_, "/", folder);
+    std::error_code error;
+    fs::create_directories(path, error);
+    if (error) {
+      return absl::FailedPreconditionError(
+          absl::StrFormat("cannot create the data dir folder %s: %s", path, error.message()));
+    }
+    if (!fs::is_directory(path, error)) {
+      return absl::FailedPreconditionError(
+          absl::StrFormat("the data dir path %s is not a directory", path));
+    }
+  }
+  return SyncDirectory(data_dir_);
+}
+
+absl::StatusOr<SessionStore::Contents> SessionStore::LoadAll() {
+  Contents contents;
+  const std::string quarantine_folder = absl::StrCat(data_dir_, "/", kQuarantineFolder);
+
+  // Quarantine moves a file that does not load out of the way, logs and records why.
+  const auto quarantine = [&](absl::string_view folder_name, const std::string& file_name,
+                              absl::string_view reason) -> absl::Status {
+    const std::string folder = absl::StrCat(data_dir_, "/", folder_name);
+    const std::string target = QuarantineName(quarantine_folder, file_name);
+    const std::string from = absl::StrCat(folder, "/", file_name);
+    const std::string to = absl::StrCat(quarantine_folder, "/", target);
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      return ErrnoError(errno, "quarantine " + from + " as", to);
+    }
+    MLPD_RETURN_IF_ERROR(SyncDirectory(quarantine_folder));
+    MLPD_RETURN_IF_ERROR(SyncDirectory(folder));
+    LogLine(absl::StrFormat("quarantined %s/%s as %s/%s: %s", folder_name, file_name,
+                            kQuarantineFolder, target, reason));
+    contents.quarantined.push_back(absl::StrCat(folder_name, "/", file_name, ": ", reason));
+    return absl::OkStatus();
+  };
+
+  // LoadFolder calls `load(name, path)` for each NAME+suffix file in the folder, sorted by name.
+  const auto load_folder = [&](absl::string_view folder_name, absl::string_view suffix,
+                               const auto& load) -> absl::Status {
+    const std::string folder = absl::StrCat(data_dir_, "/", folder_name);
+    std::vector<std::string> file_names;
+    std::error_code error;
+    for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error)) {
+      file_names.push_back(it->path().filename().string());
+    }
+    if (error) {
+      return absl::FailedPreconditionError(
+          absl::StrFormat("cannot list %s: %s", folder, error.message()));
+    }
+    std::sort(file_names.begin(), file_names.end());
+    bool removed_temp = false;
+    for (const std::string& file_name : file_names) {
+      const std::string path = absl::StrCat(folder, "/", file_name);
+      if (!absl::EndsWith(file_name, suffix)) {
+        if (absl::StrContains(file_name, absl::StrCat(suffix, kTempMarker))) {
+          // A save interrupted by a crash; the previous complete file (if any) is intact.
+          if (::unlink(path.c_str()) != 0) return ErrnoError(errno, "remove", path);
+          removed_temp = true;
+          continue;
+        }
+        MLPD_RETURN_IF_ERROR(quarantine(folder_name, file_name,
+                                        absl::StrCat("the file name does not end in ", suffix)));
+        continue;
+      }
+      const absl::string_view name =
+          absl::string_view(file_name).substr(0, file_name.size() - suffix.size());
+      absl::Status status = ValidateName("the file's name", name);
+      if (status.ok() && !fs::is_regular_file(path, error)) {
+        status = absl::DataLossError("not a regular file");
+      }
+      if (status.ok()) status = load(std::string(name), path);
+      if (!status.ok()) MLPD_RETURN_IF_ERROR(quarantine(folder_name, file_name, status.message()));
+    }
+    if (removed_temp) MLPD_RETURN_IF_ERROR(SyncDirectory(folder));
+    return absl::OkStatus();
+  };
+
+  MLPD_RETURN_IF_ERROR(
+      load_folder(kSessionsFolder, kSessionSuffix, [&](std::string name, const std::string& path) {
+        return LoadPayload(path, PayloadKind::kSession, DecodeSession, name, &contents.sessions);
+      }));
+  MLPD_RETURN_IF_ERROR(
+      load_folder(kDatasetsFolder, kDatasetSuffix, [&](std::string name, const std::string& path) {
+        return LoadPayload(path, PayloadKind::kDataset, DecodeDataset, name, &contents.datasets);
+      }));
+  return contents;
+}
+
+absl::Status SessionStore::SaveSession(absl::string_view name, const v1::Checkpoint& checkpoint) {
+  MLPD_RETURN_IF_ERROR(ValidateName("name", name));
+  std::string payload;
+  if (!checkpoint.SerializeToString(&payload)) {
+    return absl::InternalError(absl::StrCat("cannot serialize the checkpoint of session ", name));
+  }
+  const absl::string_view pieces[] = {payload};
+  return WriteFileAtomically(absl::StrCat(data_dir_, "/", kSessionsFolder),
+                             absl::StrCat(name, kSessionSuffix), PayloadKind::kSession, pieces);
+}
+
+absl::Status SessionStore::DeleteSession(absl::string_view name) {
+  return RemoveNamedFile(data_dir_, kSessionsFolder, name, kSessionSuffix);
+}
+
+absl::Status SessionStore::SaveDataset(absl::string_view name, const Dataset& dataset) {
+  MLPD_RETURN_IF_ERROR(ValidateName("name", name));
+  // The prefix must describe exactly the bytes that follow it.
+  const auto check = [&](absl::string_view what, size_t size, int64_t rows, int64_t cols) {
+    if (rows < 0 || cols < 0 || size != static_cast<size_t>(rows) * static_cast<size_t>(cols)) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("dataset %s: %s holds %d values, its shape [%d, %d] needs %d", name, what,
+                          size, rows, cols, rows * cols));
+    }
+    return absl::OkStatus();
+  };
+  MLPD_RETURN_IF_ERROR(check("x", dataset.x.data.size(), dataset.x.rows, dataset.x.cols));
+  MLPD_RETURN_IF_ERROR(
+      check("targets", dataset.targets.data.size(), dataset.targets.rows, dataset.targets.cols));
+  const std::string prefix = EncodeDatasetPrefix(dataset);
+  const auto bytes_of = [](const auto& values) {
+    return absl::string_view(reinterpret_cast<const char*>(values.data()),
+                             values.size() * sizeof(values[0]));
+  };
+  const absl::string_view pieces[] = {prefix, bytes_of(dataset.x.data),
+                                      bytes_of(dataset.targets.data), bytes_of(dataset.labels)};
+  return WriteFileAtomically(absl::StrCat(data_dir_, "/", kDatasetsFolder),
+                             absl::StrCat(name, kDatasetSuffix), PayloadKind::kDataset, pieces);
+}
+
+absl::Status SessionStore::DeleteDataset(absl::string_view name) {
+  return RemoveNamedFile(data_dir_, kDatasetsFolder, name, kDatasetSuffix);
+}
+
+}  // namespace mlpd
