@@ -1,0 +1,158 @@
+#include "server/security.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "grpcpp/security/server_credentials.h"
+
+namespace mlpd {
+namespace {
+
+constexpr absl::string_view kAuthorizationKey = "authorization";
+constexpr absl::string_view kBearerPrefix = "Bearer ";
+
+// ReadWholeFile names the flag in its error so an operator knows which setting to fix.
+absl::StatusOr<std::string> ReadWholeFile(absl::string_view flag, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flag, " is '", path, "', a readable file was expected: ", std::strerror(errno)));
+  }
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  if (in.bad()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " is '", path, "', reading it failed: ", std::strerror(errno)));
+  }
+  return contents.str();
+}
+
+// ReadPem rejects files that are not PEM of the expected kind now, at start-up: gRPC would
+// only notice when the listener is built, with a message that does not name the flag.
+absl::StatusOr<std::string> ReadPem(absl::string_view flag, const std::string& path,
+                                    absl::string_view expected_marker) {
+  absl::StatusOr<std::string> pem = ReadWholeFile(flag, path);
+  if (!pem.ok()) return pem.status();
+  if (!absl::StrContains(*pem, "-----BEGIN ") || !absl::StrContains(*pem, expected_marker)) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, " is '", path, "', a PEM file with '",
+                                                   expected_marker,
+                                                   "' was expected but none was found"));
+  }
+  return pem;
+}
+
+// ConstantTimeEquals looks at every byte of `received` whatever the contents, so the time a
+// call takes tells nothing about how much of a guessed token was right.
+bool ConstantTimeEquals(absl::string_view received, absl::string_view expected) {
+  unsigned char difference = received.size() == expected.size() ? 0 : 1;
+  const size_t expected_size = expected.size();
+  for (size_t i = 0; i < received.size(); ++i) {
+    // When the sizes differ the loop still runs over the received bytes; the expected byte
+    // is then any byte, the outcome is already "different".
+    const unsigned char wanted =
+        expected_size == 0 ? 0 : static_cast<unsigned char>(expected[i % expected_size]);
+    difference |= static_cast<unsigned char>(received[i]) ^ wanted;
+  }
+  return difference == 0;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+    const ServerSecurityOptions& options) {
+  if (options.tls_cert_file.empty()) {
+    if (!options.tls_key_file.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--tls-key is '", options.tls_key_file,
+                       "' but --tls-cert is empty; set both or neither"));
+    }
+    if (!options.tls_client_ca_file.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--tls-client-ca is '", options.tls_client_ca_file,
+                       "' but --tls-cert is empty; mutual TLS needs --tls-cert and --tls-key"));
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--tls-cert is '", options.tls_cert_file, "' but --tls-key is empty; set both or neither"));
+  }
+
+  absl::StatusOr<std::string> cert =
+      ReadPem("--tls-cert", options.tls_cert_file, "CERTIFICATE-----");
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadPem("--tls-key", options.tls_key_file, "PRIVATE KEY-----");
+  if (!key.ok()) return key.status();
+
+  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  if (!options.tls_client_ca_file.empty()) {
+    absl::StatusOr<std::string> client_ca =
+        ReadPem("--tls-client-ca", options.tls_client_ca_file, "CERTIFICATE-----");
+    if (!client_ca.ok()) return client_ca.status();
+    ssl = grpc::SslServerCredentialsOptions(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    ssl.pem_root_certs = *std::move(client_ca);
+  }
+  ssl.pem_key_cert_pairs.push_back({*std::move(key), *std::move(cert)});
+  return grpc::SslServerCredentials(ssl);
+}
+
+absl::StatusOr<std::unique_ptr<TokenAuthenticator>> TokenAuthenticator::FromFile(
+    const std::string& path) {
+  absl::StatusOr<std::string> contents = ReadWholeFile("--auth-token-file", path);
+  if (!contents.ok()) return contents.status();
+  absl::string_view first_line = *contents;
+  first_line = first_line.substr(0, first_line.find('\n'));
+  first_line = absl::StripAsciiWhitespace(first_line);
+  if (first_line.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--auth-token-file is '", path, "', its first line must hold the token but is empty"));
+  }
+  // gRPC refuses to send metadata values outside printable ASCII, so such a token could never
+  // be presented; say so now instead of rejecting every call later.
+  for (char c : first_line) {
+    if (c < 0x21 || c > 0x7e) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--auth-token-file is '", path,
+                       "', the token must be printable ASCII without spaces; found byte ",
+                       static_cast<int>(static_cast<unsigned char>(c))));
+    }
+  }
+  return std::make_unique<TokenAuthenticator>(std::string(first_line));
+}
+
+TokenAuthenticator::TokenAuthenticator(std::string token) : token_(std::move(token)) {}
+
+absl::Status TokenAuthenticator::Check(const grpc::ServerContextBase& context) const {
+  const auto& metadata = context.client_metadata();
+  const auto [begin, end] =
+      metadata.equal_range(grpc::string_ref(kAuthorizationKey.data(), kAuthorizationKey.size()));
+  if (begin == end) {
+    return absl::UnauthenticatedError(
+        "metadata 'authorization' is missing; expected 'Bearer <token>'");
+  }
+  const std::string expected = absl::StrCat(kBearerPrefix, token_);
+  bool any_bearer = false;
+  bool accepted = false;
+  // Every value is compared (no early exit), so a second header cannot be used as a timer.
+  for (auto it = begin; it != end; ++it) {
+    const absl::string_view value(it->second.data(), it->second.size());
+    any_bearer |= absl::StartsWith(value, kBearerPrefix);
+    accepted |= ConstantTimeEquals(value, expected);
+  }
+  if (accepted) return absl::OkStatus();
+  if (!any_bearer) {
+    return absl::UnauthenticatedError(
+        "metadata 'authorization' does not use the Bearer scheme; expected 'Bearer <token>'");
+  }
+  return absl::UnauthenticatedError("metadata 'authorization' carries a wrong bearer token");
+}
+
+}  // namespace mlpd
