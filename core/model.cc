@@ -1,0 +1,335 @@
+#include "core/model.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <new>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "core/initializer.h"
+#include "core/loss.h"
+#include "core/onednn_plan.h"
+#include "core/optimizer.h"
+#include "core/status_macros.h"
+#include "oneapi/dnnl/dnnl.hpp"
+
+namespace mlpd {
+namespace {
+
+// Prediction and evaluation run in chunks of at most this many rows, so a huge request needs
+// no huge buffers and shares plans with typical training batch sizes.
+constexpr int64_t kChunkRows = 1024;
+
+// Plans kept per model: a training batch size, its partial last batch and evaluation chunks.
+constexpr size_t kMaxPlans = 4;
+
+// Below this many multiply-adds per forward pass an OpenMP team costs more than it saves
+// (measured with mlpd-bench engine on 2 cores).
+constexpr int64_t kSingleThreadMacs = int64_t{1} << 20;
+
+// Rough size of one primitive with its descriptors, for ApproximateBytes.
+constexpr int64_t kBytesPerPrimitive = 4096;
+
+const dnnl::engine& CpuEngine() {
+  static const dnnl::engine* const engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
+  return *engine;
+}
+
+// ScopedThreads sets the calling thread's OpenMP team size for oneDNN and restores it, so the
+// model's choice does not leak into the caller.
+class ScopedThreads {
+ public:
+  explicit ScopedThreads(int threads) : previous_(omp_get_max_threads()) {
+    if (threads != previous_) omp_set_num_threads(threads);
+  }
+  ~ScopedThreads() {
+    if (omp_get_max_threads() != previous_) omp_set_num_threads(previous_);
+  }
+  ScopedThreads(const ScopedThreads&) = delete;
+  ScopedThreads& operator=(const ScopedThreads&) = delete;
+
+ private:
+  const int previous_;
+};
+
+absl::Status ValidateInput(const ModelSpec& spec, MatrixView x) {
+  if (x.rows < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("x.shape[0] is %d, expected at least 1 row", x.rows));
+  }
+  if (x.cols != spec.input_size) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "x.shape[1] is %d, the session's input size is %d", x.cols, spec.input_size));
+  }
+  if (x.data == nullptr) return absl::InvalidArgumentError("x has no data");
+  const int64_t count = x.rows * x.cols;
+  for (int64_t i = 0; i < count; ++i) {
+    if (!std::isfinite(x.data[i])) {
+      return absl::InvalidArgumentError(absl::StrFormat("x[%d][%d] is %g, expected a finite value",
+                                                        i / x.cols, i % x.cols, x.data[i]));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FromOnednnError(const dnnl::error& error, absl::string_view what) {
+  if (error.status == dnnl_out_of_memory) {
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("out of memory %s: %s", what, error.what()));
+  }
+  return absl::InternalError(absl::StrFormat("oneDNN failed %s: %s", what, error.what()));
+}
+
+class MlpModel final : public Model {
+ public:
+  explicit MlpModel(ModelSpec spec)
+      : spec_(std::move(spec)),
+        parameter_count_(ParameterCount(spec_)),
+        optimizer_(spec_.optimizer, parameter_count_),
+        threads_(ChooseThreads(spec_)),
+        parameters_(InitialParameters(spec_)),
+        state_(optimizer_.state_size(), 0.0f) {}
+
+  const ModelSpec& spec() const override { return spec_; }
+
+  absl::StatusOr<float> TrainStep(MatrixView x, TargetsView y) override {
+    MLPD_RETURN_IF_ERROR(ValidateInput(spec_, x));
+    MLPD_RETURN_IF_ERROR(ValidateTargets(spec_, x.rows, y, TargetUse::kTraining));
+    ScopedThreads threads(threads_);
+    try {
+      return TrainStepUnchecked(x, y);
+    } catch (const dnnl::error& error) {
+      return FromOnednnError(error, "in a training step");
+    } catch (const std::bad_alloc&) {
+      return absl::ResourceExhaustedError(
+          absl::StrFormat("out of memory in a training step of %d rows", x.rows));
+    }
+  }
+
+  absl::Status Predict(MatrixView x, Matrix* outputs) override {
+    MLPD_RETURN_IF_ERROR(ValidateInput(spec_, x));
+    if (outputs == nullptr) return absl::InvalidArgumentError("outputs is null");
+    const int64_t out = spec_.output_size();
+    ScopedThreads threads(threads_);
+    try {
+      std::vector<float> data(x.rows * out);
+      for (int64_t first = 0; first < x.rows; first += kChunkRows) {
+        const int64_t rows = std::min(kChunkRows, x.rows - first);
+        MLPD_ASSIGN_OR_RETURN(OnednnPlan * plan, GetPlan(rows));
+        plan->Forward(stream(), x.data + first * x.cols, parameters_.data());
+        std::copy_n(plan->outputs(), rows * out, data.data() + first * out);
+      }
+      if (spec_.loss.kind == LossKind::kCrossEntropy) SoftmaxRows(data.data(), x.rows, out);
+      outputs->rows = x.rows;
+      outputs->cols = out;
+      outputs->data = std::move(data);
+      return absl::OkStatus();
+    } catch (const dnnl::error& error) {
+      return FromOnednnError(error, "in predict");
+    } catch (const std::bad_alloc&) {
+      return absl::ResourceExhaustedError(
+          absl::StrFormat("out of memory predicting %d rows", x.rows));
+    }
+  }
+
+  absl::StatusOr<Evaluation> Evaluate(MatrixView x, TargetsView y) override {
+    MLPD_RETURN_IF_ERROR(ValidateInput(spec_, x));
+    MLPD_RETURN_IF_ERROR(ValidateTargets(spec_, x.rows, y, TargetUse::kEvaluation));
+    const int64_t out = spec_.output_size();
+    Evaluation evaluation;
+    evaluation.count = x.rows;
+    evaluation.has_error_rate = HasErrorRate(spec_.loss.kind, y);
+    ScopedThreads threads(threads_);
+    try {
+      double loss_sum = 0.0;
+      int64_t errors = 0;
+      for (int64_t first = 0; first < x.rows; first += kChunkRows) {
+        const int64_t rows = std::min(kChunkRows, x.rows - first);
+        MLPD_ASSIGN_OR_RETURN(OnednnPlan * plan, GetPlan(rows));
+        plan->Forward(stream(), x.data + first * x.cols, parameters_.data());
+        const MatrixView chunk{plan->outputs(), rows, out};
+        loss_sum += LossSum(spec_.loss.kind, chunk, y, first, nullptr, 0.0);
+        if (evaluation.has_error_rate) errors += CountErrors(spec_.loss.kind, chunk, y, first);
+      }
+      evaluation.loss = loss_sum / LossNormalizer(spec_.loss, x.rows, out);
+      evaluation.error_rate =
+          evaluation.has_error_rate ? static_cast<double>(errors) / x.rows : 0.0;
+      return evaluation;
+    } catch (const dnnl::error& error) {
+      return FromOnednnError(error, "in evaluate");
+    } catch (const std::bad_alloc&) {
+      return absl::ResourceExhaustedError(
+          absl::StrFormat("out of memory evaluating %d rows", x.rows));
+    }
+  }
+
+  int64_t parameter_count() const override { return parameter_count_; }
+  std::vector<float> GetParameters() const override { return parameters_; }
+
+  absl::Status SetParameters(absl::Span<const float> parameters) override {
+    MLPD_RETURN_IF_ERROR(CheckFiniteBlock("parameters", parameters, parameter_count_));
+    std::copy(parameters.begin(), parameters.end(), parameters_.begin());
+    return absl::OkStatus();
+  }
+
+  int64_t optimizer_state_size() const override { return optimizer_.state_size(); }
+  std::vector<float> GetOptimizerState() const override { return state_; }
+
+  absl::Status SetOptimizerState(absl::Span<const float> state) override {
+    MLPD_RETURN_IF_ERROR(CheckFiniteBlock("optimizer_state", state, optimizer_.state_size()));
+    if (spec_.optimizer.kind == OptimizerKind::kAdam) {
+      // The second moment is an average of squares: a negative value would make sqrt NaN.
+      for (int64_t i = parameter_count_; i < 2 * parameter_count_; ++i) {
+        if (state[i] < 0.0f) {
+          return absl::InvalidArgumentError(absl::StrFormat(
+              "optimizer_state[%d] is %g, Adam's second moment must be >= 0", i, state[i]));
+        }
+      }
+    }
+    std::copy(state.begin(), state.end(), state_.begin());
+    return absl::OkStatus();
+  }
+
+  int64_t step_count() const override { return step_count_; }
+  int64_t samples_seen() const override { return samples_seen_; }
+  float last_loss() const override { return last_loss_; }
+  void SetCounters(int64_t step_count, int64_t samples_seen, float last_loss) override {
+    step_count_ = step_count;
+    samples_seen_ = samples_seen;
+    last_loss_ = last_loss;
+  }
+
+  int64_t ApproximateBytes() const override {
+    const int64_t floats =
+        static_cast<int64_t>(parameters_.capacity() + state_.capacity() + gradients_.capacity() +
+                             new_parameters_.capacity() + new_state_.capacity());
+    int64_t bytes = static_cast<int64_t>(sizeof(*this)) + floats * 4;
+    for (const auto& plan : plans_) {
+      bytes += plan->ApproximateBytes() +
+               kBytesPerPrimitive * 4 * static_cast<int64_t>(spec_.layers.size());
+    }
+    return bytes;
+  }
+
+ private:
+  static int ChooseThreads(const ModelSpec& spec) {
+    int64_t macs_per_row = 0;
+    int64_t inputs = spec.input_size;
+    for (const LayerSpec& layer : spec.layers) {
+      macs_per_row += inputs * layer.units;
+      inputs = layer.units;
+    }
+    // Judged at a typical batch of 64 rows; small networks stay on one thread at any batch.
+    if (macs_per_row * 64 < kSingleThreadMacs) return 1;
+    return omp_get_max_threads();
+  }
+
+  static absl::Status CheckFiniteBlock(absl::string_view name, absl::Span<const float> values,
+                                       int64_t expected) {
+    if (static_cast<int64_t>(values.size()) != expected) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s has %d values, expected %d", name, values.size(), expected));
+    }
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (!std::isfinite(values[i])) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("%s[%d] is %g, expected a finite value", name, i, values[i]));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  dnnl::stream& stream() {
+    if (!stream_) stream_ = dnnl::stream(CpuEngine());
+    return stream_;
+  }
+
+  // GetPlan returns the plan for `rows`, building it on first use and dropping the least
+  // recently used one beyond kMaxPlans.
+  absl::StatusOr<OnednnPlan*> GetPlan(int64_t rows) {
+    for (size_t i = 0; i < plans_.size(); ++i) {
+      if (plans_[i]->rows() == rows) {
+        std::rotate(plans_.begin(), plans_.begin() + i, plans_.begin() + i + 1);
+        return plans_.front().get();
+      }
+    }
+    MLPD_ASSIGN_OR_RETURN(std::unique_ptr<OnednnPlan> plan,
+                          OnednnPlan::Create(spec_, rows, CpuEngine()));
+    if (plans_.size() >= kMaxPlans) plans_.pop_back();
+    plans_.insert(plans_.begin(), std::move(plan));
+    return plans_.front().get();
+  }
+
+  absl::StatusOr<float> TrainStepUnchecked(MatrixView x, TargetsView y) {
+    MLPD_ASSIGN_OR_RETURN(OnednnPlan * plan, GetPlan(x.rows));
+    plan->Forward(stream(), x.data, parameters_.data());
+
+    const int64_t out = spec_.output_size();
+    const double scale = 1.0 / LossNormalizer(spec_.loss, x.rows, out);
+    const double loss_sum = LossSum(spec_.loss.kind, MatrixView{plan->outputs(), x.rows, out}, y, 0,
+                                    plan->output_gradient(), scale);
+    const float loss = static_cast<float>(loss_sum * scale);
+    if (!std::isfinite(loss)) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "the batch loss is %g; the step was not applied (the model keeps its parameters)", loss));
+    }
+
+    // Scratch buffers are allocated on the first step, so models that only predict stay small.
+    gradients_.resize(parameter_count_);
+    new_parameters_.resize(parameter_count_);
+    new_state_.resize(state_.size());
+    plan->Backward(stream(), x.data, parameters_.data(), gradients_.data());
+    if (!optimizer_.Update(parameters_.data(), gradients_.data(), state_.data(), step_count_ + 1,
+                           new_parameters_.data(), new_state_.data(), threads_)) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "the %s step (learning rate %g) made a parameter or optimizer state non-finite; the "
+          "step was not applied (the model keeps its parameters)",
+          OptimizerKindName(spec_.optimizer.kind), spec_.optimizer.learning_rate));
+    }
+    parameters_.swap(new_parameters_);
+    state_.swap(new_state_);
+    ++step_count_;
+    samples_seen_ += x.rows;
+    last_loss_ = loss;
+    return loss;
+  }
+
+  // Constant after construction.
+  const ModelSpec spec_;
+  const int64_t parameter_count_;
+  const Optimizer optimizer_;
+  const int threads_;
+
+  std::vector<float> parameters_;
+  std::vector<float> state_;
+  // Out-of-place step: gradients, then the candidate parameters and state, swapped in only
+  // when finite.
+  std::vector<float> gradients_;
+  std::vector<float> new_parameters_;
+  std::vector<float> new_state_;
+
+  int64_t step_count_ = 0;
+  int64_t samples_seen_ = 0;
+  float last_loss_ = 0.0f;
+
+  dnnl::stream stream_;
+  std::vector<std::unique_ptr<OnednnPlan>> plans_;  // Most recently used first.
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Model>> Model::Create(const ModelSpec& spec) {
+  ModelSpec filled = WithDefaults(spec);
+  MLPD_RETURN_IF_ERROR(ValidateModelSpec(filled));
+  const int64_t parameter_count = ParameterCount(filled);
+  try {
+    return std::unique_ptr<Model>(new MlpModel(std::move(filled)));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("out of memory allocating %d parameters", parameter_count));
+  }
+}
+
+}  // namespace mlpd

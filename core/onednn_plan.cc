@@ -1,0 +1,210 @@
+#include "core/onednn_plan.h"
+
+#include <new>
+
+#include "absl/strings/str_format.h"
+
+namespace mlpd {
+namespace {
+
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+using algorithm = dnnl::algorithm;
+
+// ForwardAlgorithm is the post-op fused into the inner product.
+algorithm ForwardAlgorithm(Activation activation) {
+  switch (activation) {
+    case Activation::kRelu:
+      return algorithm::eltwise_relu;
+    case Activation::kTanh:
+      return algorithm::eltwise_tanh;
+    case Activation::kSigmoid:
+      return algorithm::eltwise_logistic;
+    case Activation::kIdentity:
+      break;
+  }
+  return algorithm::undef;
+}
+
+// BackwardAlgorithm differentiates through the stored activations (dst), so the
+// pre-activation values need not be kept.
+algorithm BackwardAlgorithm(Activation activation) {
+  switch (activation) {
+    case Activation::kRelu:
+      return algorithm::eltwise_relu_use_dst_for_bwd;
+    case Activation::kTanh:
+      return algorithm::eltwise_tanh_use_dst_for_bwd;
+    case Activation::kSigmoid:
+      return algorithm::eltwise_logistic_use_dst_for_bwd;
+    case Activation::kIdentity:
+      break;
+  }
+  return algorithm::undef;
+}
+
+dnnl::memory::desc Matrix(int64_t rows, int64_t cols) {
+  return dnnl::memory::desc({rows, cols}, dt::f32, tag::ab);
+}
+
+dnnl::memory::desc Vector(int64_t size) { return dnnl::memory::desc({size}, dt::f32, tag::a); }
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<OnednnPlan>> OnednnPlan::Create(const ModelSpec& spec, int64_t rows,
+                                                               const dnnl::engine& engine) {
+  std::unique_ptr<OnednnPlan> plan(new OnednnPlan(rows, engine));
+  try {
+    plan->BuildForward(spec);
+  } catch (const dnnl::error& error) {
+    if (error.status == dnnl_out_of_memory) {
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "out of memory building the network for batches of %d rows: %s", rows, error.what()));
+    }
+    return absl::InternalError(absl::StrFormat(
+        "oneDNN failed to build the network for batches of %d rows: %s", rows, error.what()));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("out of memory building the network for batches of %d rows", rows));
+  }
+  return plan;
+}
+
+void OnednnPlan::BuildForward(const ModelSpec& spec) {
+  layers_.resize(spec.layers.size());
+  int64_t inputs = spec.input_size;
+  int64_t offset = 0;
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    Layer& layer = layers_[l];
+    layer.inputs = inputs;
+    layer.units = spec.layers[l].units;
+    layer.activation = spec.layers[l].activation;
+    layer.weight_offset = offset;
+    layer.bias_offset = offset + layer.units * inputs;
+    offset = layer.bias_offset + layer.units;
+
+    const dnnl::memory::desc src_md = Matrix(rows_, inputs);
+    const dnnl::memory::desc weights_md = Matrix(layer.units, inputs);
+    const dnnl::memory::desc bias_md = Vector(layer.units);
+    const dnnl::memory::desc dst_md = Matrix(rows_, layer.units);
+
+    dnnl::primitive_attr attr;
+    if (layer.activation != Activation::kIdentity) {
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.0f, ForwardAlgorithm(layer.activation), 0.0f, 0.0f);
+      attr.set_post_ops(ops);
+    }
+    const dnnl::inner_product_forward::desc desc(dnnl::prop_kind::forward_training, src_md,
+                                                 weights_md, bias_md, dst_md);
+    layer.forward_pd = dnnl::inner_product_forward::primitive_desc(desc, attr, engine_);
+    layer.forward = dnnl::inner_product_forward(layer.forward_pd);
+
+    layer.src = l == 0 ? dnnl::memory(src_md, engine_, DNNL_MEMORY_NONE) : layers_[l - 1].dst;
+    layer.weights = dnnl::memory(weights_md, engine_, DNNL_MEMORY_NONE);
+    layer.bias = dnnl::memory(bias_md, engine_, DNNL_MEMORY_NONE);
+    layer.dst = dnnl::memory(dst_md, engine_);
+    bytes_ += static_cast<int64_t>(dst_md.get_size());
+    layer.forward_args = {{DNNL_ARG_SRC, layer.src},
+                          {DNNL_ARG_WEIGHTS, layer.weights},
+                          {DNNL_ARG_BIAS, layer.bias},
+                          {DNNL_ARG_DST, layer.dst}};
+    inputs = layer.units;
+  }
+  // The loss writes its gradient here before Backward builds the rest.
+  Layer& last = layers_.back();
+  last.dst_gradient = dnnl::memory(Matrix(rows_, last.units), engine_);
+  bytes_ += static_cast<int64_t>(last.dst_gradient.get_desc().get_size());
+}
+
+void OnednnPlan::BuildBackward() {
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    Layer& layer = layers_[l];
+    const dnnl::memory::desc src_md = Matrix(rows_, layer.inputs);
+    const dnnl::memory::desc weights_md = Matrix(layer.units, layer.inputs);
+    const dnnl::memory::desc bias_md = Vector(layer.units);
+    const dnnl::memory::desc dst_md = Matrix(rows_, layer.units);
+    if (!layer.dst_gradient) {
+      layer.dst_gradient = dnnl::memory(dst_md, engine_);
+      bytes_ += static_cast<int64_t>(dst_md.get_size());
+    }
+    if (layer.activation != Activation::kIdentity) {
+      const algorithm backward_algorithm = BackwardAlgorithm(layer.activation);
+      const dnnl::eltwise_forward::primitive_desc hint(
+          dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, backward_algorithm, dst_md,
+                                      0.0f, 0.0f),
+          engine_);
+      const dnnl::eltwise_backward::primitive_desc pd(
+          dnnl::eltwise_backward::desc(backward_algorithm, dst_md, dst_md, 0.0f, 0.0f), engine_,
+          hint);
+      layer.activation_backward = dnnl::eltwise_backward(pd);
+      // In place: the gradient with respect to the activations becomes the gradient with
+      // respect to the pre-activations.
+      layer.activation_backward_args = {{DNNL_ARG_DST, layer.dst},
+                                        {DNNL_ARG_DIFF_DST, layer.dst_gradient},
+                                        {DNNL_ARG_DIFF_SRC, layer.dst_gradient}};
+    }
+    layer.weights_gradient = dnnl::memory(weights_md, engine_, DNNL_MEMORY_NONE);
+    layer.bias_gradient = dnnl::memory(bias_md, engine_, DNNL_MEMORY_NONE);
+    const dnnl::inner_product_backward_weights::primitive_desc weights_pd(
+        dnnl::inner_product_backward_weights::desc(src_md, weights_md, bias_md, dst_md), engine_,
+        layer.forward_pd);
+    layer.backward_weights = dnnl::inner_product_backward_weights(weights_pd);
+    layer.backward_weights_args = {{DNNL_ARG_SRC, layer.src},
+                                   {DNNL_ARG_DIFF_DST, layer.dst_gradient},
+                                   {DNNL_ARG_DIFF_WEIGHTS, layer.weights_gradient},
+                                   {DNNL_ARG_DIFF_BIAS, layer.bias_gradient}};
+  }
+  // Only after every layer has its dst_gradient can the data gradients be wired.
+  for (size_t l = 1; l < layers_.size(); ++l) {
+    Layer& layer = layers_[l];
+    const dnnl::inner_product_backward_data::primitive_desc data_pd(
+        dnnl::inner_product_backward_data::desc(Matrix(rows_, layer.inputs),
+                                                Matrix(layer.units, layer.inputs),
+                                                Matrix(rows_, layer.units)),
+        engine_, layer.forward_pd);
+    layer.backward_data = dnnl::inner_product_backward_data(data_pd);
+    layer.backward_data_args = {{DNNL_ARG_DIFF_DST, layer.dst_gradient},
+                                {DNNL_ARG_WEIGHTS, layer.weights},
+                                {DNNL_ARG_DIFF_SRC, layers_[l - 1].dst_gradient}};
+  }
+  for (Layer& layer : layers_) layer.has_backward = true;
+}
+
+void OnednnPlan::BindParameters(const float* x, float* parameters) {
+  // oneDNN only reads x, but its handles are non-const.
+  layers_.front().src.set_data_handle(const_cast<float*>(x));
+  for (Layer& layer : layers_) {
+    layer.weights.set_data_handle(parameters + layer.weight_offset);
+    layer.bias.set_data_handle(parameters + layer.bias_offset);
+  }
+}
+
+void OnednnPlan::Forward(dnnl::stream& stream, const float* x, float* parameters) {
+  BindParameters(x, parameters);
+  for (Layer& layer : layers_) layer.forward.execute(stream, layer.forward_args);
+  stream.wait();
+}
+
+void OnednnPlan::Backward(dnnl::stream& stream, const float* x, float* parameters,
+                          float* gradients) {
+  if (!layers_.front().has_backward) BuildBackward();
+  BindParameters(x, parameters);
+  for (size_t i = layers_.size(); i-- > 0;) {
+    Layer& layer = layers_[i];
+    layer.weights_gradient.set_data_handle(gradients + layer.weight_offset);
+    layer.bias_gradient.set_data_handle(gradients + layer.bias_offset);
+    if (layer.activation != Activation::kIdentity) {
+      layer.activation_backward.execute(stream, layer.activation_backward_args);
+    }
+    layer.backward_weights.execute(stream, layer.backward_weights_args);
+    if (i > 0) layer.backward_data.execute(stream, layer.backward_data_args);
+  }
+  stream.wait();
+}
+
+float* OnednnPlan::outputs() { return static_cast<float*>(layers_.back().dst.get_data_handle()); }
+
+float* OnednnPlan::output_gradient() {
+  return static_cast<float*>(layers_.back().dst_gradient.get_data_handle());
+}
+
+}  // namespace mlpd
