@@ -1,0 +1,416 @@
+#include "client/client.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "client/batch_proto.h"
+#include "client/grpc_status.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/channel_arguments.h"
+
+namespace mlpd {
+namespace {
+
+// Health check messages are encoded by hand: Debian ships no health.proto to generate from,
+// and both messages have a single field (1: service string / 1: status enum).
+std::string EncodeHealthRequest(const std::string& service) {
+  std::string bytes;
+  if (service.empty()) return bytes;
+  bytes.push_back(0x0a);  // Field 1, length-delimited.
+  uint64_t length = service.size();
+  while (length >= 0x80) {
+    bytes.push_back(static_cast<char>((length & 0x7f) | 0x80));
+    length >>= 7;
+  }
+  bytes.push_back(static_cast<char>(length));
+  return bytes + service;
+}
+
+absl::StatusOr<HealthStatus> DecodeHealthResponse(const std::string& bytes) {
+  size_t position = 0;
+  int64_t status = 0;  // Proto3 default: UNKNOWN when the field is absent.
+  while (position < bytes.size()) {
+    const uint8_t key = static_cast<uint8_t>(bytes[position++]);
+    if ((key & 7) != 0) break;  // Only varint fields are expected; ignore the rest.
+    uint64_t value = 0;
+    int shift = 0;
+    while (position < bytes.size()) {
+      const uint8_t byte = static_cast<uint8_t>(bytes[position++]);
+      value |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      shift += 7;
+      if ((byte & 0x80) == 0) break;
+    }
+    if ((key >> 3) == 1) status = static_cast<int64_t>(value);
+  }
+  if (status < 0 || status > 3) {
+    return absl::InternalError(absl::StrCat("health status is ", status, ", expected 0..3"));
+  }
+  return static_cast<HealthStatus>(status);
+}
+
+}  // namespace
+
+const char* HealthStatusName(HealthStatus status) {
+  switch (status) {
+    case HealthStatus::kServing:
+      return "SERVING";
+    case HealthStatus::kNotServing:
+      return "NOT_SERVING";
+    case HealthStatus::kServiceUnknown:
+      return "SERVICE_UNKNOWN";
+    case HealthStatus::kUnknown:
+      break;
+  }
+  return "UNKNOWN";
+}
+
+void Cancellation::Cancel() {
+  absl::MutexLock lock(&mutex_);
+  cancelled_ = true;
+  if (context_ != nullptr) context_->TryCancel();
+}
+
+bool Cancellation::cancelled() const {
+  absl::MutexLock lock(&mutex_);
+  return cancelled_;
+}
+
+bool Cancellation::Attach(grpc::ClientContext* context) {
+  absl::MutexLock lock(&mutex_);
+  if (cancelled_) return false;
+  context_ = context;
+  return true;
+}
+
+void Cancellation::Detach() {
+  absl::MutexLock lock(&mutex_);
+  context_ = nullptr;
+}
+
+namespace {
+
+// CallScope ties a call's context to its Cancellation for the duration of the call.
+class CallScope {
+ public:
+  CallScope(Cancellation* cancellation, grpc::ClientContext* context)
+      : cancellation_(cancellation),
+        cancelled_(cancellation != nullptr && !cancellation->Attach(context)) {}
+  ~CallScope() {
+    if (cancellation_ != nullptr && !cancelled_) cancellation_->Detach();
+  }
+  // cancelled_before_start: the call must not start at all.
+  bool cancelled_before_start() const { return cancelled_; }
+
+ private:
+  Cancellation* const cancellation_;
+  const bool cancelled_;
+};
+
+absl::Status CancelledBeforeStart() {
+  return absl::CancelledError("the call was cancelled before it started");
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Create(const ClientOptions& options) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      MakeChannelCredentials(options.security);
+  if (!credentials.ok()) return credentials.status();
+  if (options.max_message_bytes <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_message_bytes is ", options.max_message_bytes, ", expected > 0"));
+  }
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(options.max_message_bytes);
+  arguments.SetMaxSendMessageSize(options.max_message_bytes);
+  if (!options.security.tls_server_name.empty()) {
+    arguments.SetSslTargetNameOverride(options.security.tls_server_name);
+  }
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(options.target, *credentials, arguments);
+  return std::make_unique<Client>(std::move(channel), options);
+}
+
+Client::Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
+    : options_(std::move(options)),
+      channel_(std::move(channel)),
+      stub_(v1::Mlpd::NewStub(channel_)) {}
+
+void Client::PrepareContext(const CallOptions& call, const std::string& session,
+                            grpc::ClientContext* context, bool default_deadline) const {
+  absl::Duration timeout = call.timeout;
+  if (timeout == absl::ZeroDuration() && default_deadline) timeout = options_.timeout;
+  if (timeout != absl::ZeroDuration() && timeout != absl::InfiniteDuration()) {
+    context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  }
+  if (!options_.token.empty()) {
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", options_.token));
+  }
+  const std::string& routing = session.empty() ? call.routing_session : session;
+  if (!routing.empty()) context->AddMetadata(kSessionHeader, routing);
+}
+
+template <typename Request, typename Response>
+absl::Status Client::Unary(grpc::Status (v1::Mlpd::Stub::*method)(grpc::ClientContext*,
+                                                                  const Request&, Response*),
+                           const std::string& session, const Request& request, Response* response,
+                           const CallOptions& call) {
+  grpc::ClientContext context;
+  PrepareContext(call, session, &context);
+  CallScope scope(call.cancellation, &context);
+  if (scope.cancelled_before_start()) return CancelledBeforeStart();
+  return ToAbslStatus((stub_.get()->*method)(&context, request, response));
+}
+
+absl::StatusOr<v1::SessionInfo> Client::CreateSession(const std::string& name,
+                                                      const v1::ModelSpec& spec,
+                                                      const CallOptions& call) {
+  v1::CreateSessionRequest request;
+  request.set_name(name);
+  *request.mutable_spec() = spec;
+  v1::SessionInfo response;
+  absl::Status status = Unary(&v1::Mlpd::Stub::CreateSession, name, request, &response, call);
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<v1::SessionInfo> Client::GetSession(const std::string& name,
+                                                   const CallOptions& call) {
+  v1::GetSessionRequest request;
+  request.set_name(name);
+  v1::SessionInfo response;
+  absl::Status status = Unary(&v1::Mlpd::Stub::GetSession, name, request, &response, call);
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<std::vector<v1::SessionInfo>> Client::ListSessions(const CallOptions& call) {
+  std::vector<v1::SessionInfo> sessions;
+  v1::ListSessionsRequest request;
+  request.set_page_size(1000);
+  do {
+    v1::ListSessionsResponse response;
+    absl::Status status =
+        Unary(&v1::Mlpd::Stub::ListSessions, std::string(), request, &response, call);
+    if (!status.ok()) return status;
+    for (v1::SessionInfo& info : *response.mutable_sessions()) sessions.push_back(std::move(info));
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  return sessions;
+}
+
+absl::Status Client::DeleteSession(const std::string& name, const CallOptions& call) {
+  v1::DeleteSessionRequest request;
+  request.set_name(name);
+  v1::DeleteSessionResponse response;
+  absl::Status status = Unary(&v1::Mlpd::Stub::DeleteSession, name, request, &response, call);
+  return status;
+}
+
+absl::StatusOr<int64_t> Client::SaveSession(const std::string& name, const CallOptions& call) {
+  v1::SaveSessionRequest request;
+  request.set_name(name);
+  v1::SaveSessionResponse response;
+  absl::Status status = Unary(&v1::Mlpd::Stub::SaveSession, name, request, &response, call);
+  if (!status.ok()) return status;
+  return response.step_count();
+}
+
+absl::StatusOr<v1::TrainStepResponse> Client::TrainStep(const std::string& name,
+                                                        const v1::Batch& batch,
+                                                        const CallOptions& call) {
+  v1::TrainStepRequest request;
+  request.set_name(name);
+  *request.mutable_batch() = batch;
+  v1::TrainStepResponse response;
+  absl::Status status = Unary(&v1::Mlpd::Stub::TrainStep, name, request, &response, call);
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<v1::PredictResponse> Client::Predict(const std::string& name, const v1::Tensor& x,
+                                                    const CallOptions& call) {
+  v1::PredictRequest request;
+  request.set_name(name);
+  *request.mutable_x() = x;
+  v1::PredictResponse response;
+  absl::Status status = Unary(&v1::Mlpd::Stub::Predict, name, request, &response, call);
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<v1::EvaluateResponse> Client::Evaluate(const std::string& name,
+                                                      const std::string& dataset,
+                                                      const CallOptions& call) {
+  v1::EvaluateRequest request;
+  request.set_name(name);
+  request.set_dataset(dataset);
+  v1::EvaluateResponse response;
+  absl::Status status = Unary(&v1::Mlpd::Stub::Evaluate, name, request, &response, call);
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<v1::EvaluateResponse> Client::EvaluateBatch(const std::string& name,
+                                                           const v1::Batch& batch,
+                                                           const CallOptions& call) {
+  v1::EvaluateRequest request;
+  request.set_name(name);
+  *request.mutable_batch() = batch;
+  v1::EvaluateResponse response;
+  absl::Status status = Unary(&v1::Mlpd::Stub::Evaluate, name, request, &response, call);
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<v1::DatasetInfo> Client::UploadDataset(const std::string& name,
+                                                      const Dataset& dataset,
+                                                      const CallOptions& call) {
+  grpc::ClientContext context;
+  PrepareContext(call, "", &context);
+  CallScope scope(call.cancellation, &context);
+  if (scope.cancelled_before_start()) return CancelledBeforeStart();
+  v1::DatasetInfo info;
+  std::unique_ptr<grpc::ClientWriter<v1::UploadDatasetRequest>> writer =
+      stub_->UploadDataset(&context, &info);
+  const int64_t rows_per_chunk = RowsPerChunk(dataset, options_.upload_chunk_bytes);
+  v1::UploadDatasetRequest chunk;
+  int64_t begin = 0;
+  // An empty dataset still sends one chunk so the server names the problem.
+  do {
+    const int64_t end = std::min(dataset.rows(), begin + rows_per_chunk);
+    chunk.Clear();
+    if (begin == 0) chunk.set_name(name);
+    DatasetRowsToBatch(dataset, begin, end, chunk.mutable_rows());
+    // A failed write means the server ended the stream; Finish() carries its reason.
+    if (!writer->Write(chunk)) break;
+    begin = end;
+  } while (begin < dataset.rows());
+  writer->WritesDone();
+  absl::Status status = ToAbslStatus(writer->Finish());
+  if (!status.ok()) return status;
+  return info;
+}
+
+absl::StatusOr<v1::DatasetInfo> Client::GetDataset(const std::string& name,
+                                                   const CallOptions& call) {
+  v1::GetDatasetRequest request;
+  request.set_name(name);
+  v1::DatasetInfo response;
+  absl::Status status = Unary(&v1::Mlpd::Stub::GetDataset, std::string(), request, &response, call);
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<std::vector<v1::DatasetInfo>> Client::ListDatasets(const CallOptions& call) {
+  std::vector<v1::DatasetInfo> datasets;
+  v1::ListDatasetsRequest request;
+  request.set_page_size(1000);
+  do {
+    v1::ListDatasetsResponse response;
+    absl::Status status =
+        Unary(&v1::Mlpd::Stub::ListDatasets, std::string(), request, &response, call);
+    if (!status.ok()) return status;
+    for (v1::DatasetInfo& info : *response.mutable_datasets()) datasets.push_back(std::move(info));
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  return datasets;
+}
+
+absl::Status Client::DeleteDataset(const std::string& name, const CallOptions& call) {
+  v1::DeleteDatasetRequest request;
+  request.set_name(name);
+  v1::DeleteDatasetResponse response;
+  absl::Status status =
+      Unary(&v1::Mlpd::Stub::DeleteDataset, std::string(), request, &response, call);
+  return status;
+}
+
+absl::StatusOr<v1::TrainSummary> Client::Train(const v1::TrainRequest& request,
+                                               const TrainProgressCallback& on_progress,
+                                               const CallOptions& call) {
+  grpc::ClientContext context;
+  PrepareContext(call, request.name(), &context, /*default_deadline=*/false);
+  CallScope scope(call.cancellation, &context);
+  if (scope.cancelled_before_start()) return CancelledBeforeStart();
+  std::unique_ptr<grpc::ClientReader<v1::TrainResponse>> reader = stub_->Train(&context, request);
+  v1::TrainResponse event;
+  v1::TrainSummary summary;
+  bool has_summary = false;
+  while (reader->Read(&event)) {
+    if (event.has_progress()) {
+      if (on_progress) on_progress(event.progress());
+    } else if (event.has_summary()) {
+      summary = event.summary();
+      has_summary = true;
+    }
+  }
+  absl::Status status = ToAbslStatus(reader->Finish());
+  if (!status.ok()) return status;
+  if (!has_summary) {
+    return absl::InternalError("the Train stream ended without a summary");
+  }
+  return summary;
+}
+
+absl::StatusOr<std::string> Client::ExportSession(const std::string& name, v1::ExportFormat format,
+                                                  const CallOptions& call) {
+  v1::ExportSessionRequest request;
+  request.set_name(name);
+  request.set_format(format);
+  v1::ExportSessionResponse response;
+  absl::Status status = Unary(&v1::Mlpd::Stub::ExportSession, name, request, &response, call);
+  if (!status.ok()) return status;
+  return std::move(*response.mutable_data());
+}
+
+absl::StatusOr<v1::SessionInfo> Client::ImportSession(const std::string& name,
+                                                      v1::ExportFormat format,
+                                                      const std::string& data,
+                                                      const CallOptions& call) {
+  v1::ImportSessionRequest request;
+  request.set_name(name);
+  request.set_format(format);
+  request.set_data(data);
+  v1::SessionInfo response;
+  absl::Status status = Unary(&v1::Mlpd::Stub::ImportSession, name, request, &response, call);
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<HealthStatus> Client::Health(const std::string& service, const CallOptions& call) {
+  grpc::ClientContext context;
+  PrepareContext(call, "", &context);
+  CallScope scope(call.cancellation, &context);
+  if (scope.cancelled_before_start()) return CancelledBeforeStart();
+  const std::string encoded = EncodeHealthRequest(service);
+  grpc::Slice slice(encoded);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  grpc::GenericStub generic(channel_);
+  absl::Notification done;
+  grpc::Status rpc_status;
+  generic.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
+                    &response, [&](grpc::Status status) {
+                      rpc_status = std::move(status);
+                      done.Notify();
+                    });
+  done.WaitForNotification();
+  absl::Status status = ToAbslStatus(rpc_status);
+  if (!status.ok()) return status;
+  std::vector<grpc::Slice> slices;
+  std::string bytes;
+  if (response.Dump(&slices).ok()) {
+    for (const grpc::Slice& part : slices) {
+      bytes.append(reinterpret_cast<const char*>(part.begin()), part.size());
+    }
+  }
+  return DecodeHealthResponse(bytes);
+}
+
+}  // namespace mlpd

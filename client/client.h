@@ -1,0 +1,189 @@
+// client.h: the C++ client library of mlpd, one method per RPC of mlpd.v1.Mlpd.
+//
+// A Client owns one gRPC channel. Every method blocks, applies a deadline (the client's default
+// or the call's own), and returns absl::Status / absl::StatusOr with the server's gRPC code
+// mapped 1:1 to the absl code, so callers print "INVALID_ARGUMENT: ..." exactly as the server
+// said it.
+//
+//   ClientOptions options;
+//   options.target = "127.0.0.1:50051";
+//   absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(options);
+//   absl::StatusOr<Dataset> train = ReadIdx(images, labels);
+//   (*client)->UploadDataset("train", *train);
+//   v1::TrainRequest request;
+//   request.set_name("digits");
+//   request.set_dataset("train");
+//   request.set_epochs(3);
+//   absl::StatusOr<v1::TrainSummary> summary = (*client)->Train(
+//       request, [](const v1::TrainProgress& progress) { /* draw a progress bar */ });
+//
+// Routing: every session-scoped call (those whose request names a session) carries the
+// metadata header `x-mlpd-session: <session name>`. A proxy in front of several servers (the
+// Envoy ring-hash route in deploy/) hashes that header, so all calls for one session reach the
+// server that holds it. Dataset calls name no session; set CallOptions::routing_session to send
+// a dataset to the server of the session that will train on it.
+//
+// Authentication: with ClientOptions::token set, every call carries
+// `authorization: Bearer <token>`. TLS comes from ClientOptions::security (credentials.h).
+#ifndef MLPD_CLIENT_CLIENT_H_
+#define MLPD_CLIENT_CLIENT_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "client/credentials.h"
+#include "core/dataset.h"
+#include "core/tensor.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+#include "mlpd/v1/mlpd.grpc.pb.h"
+
+namespace mlpd {
+
+// kDefaultMaxMessageBytes matches the server's default --max-message-mb (64).
+inline constexpr int kDefaultMaxMessageBytes = 64 << 20;
+// kDefaultUploadChunkBytes keeps each upload message far below any sane message limit while
+// large enough that the per-message cost (~0.2 ms) stays small next to the copy.
+inline constexpr int64_t kDefaultUploadChunkBytes = 4 << 20;
+// kSessionHeader is the routing header of session-scoped calls (see the file comment).
+inline constexpr char kSessionHeader[] = "x-mlpd-session";
+
+// ClientOptions configure the channel and the defaults of every call.
+struct ClientOptions {
+  // host:port, dns:///host:port, or unix:/path/to/socket.
+  std::string target = "127.0.0.1:50051";
+  // Deadline of each call that sets none of its own; absl::InfiniteDuration() for none.
+  absl::Duration timeout = absl::Seconds(60);
+  // Largest message sent or received; keep it equal to the server's --max-message-mb.
+  int max_message_bytes = kDefaultMaxMessageBytes;
+  // Upper bound of one UploadDataset chunk (whole rows; at least one row per chunk).
+  int64_t upload_chunk_bytes = kDefaultUploadChunkBytes;
+  // TLS files; plaintext when tls_ca_file is empty.
+  ClientSecurityOptions security;
+  // Bearer token sent on every call; empty: none.
+  std::string token;
+};
+
+// Cancellation lets another thread (e.g. one woken by SIGINT) stop a running call. Cancel()
+// before the call starts makes the call fail with CANCELLED at once. Thread-safe.
+class Cancellation {
+ public:
+  void Cancel();
+  bool cancelled() const;
+
+  // Attach registers the context of a starting call (the Client does this); false when
+  // already cancelled. Detach unregisters it before the context is destroyed.
+  bool Attach(grpc::ClientContext* context);
+  void Detach();
+
+ private:
+  mutable absl::Mutex mutex_;
+  bool cancelled_ ABSL_GUARDED_BY(mutex_) = false;
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mutex_) = nullptr;
+};
+
+// CallOptions adjust one call.
+struct CallOptions {
+  // Overrides ClientOptions::timeout when not zero; absl::InfiniteDuration() for none.
+  absl::Duration timeout = absl::ZeroDuration();
+  // Cancels the call when triggered; may be null.
+  Cancellation* cancellation = nullptr;
+  // Dataset calls: the session whose server should receive the dataset (routing header).
+  std::string routing_session;
+};
+
+// HealthStatus is grpc.health.v1's serving status.
+enum class HealthStatus { kUnknown = 0, kServing = 1, kNotServing = 2, kServiceUnknown = 3 };
+const char* HealthStatusName(HealthStatus status);
+
+// TrainProgressCallback receives each progress report of a Train call, on the calling thread.
+using TrainProgressCallback = std::function<void(const v1::TrainProgress& progress)>;
+
+class Client {
+ public:
+  // Create builds the channel (TLS and limits from `options`); it does not connect yet.
+  static absl::StatusOr<std::unique_ptr<Client>> Create(const ClientOptions& options);
+  // Client talks over an existing channel (tests: an in-process server's channel).
+  Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options);
+
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Sessions.
+  absl::StatusOr<v1::SessionInfo> CreateSession(const std::string& name, const v1::ModelSpec& spec,
+                                                const CallOptions& call = {});
+  absl::StatusOr<v1::SessionInfo> GetSession(const std::string& name, const CallOptions& call = {});
+  // ListSessions follows next_page_token until the last page.
+  absl::StatusOr<std::vector<v1::SessionInfo>> ListSessions(const CallOptions& call = {});
+  absl::Status DeleteSession(const std::string& name, const CallOptions& call = {});
+  // SaveSession returns the step count of the snapshot now on disk.
+  absl::StatusOr<int64_t> SaveSession(const std::string& name, const CallOptions& call = {});
+
+  // Training and inference on inline batches.
+  absl::StatusOr<v1::TrainStepResponse> TrainStep(const std::string& name, const v1::Batch& batch,
+                                                  const CallOptions& call = {});
+  absl::StatusOr<v1::PredictResponse> Predict(const std::string& name, const v1::Tensor& x,
+                                              const CallOptions& call = {});
+  absl::StatusOr<v1::EvaluateResponse> Evaluate(const std::string& name, const std::string& dataset,
+                                                const CallOptions& call = {});
+  absl::StatusOr<v1::EvaluateResponse> EvaluateBatch(const std::string& name,
+                                                     const v1::Batch& batch,
+                                                     const CallOptions& call = {});
+
+  // Datasets. UploadDataset streams `dataset` in chunks of whole rows, each at most
+  // ClientOptions::upload_chunk_bytes (but at least one row).
+  absl::StatusOr<v1::DatasetInfo> UploadDataset(const std::string& name, const Dataset& dataset,
+                                                const CallOptions& call = {});
+  absl::StatusOr<v1::DatasetInfo> GetDataset(const std::string& name, const CallOptions& call = {});
+  absl::StatusOr<std::vector<v1::DatasetInfo>> ListDatasets(const CallOptions& call = {});
+  absl::Status DeleteDataset(const std::string& name, const CallOptions& call = {});
+
+  // Train runs request.epochs() over an uploaded dataset, calling `on_progress` (may be empty)
+  // for each report, and returns the final summary. Cancelled (CallOptions::cancellation) it
+  // returns CANCELLED; the steps applied before the cancel stay applied on the server. The
+  // default deadline does not apply to Train (it may run for hours): only CallOptions::timeout.
+  absl::StatusOr<v1::TrainSummary> Train(const v1::TrainRequest& request,
+                                         const TrainProgressCallback& on_progress,
+                                         const CallOptions& call = {});
+
+  // Models.
+  absl::StatusOr<std::string> ExportSession(const std::string& name, v1::ExportFormat format,
+                                            const CallOptions& call = {});
+  absl::StatusOr<v1::SessionInfo> ImportSession(const std::string& name, v1::ExportFormat format,
+                                                const std::string& data,
+                                                const CallOptions& call = {});
+
+  // Health asks grpc.health.v1.Health/Check about `service` ("" is the whole server).
+  absl::StatusOr<HealthStatus> Health(const std::string& service = "",
+                                      const CallOptions& call = {});
+
+  const ClientOptions& options() const { return options_; }
+
+ private:
+  // PrepareContext sets the deadline, the token and the routing header of one call.
+  void PrepareContext(const CallOptions& call, const std::string& session,
+                      grpc::ClientContext* context, bool default_deadline = true) const;
+
+  // Unary runs one unary RPC with PrepareContext's settings and converts its status.
+  template <typename Request, typename Response>
+  absl::Status Unary(grpc::Status (v1::Mlpd::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                            Response*),
+                     const std::string& session, const Request& request, Response* response,
+                     const CallOptions& call);
+
+  const ClientOptions options_;
+  const std::shared_ptr<grpc::Channel> channel_;
+  const std::unique_ptr<v1::Mlpd::Stub> stub_;
+};
+
+}  // namespace mlpd
+
+#endif  // MLPD_CLIENT_CLIENT_H_

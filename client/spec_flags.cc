@@ -1,0 +1,130 @@
+#include "client/spec_flags.h"
+
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "core/model_spec.h"
+#include "core/spec_proto.h"
+
+namespace mlpd {
+namespace {
+
+absl::Status FlagError(absl::string_view flag, absl::string_view value, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat("--", flag, ": \"", value, "\" ", why));
+}
+
+// ParseInit reads "normal:STD", "uniform:A", "xavier" or "kaiming".
+absl::StatusOr<InitSpec> ParseInit(const std::string& text, uint64_t seed) {
+  std::vector<std::string> parts = absl::StrSplit(text, absl::MaxSplits(':', 1));
+  absl::StatusOr<InitKind> kind = ParseInitKind(absl::AsciiStrToLower(parts[0]));
+  if (!kind.ok()) {
+    return FlagError("init", text, "is not one of normal:STD, uniform:A, xavier, kaiming");
+  }
+  InitSpec init;
+  init.kind = *kind;
+  init.seed = seed;
+  const bool scaled = *kind == InitKind::kNormal || *kind == InitKind::kUniform;
+  if (scaled) {
+    double scale = 0;
+    if (parts.size() != 2 || !absl::SimpleAtod(parts[1], &scale) || !(scale > 0)) {
+      return FlagError("init", text, "needs a positive scale, e.g. normal:1e-6 or uniform:0.1");
+    }
+    init.scale = static_cast<float>(scale);
+  } else if (parts.size() == 2) {
+    return FlagError("init", text, "takes no scale (xavier and kaiming derive it from fan-in)");
+  }
+  return init;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ModelSpec> SpecFromFlags(const SpecFlags& flags) {
+  ModelSpec spec;
+  std::vector<int64_t> sizes;
+  for (absl::string_view part : absl::StrSplit(flags.layers, ',')) {
+    int64_t size = 0;
+    if (!absl::SimpleAtoi(part, &size) || size < 1) {
+      return FlagError("layers", flags.layers,
+                       "must be positive integers: the input size then each layer's units, e.g. "
+                       "784,50,10");
+    }
+    sizes.push_back(size);
+  }
+  if (sizes.size() < 2) {
+    return FlagError("layers", flags.layers,
+                     "needs the input size and at least one layer, e.g. 784,50,10");
+  }
+  spec.input_size = sizes[0];
+  std::vector<std::string> activations =
+      absl::StrSplit(flags.activations, ',', absl::SkipWhitespace());
+  const size_t layer_count = sizes.size() - 1;
+  if (activations.size() == 1) activations.resize(layer_count, activations[0]);
+  if (activations.size() != layer_count) {
+    return FlagError(
+        "activations", flags.activations,
+        absl::StrCat("names ", activations.size(), " activations, the ", layer_count,
+                     " layers of --layers need ", layer_count, " (identity, relu, tanh, sigmoid)"));
+  }
+  for (size_t i = 0; i < layer_count; ++i) {
+    absl::StatusOr<Activation> activation = ParseActivation(absl::AsciiStrToLower(activations[i]));
+    if (!activation.ok()) {
+      return FlagError("activations", activations[i],
+                       "is not one of identity, relu, tanh, sigmoid");
+    }
+    spec.layers.push_back(LayerSpec{sizes[i + 1], *activation});
+  }
+  absl::StatusOr<LossKind> loss = ParseLossKind(absl::AsciiStrToLower(flags.loss));
+  if (!loss.ok())
+    return FlagError("loss", flags.loss, "is not one of mse, cross_entropy, logistic");
+  spec.loss.kind = *loss;
+  if (!flags.reduction.empty()) {
+    absl::StatusOr<Reduction> reduction = ParseReduction(absl::AsciiStrToLower(flags.reduction));
+    if (!reduction.ok()) return FlagError("reduction", flags.reduction, "is not one of mean, sum");
+    spec.loss.reduction = *reduction;
+  }
+  absl::StatusOr<OptimizerKind> optimizer =
+      ParseOptimizerKind(absl::AsciiStrToLower(flags.optimizer));
+  if (!optimizer.ok()) {
+    return FlagError("optimizer", flags.optimizer, "is not one of sgd, momentum, adam");
+  }
+  spec.optimizer.kind = *optimizer;
+  spec.optimizer.learning_rate = static_cast<float>(flags.learning_rate);
+  spec.optimizer.momentum = static_cast<float>(flags.momentum);
+  spec.optimizer.beta1 = static_cast<float>(flags.beta1);
+  spec.optimizer.beta2 = static_cast<float>(flags.beta2);
+  spec.optimizer.epsilon = static_cast<float>(flags.epsilon);
+  absl::StatusOr<InitSpec> init = ParseInit(flags.init, flags.seed);
+  if (!init.ok()) return init.status();
+  spec.init = *init;
+  // The server validates too; checking here names the flag instead of the proto field.
+  absl::Status valid = ValidateModelSpec(WithDefaults(spec));
+  if (!valid.ok()) return valid;
+  v1::ModelSpec proto;
+  SpecToProto(spec, &proto);
+  return proto;
+}
+
+std::string SpecSummary(const v1::ModelSpec& proto) {
+  absl::StatusOr<ModelSpec> spec = SpecFromProto(proto);
+  if (!spec.ok()) return std::string(spec.status().message());
+  std::vector<std::string> activations;
+  for (const LayerSpec& layer : spec->layers) {
+    activations.emplace_back(ActivationName(layer.activation));
+  }
+  std::string init(InitKindName(spec->init.kind));
+  if (spec->init.kind == InitKind::kNormal || spec->init.kind == InitKind::kUniform) {
+    absl::StrAppendFormat(&init, ":%g", spec->init.scale);
+  }
+  return absl::StrFormat("%s %s %s(%s) %s lr=%g init=%s seed=%d", LayerSizesString(*spec),
+                         absl::StrJoin(activations, ","), LossKindName(spec->loss.kind),
+                         ReductionName(spec->loss.reduction),
+                         OptimizerKindName(spec->optimizer.kind), spec->optimizer.learning_rate,
+                         init, spec->init.seed);
+}
+
+}  // namespace mlpd

@@ -1,0 +1,45 @@
+// spec_flags.h: the model spec written as mlpctl's create flags.
+//
+// People describe a network as "784,50,10" with "tanh,tanh" and "normal:1e-6"; this turns those
+// strings into an mlpd.v1.ModelSpec, naming the flag and the bad value on any mistake.
+//
+//   SpecFlags flags;
+//   flags.layers = "784,50,10";
+//   flags.activations = "tanh,tanh";
+//   flags.init = "normal:1e-6";
+//   absl::StatusOr<v1::ModelSpec> spec = SpecFromFlags(flags);
+#ifndef MLPD_CLIENT_SPEC_FLAGS_H_
+#define MLPD_CLIENT_SPEC_FLAGS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "mlpd/v1/model.pb.h"
+
+namespace mlpd {
+
+struct SpecFlags {
+  std::string layers;             // --layers: input size then each layer's units, comma-separated.
+  std::string activations;        // --activations: one per layer, or one for every layer.
+  std::string loss = "mse";       // --loss: mse, cross_entropy, logistic.
+  std::string reduction;          // --reduction: mean or sum; empty: the loss's default.
+  std::string optimizer = "sgd";  // --optimizer: sgd, momentum, adam.
+  double learning_rate = 0.01;    // --lr.
+  double momentum = 0;            // --momentum (0: default 0.9).
+  double beta1 = 0;               // --beta1 (0: default 0.9).
+  double beta2 = 0;               // --beta2 (0: default 0.999).
+  double epsilon = 0;             // --eps (0: default 1e-8).
+  std::string init = "xavier";    // --init: normal:STD, uniform:A, xavier, kaiming.
+  uint64_t seed = 0;              // --seed.
+};
+
+// SpecFromFlags returns INVALID_ARGUMENT naming the flag (e.g. "--layers: \"784,x\" ...").
+absl::StatusOr<v1::ModelSpec> SpecFromFlags(const SpecFlags& flags);
+
+// SpecSummary is a one-line description: "784-50-10 tanh,tanh mse(sum) sgd lr=0.0001 ...".
+std::string SpecSummary(const v1::ModelSpec& spec);
+
+}  // namespace mlpd
+
+#endif  // MLPD_CLIENT_SPEC_FLAGS_H_
