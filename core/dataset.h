@@ -40,21 +40,28 @@ struct Dataset {
 };
 
 // ReadIdx reads an IDX image file (uint8, any dims after N, flattened) and its IDX label file.
-// Pixels are kept raw (0..255) as floats; labels become int class labels.
-absl::StatusOr<Dataset> ReadIdx(const std::string& images_path, const std::string& labels_path);
+// Pixels are kept raw (0..255) as floats; labels become int class labels. With max_rows >= 0
+// only the first max_rows images are converted (both files are still checked whole), which
+// spares the practical 180 MB of floats it never uses. Implemented in idx_reader.cc.
+absl::StatusOr<Dataset> ReadIdx(const std::string& images_path, const std::string& labels_path,
+                                int64_t max_rows = -1);
 
 // CsvOptions says which columns of a CSV file are the targets.
 struct CsvOptions {
-  bool label_column = false;  // The last column is an int class label.
-  int64_t target_columns = 0; // Else: the last K columns are float targets (0: no targets).
-  bool skip_header = false;   // Skip the first line. A first line that does not parse as
-                              // numbers is skipped anyway.
+  bool label_column = false;   // The last column is an int class label.
+  int64_t target_columns = 0;  // Else: the last K columns are float targets (0: no targets).
+  bool skip_header = false;    // Skip the first line. A first line none of whose cells is a
+                               // number (column names) is skipped anyway.
 };
 
-// ReadCsv reads comma-separated numbers, one row per line.
+// ReadCsv reads comma-separated numbers, one row per line (blank lines are ignored). Errors
+// are INVALID_ARGUMENT naming the file, the line, the column and the offending value.
+// Implemented in csv_reader.cc.
 absl::StatusOr<Dataset> ReadCsv(const std::string& path, const CsvOptions& options);
-// ParseCsv is ReadCsv on text already in memory ("-" input, tests).
-absl::StatusOr<Dataset> ParseCsv(const std::string& text, const CsvOptions& options);
+// ParseCsv is ReadCsv on text already in memory ("-" input, tests); `source_name` stands for
+// the file name in error messages.
+absl::StatusOr<Dataset> ParseCsv(const std::string& text, const CsvOptions& options,
+                                 const std::string& source_name = "<csv text>");
 
 // Standardization is the practical's scalar normalisation: x <- (x - mean) / std.
 struct Standardization {
@@ -63,13 +70,18 @@ struct Standardization {
 };
 
 // FitStandardization computes one scalar mean and one unbiased standard deviation over every
-// value of x.
+// value of x (in double precision). With fewer than two values, or when every value is the
+// same, std is 1 so that applying it only centres the data instead of dividing by zero.
 Standardization FitStandardization(const Dataset& dataset);
 void ApplyStandardization(const Standardization& standardization, Dataset* dataset);
 
+// ScaleInputs multiplies every value of x by `factor` (the 2018 variant's zeta on the inputs).
+void ScaleInputs(float factor, Dataset* dataset);
+
 // OneHotTargets turns labels into float targets: `base` everywhere and `scale` at the label
 // (the practical: base 0, scale 0.9; the 2018 variant: base -1, scale 1). Labels must be in
-// [0, classes).
+// [0, classes). The labels are dropped (the argmax of the targets still gives the class); on
+// error the dataset is unchanged.
 absl::Status OneHotTargets(int64_t classes, float scale, float base, Dataset* dataset);
 
 // BatchIterator walks a dataset in mini-batches (the last one partial), optionally reshuffled
@@ -77,10 +89,13 @@ absl::Status OneHotTargets(int64_t classes, float scale, float base, Dataset* da
 // unshuffled ones are views of the dataset.
 class BatchIterator {
  public:
-  // batch_size 0 means the whole dataset as one batch.
+  // batch_size 0 (or negative) means the whole dataset as one batch. The iterator reads
+  // `dataset` at every Next(): the dataset must outlive it and keep its rows.
   BatchIterator(const Dataset& dataset, int64_t batch_size, bool shuffle, uint64_t seed);
 
-  // Next sets the next batch and returns true, or returns false at the end of the epoch.
+  // Next sets the next batch and returns true, or returns false at the end of the epoch. The
+  // views stay valid until the following Next() or Reset(). `y` may be null; for a dataset
+  // without targets it is set to empty Values.
   bool Next(MatrixView* x, TargetsView* y);
   // Reset starts a new epoch (a new permutation when shuffling).
   void Reset();
