@@ -1,0 +1,212 @@
+// Tests of the NATIVE checkpoint: what it captures, that a restored model trains bit for bit
+// like the original, and that damaged checkpoints are rejected with the field named.
+#include "core/checkpoint.h"
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "core/spec_proto.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/core/engine_test_util.h"
+
+namespace mlpd {
+namespace {
+
+using ::mlpd::testing::RandomValues;
+using ::mlpd::testing::TargetsFor;
+using ::mlpd::testing::TestSpec;
+using ::testing::HasSubstr;
+
+constexpr int64_t kInputs = 6;
+constexpr int64_t kRows = 8;
+
+std::unique_ptr<Model> CreateModel(const ModelSpec& spec) {
+  absl::StatusOr<std::unique_ptr<Model>> model = Model::Create(spec);
+  EXPECT_TRUE(model.ok()) << model.status();
+  return model.ok() ? std::move(*model) : nullptr;
+}
+
+// TrainSteps runs `steps` steps on seeded batches that depend only on `first_seed` and the step.
+void TrainSteps(Model& model, int first_seed, int steps) {
+  for (int step = 0; step < steps; ++step) {
+    const uint64_t seed = static_cast<uint64_t>(first_seed + step);
+    const std::vector<float> x = RandomValues(kRows * kInputs, seed);
+    const testing::BatchTargets y = TargetsFor(model.spec(), kRows, seed + 1000);
+    absl::StatusOr<float> loss = model.TrainStep(MatrixView{x.data(), kRows, kInputs}, y.view());
+    ASSERT_TRUE(loss.ok()) << loss.status();
+  }
+}
+
+// Bit-level comparison: identical training must give identical floats, not merely close ones.
+std::vector<uint32_t> Bits(const std::vector<float>& values) {
+  std::vector<uint32_t> bits(values.size());
+  std::memcpy(bits.data(), values.data(), values.size() * sizeof(float));
+  return bits;
+}
+
+ModelSpec SpecFor(OptimizerKind optimizer, LossKind loss) {
+  const int64_t outputs = loss == LossKind::kLogistic ? 1 : 3;
+  const Activation last = loss == LossKind::kMse ? Activation::kTanh : Activation::kIdentity;
+  return TestSpec(kInputs, {{5, Activation::kRelu}, {4, Activation::kSigmoid}, {outputs, last}},
+                  loss, Reduction::kMean, optimizer, /*learning_rate=*/0.05f);
+}
+
+struct Case {
+  OptimizerKind optimizer;
+  LossKind loss;
+};
+
+class CheckpointRoundTripTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(CheckpointRoundTripTest, RestoredModelTrainsExactlyLikeTheOriginal) {
+  const ModelSpec spec = SpecFor(GetParam().optimizer, GetParam().loss);
+  std::unique_ptr<Model> original = CreateModel(spec);
+  ASSERT_NE(original, nullptr);
+  TrainSteps(*original, /*first_seed=*/1, /*steps=*/3);
+
+  absl::StatusOr<v1::Checkpoint> checkpoint = MakeCheckpoint(*original);
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  // Through the wire format, as an export and a snapshot travel.
+  v1::Checkpoint parsed;
+  ASSERT_TRUE(parsed.ParseFromString(checkpoint->SerializeAsString()));
+  absl::StatusOr<std::unique_ptr<Model>> restored = RestoreCheckpoint(parsed);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  Model& copy = **restored;
+
+  EXPECT_EQ(copy.step_count(), 3);
+  EXPECT_EQ(copy.samples_seen(), original->samples_seen());
+  EXPECT_EQ(copy.last_loss(), original->last_loss());
+  EXPECT_EQ(Bits(copy.GetParameters()), Bits(original->GetParameters()));
+  EXPECT_EQ(Bits(copy.GetOptimizerState()), Bits(original->GetOptimizerState()));
+
+  TrainSteps(*original, /*first_seed=*/10, /*steps=*/4);
+  TrainSteps(copy, /*first_seed=*/10, /*steps=*/4);
+  EXPECT_EQ(copy.step_count(), 7);
+  EXPECT_EQ(copy.step_count(), original->step_count());
+  EXPECT_EQ(copy.samples_seen(), original->samples_seen());
+  EXPECT_EQ(copy.last_loss(), original->last_loss());
+  EXPECT_EQ(Bits(copy.GetParameters()), Bits(original->GetParameters()));
+  EXPECT_EQ(Bits(copy.GetOptimizerState()), Bits(original->GetOptimizerState()));
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryOptimizer, CheckpointRoundTripTest,
+                         ::testing::Values(Case{OptimizerKind::kSgd, LossKind::kMse},
+                                           Case{OptimizerKind::kMomentum, LossKind::kMse},
+                                           Case{OptimizerKind::kAdam, LossKind::kMse},
+                                           Case{OptimizerKind::kSgd, LossKind::kCrossEntropy},
+                                           Case{OptimizerKind::kMomentum, LossKind::kCrossEntropy},
+                                           Case{OptimizerKind::kAdam, LossKind::kCrossEntropy},
+                                           Case{OptimizerKind::kAdam, LossKind::kLogistic}),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           return std::string(OptimizerKindName(info.param.optimizer)) + "_" +
+                                  std::string(LossKindName(info.param.loss));
+                         });
+
+TEST(CheckpointTest, CapturesSpecParametersStateAndCounters) {
+  std::unique_ptr<Model> model = CreateModel(SpecFor(OptimizerKind::kAdam, LossKind::kMse));
+  ASSERT_NE(model, nullptr);
+  TrainSteps(*model, 1, 2);
+  absl::StatusOr<v1::Checkpoint> checkpoint = MakeCheckpoint(*model);
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  EXPECT_EQ(checkpoint->format_version(), kCheckpointFormatVersion);
+  v1::ModelSpec expected_spec;
+  SpecToProto(model->spec(), &expected_spec);
+  EXPECT_EQ(checkpoint->spec().SerializeAsString(), expected_spec.SerializeAsString());
+  EXPECT_EQ(checkpoint->parameters_size(), model->parameter_count());
+  EXPECT_EQ(std::vector<float>(checkpoint->parameters().begin(), checkpoint->parameters().end()),
+            model->GetParameters());
+  // Adam keeps two moments per parameter.
+  EXPECT_EQ(checkpoint->optimizer_state_size(), 2 * model->parameter_count());
+  EXPECT_EQ(checkpoint->step_count(), 2);
+  EXPECT_EQ(checkpoint->samples_seen(), 2 * kRows);
+  EXPECT_EQ(checkpoint->last_loss(), model->last_loss());
+  EXPECT_NE(checkpoint->last_loss(), 0.0f);
+}
+
+class CheckpointRejectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::unique_ptr<Model> model =
+        CreateModel(SpecFor(OptimizerKind::kMomentum, LossKind::kCrossEntropy));
+    ASSERT_NE(model, nullptr);
+    TrainSteps(*model, 1, 1);
+    absl::StatusOr<v1::Checkpoint> checkpoint = MakeCheckpoint(*model);
+    ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+    checkpoint_ = *checkpoint;
+    ASSERT_TRUE(RestoreCheckpoint(checkpoint_).ok());
+  }
+
+  void ExpectRejected(const std::string& message_part) {
+    absl::StatusOr<std::unique_ptr<Model>> restored = RestoreCheckpoint(checkpoint_);
+    ASSERT_FALSE(restored.ok());
+    EXPECT_EQ(restored.status().code(), absl::StatusCode::kInvalidArgument) << restored.status();
+    EXPECT_THAT(restored.status().message(), HasSubstr(message_part));
+  }
+
+  v1::Checkpoint checkpoint_;
+};
+
+TEST_F(CheckpointRejectionTest, WrongFormatVersion) {
+  checkpoint_.set_format_version(2);
+  ExpectRejected("checkpoint.format_version is 2, this build reads 1");
+}
+
+TEST_F(CheckpointRejectionTest, MissingFormatVersion) {
+  checkpoint_.clear_format_version();
+  ExpectRejected("checkpoint.format_version is 0");
+}
+
+TEST_F(CheckpointRejectionTest, TooFewParameters) {
+  checkpoint_.mutable_parameters()->RemoveLast();
+  ExpectRejected("checkpoint.parameters has");
+}
+
+TEST_F(CheckpointRejectionTest, TooManyParameters) {
+  checkpoint_.add_parameters(0.5f);
+  ExpectRejected("checkpoint.parameters has");
+}
+
+TEST_F(CheckpointRejectionTest, WrongOptimizerStateSize) {
+  checkpoint_.add_optimizer_state(0.5f);
+  ExpectRejected("checkpoint.optimizer_state has");
+}
+
+TEST_F(CheckpointRejectionTest, StateOfAnotherOptimizer) {
+  // A momentum checkpoint relabelled as Adam lacks the second moment.
+  checkpoint_.mutable_spec()->mutable_optimizer()->set_kind(v1::ADAM);
+  ExpectRejected("checkpoint.optimizer_state has");
+}
+
+TEST_F(CheckpointRejectionTest, NonFiniteParameter) {
+  checkpoint_.set_parameters(3, std::numeric_limits<float>::quiet_NaN());
+  ExpectRejected("checkpoint.parameters[3]");
+}
+
+TEST_F(CheckpointRejectionTest, NonFiniteOptimizerState) {
+  checkpoint_.set_optimizer_state(1, std::numeric_limits<float>::infinity());
+  ExpectRejected("checkpoint.optimizer_state[1]");
+}
+
+TEST_F(CheckpointRejectionTest, NegativeCounters) {
+  checkpoint_.set_step_count(-1);
+  ExpectRejected("checkpoint.step_count is -1");
+  checkpoint_.set_step_count(1);
+  checkpoint_.set_samples_seen(-5);
+  ExpectRejected("checkpoint.samples_seen is -5");
+}
+
+TEST_F(CheckpointRejectionTest, UnspecifiedActivation) {
+  checkpoint_.mutable_spec()->mutable_layers(1)->set_activation(v1::ACTIVATION_UNSPECIFIED);
+  ExpectRejected("activation");
+}
+
+TEST_F(CheckpointRejectionTest, LayerWithoutUnits) {
+  checkpoint_.mutable_spec()->mutable_layers(0)->set_units(0);
+  ExpectRejected("units");
+}
+
+}  // namespace
+}  // namespace mlpd
