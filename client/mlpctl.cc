@@ -611,7 +611,14 @@ int Run(int argc, char** argv) {
     }
     if (bar_drawn) std::cerr << "\n";
     if (!summary.ok() && cancellation.cancelled()) {
+      // The server stops at its next mini-batch boundary; wait until the count stops moving.
       absl::StatusOr<v1::SessionInfo> after = client.GetSession(name);
+      for (int attempt = 0; attempt < 50 && after.ok(); ++attempt) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        absl::StatusOr<v1::SessionInfo> again = client.GetSession(name);
+        if (!again.ok() || again->step_count() == after->step_count()) break;
+        after = std::move(again);
+      }
       const int64_t applied = after.ok() ? after->step_count() - before->step_count() : -1;
       if (json) {
         std::cout << nlohmann::json{{"event", "cancelled"},

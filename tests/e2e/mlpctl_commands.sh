@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# mlpctl end to end against the real mlpd: each subcommand's happy path, --json output that
+# parses, the predict CSV round trip, the export/import round trip, usage errors (exit 2) and
+# server refusals (exit 1 with the gRPC code name).
+source "$(dirname "$0")/mlpctl_common.bash"
+start_server --threads 1
+
+# XOR-like data: two inputs, a class label in the last column.
+printf '0,0,0\n0,1,1\n1,0,1\n1,1,0\n' >"$work/xor.csv"
+printf '0,0\n0,1\n1,0\n1,1\n' >"$work/xor-x.csv"
+
+run 0 health
+[ "$out" = SERVING ] || fail "health printed \"$out\", expected SERVING"
+run 0 --json health
+[ "$(json_get "$out" 'v["status"]')" = SERVING ] || fail "health --json: $out"
+
+# create / get / list
+run 0 create xor --layers 2,8,2 --activations tanh,identity --loss cross_entropy \
+  --optimizer adam --lr 0.05 --init xavier --seed 7
+contains "$out" "created session xor: 2-8-2 tanh,identity cross_entropy" "create"
+run 0 --json create practical --layers 784,50,10 --activations tanh,tanh --loss mse \
+  --reduction sum --optimizer sgd --lr 1e-4 --init normal:1e-6 --seed 0
+[ "$(json_get "$out" 'v["parameter_count"]')" = 39760 ] || fail "create --json: $out"
+[ "$(json_get "$out" 'v["layers"]')" = 784-50-10 ] || fail "create --json layers: $out"
+run 0 create mom --layers 3,1 --activations identity --optimizer momentum --momentum 0.5 \
+  --lr 0.01 --init uniform:0.1
+run 0 get xor
+contains "$out" "steps:       0" "get"
+run 0 get xor --json
+[ "$(json_get "$out" 'v["name"]')" = xor ] || fail "get --json: $out"
+run 0 --json list
+[ "$(json_get "$out" '",".join(s["name"] for s in v)')" = mom,practical,xor ] || fail "list: $out"
+run 0 list
+contains "$out" "practical" "list"
+
+# upload (labels and targets), list/get datasets
+run 0 upload xor-data --csv "$work/xor.csv" --label-column
+contains "$out" "uploaded dataset xor-data: 4 rows, 2 inputs, labels" "upload"
+run 0 --json upload xor-fit --csv "$work/xor.csv" --label-column --normalize fit --one-hot 1 \
+  --one-hot-base -1
+check "abs($(json_get "$out" 'v["mean"]') - 0.5) < 1e-9" "upload --normalize fit mean: $out"
+[ "$(json_get "$out" 'v["target_size"]')" = 2 ] || fail "one-hot target_size: $out"
+run 0 upload xor-plain --csv "$work/xor.csv" --label-column --normalize fit
+contains "$out" "normalize: mean=0.5 std=" "upload prints the fitted values"
+contains "$out" "--normalize 0.5," "upload prints the flag to reuse"
+run 0 --json list --datasets
+[ "$(json_get "$out" 'len(v)')" = 3 ] || fail "list --datasets: $out"
+run 0 get --dataset xor-data --json
+[ "$(json_get "$out" 'v["rows"]')" = 4 ] || fail "get --dataset: $out"
+
+# train: plain lines when piped, JSON lines with --json
+run 0 train xor --dataset xor-data --epochs 100 --batch-size full --report-every 50
+contains "$out" "epoch=50/100" "train progress line"
+contains "$out" "trained xor: 100 steps, 100 epochs" "train summary"
+run 0 --json train xor --dataset xor-data --epochs 200 --batch-size 2 --shuffle --seed 3 \
+  --eval xor-data --report-every 100
+while IFS= read -r line; do json_get "$line" 'v["event"]' >/dev/null; done <<<"$out"
+last=$(tail -n 1 <<<"$out")
+[ "$(json_get "$last" 'v["event"]')" = summary ] || fail "train --json last line: $last"
+[ "$(json_get "$last" 'v["steps"]')" = 400 ] || fail "train --json steps: $last"
+[ "$(json_get "$last" 'v["step"]')" = 500 ] || fail "train --json session step: $last"
+check "$(json_get "$last" 'v["eval_error_rate"]') == 0.0" "xor not learned: $last"
+
+# step / evaluate
+run 0 step xor --csv "$work/xor.csv" --label-column
+contains "$out" "step 501 loss" "step"
+run 0 --json step xor --csv "$work/xor.csv" --label-column
+[ "$(json_get "$out" 'v["step"]')" = 502 ] || fail "step --json: $out"
+run 0 --json evaluate xor --dataset xor-data
+[ "$(json_get "$out" 'sorted(v)')" = "['count', 'error_rate', 'loss']" ] || fail "evaluate keys: $out"
+[ "$(json_get "$out" 'v["count"]')" = 4 ] || fail "evaluate count: $out"
+check "$(json_get "$out" 'v["error_rate"]') == 0.0" "evaluate error_rate: $out"
+run 0 evaluate xor --csv "$work/xor.csv" --label-column
+contains "$out" "error_rate 0.0000 (0.00%) count 4" "evaluate inline"
+
+# predict: one CSV row per input row; --classes; --json; stdin; the CSV reads back exactly
+run 0 predict xor --csv "$work/xor-x.csv"
+csv=$out
+[ "$(wc -l <<<"$csv")" = 4 ] || fail "predict rows: $csv"
+run 0 predict xor --csv "$work/xor-x.csv" --classes
+[ "$(tr '\n' ' ' <<<"$out")" = "0 1 1 0 " ] || fail "predict --classes: $out"
+run 0 --json predict xor --csv "$work/xor-x.csv"
+json=$out
+"$PYTHON" - "$csv" "$json" <<'PY' || fail "predict CSV and JSON disagree"
+import json, struct, sys
+csv_rows = [[float(v) for v in line.split(",")] for line in sys.argv[1].splitlines()]
+outputs = json.loads(sys.argv[2])["outputs"]
+f32 = lambda v: struct.unpack("f", struct.pack("f", v))[0]
+assert len(csv_rows) == len(outputs) == 4
+for a, b in zip(csv_rows, outputs):
+    assert len(a) == 2 and all(f32(x) == f32(y) for x, y in zip(a, b)), (a, b)
+    assert abs(sum(a) - 1) < 1e-5  # softmax probabilities
+PY
+"$MLPCTL_BIN" predict xor --csv - <"$work/xor-x.csv" >"$work/stdin.out" || fail "predict --csv -"
+[ "$(cat "$work/stdin.out")" = "$csv" ] || fail "predict from stdin differs from the file"
+run 0 predict xor --csv "$work/xor.csv" --label-column --classes
+[ "$(tr '\n' ' ' <<<"$out")" = "0 1 1 0 " ] || fail "predict ignores the label column: $out"
+
+# export / import round trip: the copy predicts the same bytes; ONNX is a valid model
+run 0 export xor --format native -o "$work/xor.ckpt"
+contains "$out" "exported session xor (native" "export"
+[ -s "$work/xor.ckpt" ] || fail "export wrote nothing"
+run 0 import xor-copy -i "$work/xor.ckpt"
+contains "$out" "imported session xor-copy" "import"
+contains "$out" "at step 502" "import keeps the step count"
+run 0 predict xor-copy --csv "$work/xor-x.csv"
+[ "$out" = "$csv" ] || fail "imported copy predicts differently: $out vs $csv"
+run 0 --json export practical --format onnx -o "$work/practical.onnx"
+[ "$(json_get "$out" 'v["format"]')" = onnx ] || fail "export --json: $out"
+if "$PYTHON" -c 'import onnx' 2>/dev/null; then
+  "$PYTHON" -c 'import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]))' \
+    "$work/practical.onnx" || fail "the ONNX export does not pass onnx.checker"
+fi
+
+# save / delete
+run 0 save xor
+contains "$out" "saved session xor at step 502" "save"
+run 0 delete xor-copy
+contains "$out" "deleted session xor-copy" "delete"
+run 0 delete --dataset xor-plain
+run 1 get xor-copy
+contains "$err" "NOT_FOUND: " "get after delete"
+
+# server refusals: exit 1 and "CODE_NAME: message"
+run 1 create xor --layers 2,2 --activations tanh
+contains "$err" "ALREADY_EXISTS: " "duplicate create"
+printf '1,2,3\n' >"$work/wide.csv"
+run 1 predict xor --csv "$work/wide.csv"
+contains "$err" "INVALID_ARGUMENT: " "predict with 3 columns"
+contains "$err" "3" "the message names the received width"
+run 1 evaluate xor --dataset nothing-here
+contains "$err" "NOT_FOUND: " "evaluate on a missing dataset"
+run 1 train xor --dataset nothing-here
+contains "$err" "NOT_FOUND: " "train on a missing dataset"
+run 1 create "../x" --layers 2,2 --activations tanh
+contains "$err" "INVALID_ARGUMENT: " "bad name"
+run 1 import bad -i "$work/xor.csv"
+contains "$err" ": " "import of a non-checkpoint is refused with a code"
+
+# usage errors: exit 2, nothing sent
+run 2
+run 2 frobnicate
+run 2 create
+run 2 create x --layers 2,x --activations tanh
+contains "$err" "--layers" "bad --layers names the flag"
+run 2 create x --layers 2,3,1 --activations tanh,tanh,tanh
+contains "$err" "--activations" "activation count"
+run 2 create x --layers 2,1 --activations tanh --init normal
+contains "$err" "--init" "init without scale"
+run 2 train xor --dataset xor-data --batch-size lots
+contains "$err" "--batch-size" "bad batch size"
+run 2 train xor --dataset xor-data --epochs 0
+run 2 get xor --no-such-flag
+run 2 upload d --csv "$work/missing.csv"
+run 2 upload d --csv "$work/xor.csv" --label-column --target-columns 1
+run 2 export xor --format pdf -o "$work/x"
+run 2 predict xor
+run 2 --timeout 0 health
+
+# every subcommand documents itself with an example
+for command in create get list delete health upload train step evaluate predict export import save; do
+  run 0 "$command" --help
+  contains "$out" "Example:" "$command --help"
+done
+run 0 --help
+contains "$out" "Exit codes" "top-level --help"
+
+# an unreachable server is a refusal with its code, not a crash
+stop_server
+run 1 --timeout 2 health
+contains "$err" "UNAVAILABLE: " "health without a server"
+echo "mlpctl_commands: all checks passed"

@@ -1,0 +1,85 @@
+# Sourced by the mlpctl_*, practical_* and python_* end-to-end scripts (not a test itself):
+# starts the real `mlpd` on a unix socket with a temporary data dir, stops it on exit, and
+# offers assertions that fail the script on any mismatch.
+set -euo pipefail
+
+: "${MLPD_BIN:?MLPD_BIN must name the mlpd binary}"
+: "${MLPCTL_BIN:?MLPCTL_BIN must name the mlpctl binary}"
+PYTHON=/usr/bin/python3
+work=$(mktemp -d)
+server_pid=
+
+fail() {
+  echo "FAIL: $*" >&2
+  if [ -f "$work/mlpd.log" ]; then
+    echo "--- last lines of the server log:" >&2
+    tail -n 20 "$work/mlpd.log" >&2
+  fi
+  exit 1
+}
+
+stop_server() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid"
+    wait "$server_pid" || true
+  fi
+  server_pid=
+}
+
+cleanup() {
+  stop_server
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# start_server [mlpd flags...]: listens on $work/mlpd.sock, exports MLPD_SERVER, waits for SERVING.
+start_server() {
+  "$MLPD_BIN" --listen "unix:$work/mlpd.sock" --data-dir "$work/data" "$@" \
+    >>"$work/mlpd.log" 2>&1 &
+  server_pid=$!
+  export MLPD_SERVER="unix:$work/mlpd.sock"
+  local attempt
+  for attempt in $(seq 200); do
+    if "$MLPCTL_BIN" --timeout 2 health >/dev/null 2>&1; then return 0; fi
+    kill -0 "$server_pid" 2>/dev/null || fail "mlpd exited during start-up"
+    sleep 0.05
+  done
+  fail "mlpd did not become SERVING within 10 s"
+}
+
+# run EXPECTED_EXIT mlpctl-arguments...: runs mlpctl, keeps stdout in $out and stderr in $err,
+# and fails unless the exit code is EXPECTED_EXIT.
+run() {
+  local expected=$1
+  shift
+  local code=0
+  "$MLPCTL_BIN" "$@" >"$work/out" 2>"$work/err" || code=$?
+  out=$(cat "$work/out")
+  err=$(cat "$work/err")
+  if [ "$code" != "$expected" ]; then
+    fail "mlpctl $* exited $code, expected $expected
+stdout: $out
+stderr: $err"
+  fi
+}
+
+# contains TEXT NEEDLE WHAT: fails unless TEXT contains NEEDLE.
+contains() {
+  case $1 in
+    *"$2"*) ;;
+    *) fail "$3: expected to contain \"$2\", got: $1" ;;
+  esac
+}
+
+# json_get JSON PYTHON-EXPRESSION-ON-v: parses JSON (failing when it does not parse) and prints
+# the expression, e.g. json_get "$out" 'v["count"]'.
+json_get() {
+  "$PYTHON" -c 'import json, sys
+v = json.loads(sys.argv[1])
+print(eval(sys.argv[2]))' "$1" "$2" || fail "not JSON or no $2 in: $1"
+}
+
+# check PYTHON-BOOLEAN-EXPRESSION MESSAGE: fails unless the expression holds.
+check() {
+  "$PYTHON" -c "import sys; sys.exit(0 if ($1) else 1)" || fail "$2"
+}

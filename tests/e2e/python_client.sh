@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The Python example client (examples/python, Debian's python3-grpcio with stubs generated into
+# a temporary folder) creates, trains, predicts and deletes a session on a real mlpd.
+source "$(dirname "$0")/mlpctl_common.bash"
+: "${MLPD_SOURCE_DIR:?MLPD_SOURCE_DIR must name the source tree}"
+start_server --threads 1
+
+"$PYTHON" "$MLPD_SOURCE_DIR/examples/python/mlpd_example.py" --server "$MLPD_SERVER" \
+  --name py-xor >"$work/python.out" 2>&1 || fail "the Python example failed: $(cat "$work/python.out")"
+cat "$work/python.out"
+contains "$(cat "$work/python.out")" "created py-xor" "python create"
+contains "$(cat "$work/python.out")" "predictions:" "python predict"
+contains "$(cat "$work/python.out")" "deleted py-xor" "python delete"
+# The example cleaned up after itself.
+run 0 --json list
+[ "$(json_get "$out" 'len(v)')" = 0 ] || fail "sessions left behind: $out"
+run 0 --json list --datasets
+[ "$(json_get "$out" 'len(v)')" = 0 ] || fail "datasets left behind: $out"
+echo "python_client: all checks passed"
