@@ -44,7 +44,11 @@ class Model {
   virtual const ModelSpec& spec() const = 0;
 
   // TrainStep runs forward, back-propagation and one optimizer step on the batch; returns the
-  // batch loss before the update. On error nothing changes.
+  // batch loss before the update. On error nothing changes. Targets: CROSS_ENTROPY takes int
+  // labels in [0, out); MSE takes float targets [rows, out] or int labels (compared with their
+  // one-hot encoding, the practical's convention); LOGISTIC takes float targets in {-1, +1}
+  // [rows, 1] or labels 0 / 1 (standing for -1 / +1). A step whose loss or updated values are
+  // not finite returns FAILED_PRECONDITION and changes nothing.
   [[nodiscard]] virtual absl::StatusOr<float> TrainStep(MatrixView x, TargetsView y) = 0;
 
   // Predict writes [x.rows, out] outputs: the last layer's activations, or the softmax
@@ -53,8 +57,10 @@ class Model {
 
   // Evaluate computes the loss over all rows (in chunks, any row count) and, for
   // classification, the error rate. Labels are accepted by every loss: for MSE the predicted
-  // class is the argmax of the outputs; float targets of several columns count as
-  // classification through their argmax; LOGISTIC compares signs.
+  // class is the argmax of the outputs and the loss is against the labels' one-hot encoding;
+  // float targets of several columns count as classification through their argmax (for
+  // CROSS_ENTROPY the argmax is the label); LOGISTIC compares signs. MSE with one-column float
+  // targets has no error rate.
   [[nodiscard]] virtual absl::StatusOr<Evaluation> Evaluate(MatrixView x, TargetsView y) = 0;
 
   // Parameters in the documented order: for each layer, w [out, in] row-major, then b [out].

@@ -1,0 +1,441 @@
+// The engine's behaviour as a user sees it: determinism, the lecture's examples (logistic
+// regression, universal approximation), evaluation, parameter and state round trips, and
+// refusal of bad input or diverging steps without any change to the model.
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "core/model.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/core/engine_test_util.h"
+
+namespace mlpd {
+namespace {
+
+using testing::BatchTargets;
+using ::testing::HasSubstr;
+using testing::RandomValues;
+using testing::TargetsFor;
+using testing::TestSpec;
+
+constexpr double kPi = 3.14159265358979323846;
+
+std::unique_ptr<Model> MustCreate(const ModelSpec& spec) {
+  auto model = Model::Create(spec);
+  EXPECT_TRUE(model.ok()) << model.status();
+  return model.ok() ? std::move(*model) : nullptr;
+}
+
+// Snapshot is everything a failed call must leave untouched.
+struct Snapshot {
+  std::vector<float> parameters;
+  std::vector<float> state;
+  int64_t steps;
+  int64_t samples;
+  float last_loss;
+
+  explicit Snapshot(const Model& model)
+      : parameters(model.GetParameters()),
+        state(model.GetOptimizerState()),
+        steps(model.step_count()),
+        samples(model.samples_seen()),
+        last_loss(model.last_loss()) {}
+
+  bool operator==(const Snapshot& other) const {
+    return parameters == other.parameters && state == other.state && steps == other.steps &&
+           samples == other.samples && last_loss == other.last_loss;
+  }
+};
+
+TEST(DeterminismTest, SameSeedAndDataGiveIdenticalWeightsAfter100Steps) {
+  for (OptimizerKind optimizer :
+       {OptimizerKind::kSgd, OptimizerKind::kMomentum, OptimizerKind::kAdam}) {
+    ModelSpec spec = TestSpec(20, {{32, Activation::kRelu}, {4, Activation::kIdentity}},
+                              LossKind::kCrossEntropy, Reduction::kMean, optimizer, 0.01f);
+    spec.init = {InitKind::kKaiming, 0.0f, /*seed=*/42};
+    const std::vector<float> x = RandomValues(16 * 20, 3);
+    const BatchTargets targets = TargetsFor(spec, 16, 4);
+    auto first = MustCreate(spec);
+    auto second = MustCreate(spec);
+    ASSERT_TRUE(first && second);
+    EXPECT_EQ(first->GetParameters(), second->GetParameters());
+    for (int step = 0; step < 100; ++step) {
+      ASSERT_TRUE(first->TrainStep(MatrixView{x.data(), 16, 20}, targets.view()).ok());
+      ASSERT_TRUE(second->TrainStep(MatrixView{x.data(), 16, 20}, targets.view()).ok());
+    }
+    EXPECT_EQ(first->GetParameters(), second->GetParameters()) << OptimizerKindName(optimizer);
+    EXPECT_EQ(first->GetOptimizerState(), second->GetOptimizerState());
+
+    spec.init.seed = 43;
+    auto other = MustCreate(spec);
+    EXPECT_NE(first->GetParameters(), other->GetParameters());
+  }
+}
+
+TEST(InitTest, EveryInitFollowsItsLaw) {
+  ModelSpec spec =
+      TestSpec(400, {{300, Activation::kRelu}, {2, Activation::kIdentity}}, LossKind::kMse);
+  const int64_t weights = 400 * 300;
+  for (InitKind kind :
+       {InitKind::kNormal, InitKind::kUniform, InitKind::kXavier, InitKind::kKaiming}) {
+    spec.init = {kind, 0.1f, /*seed=*/5};
+    auto model = MustCreate(spec);
+    const std::vector<float> p = model->GetParameters();
+    double sum = 0.0, squares = 0.0, largest = 0.0;
+    for (int64_t i = 0; i < weights; ++i) {
+      sum += p[i];
+      squares += double{p[i]} * p[i];
+      largest = std::max(largest, std::abs(double{p[i]}));
+    }
+    const double mean = sum / weights;
+    const double deviation = std::sqrt(squares / weights - mean * mean);
+    const float first_bias = p[weights];
+    switch (kind) {
+      case InitKind::kNormal:
+        EXPECT_NEAR(deviation, 0.1, 0.002);
+        EXPECT_NE(first_bias, 0.0f);
+        break;
+      case InitKind::kUniform:
+        EXPECT_LE(largest, 0.1);
+        EXPECT_NEAR(deviation, 0.1 / std::sqrt(3.0), 0.002);
+        EXPECT_NE(first_bias, 0.0f);
+        break;
+      case InitKind::kXavier:
+        EXPECT_LE(largest, std::sqrt(6.0 / 700));
+        EXPECT_NEAR(deviation, std::sqrt(2.0 / 700), 0.002);
+        EXPECT_EQ(first_bias, 0.0f);
+        break;
+      case InitKind::kKaiming:
+        EXPECT_NEAR(deviation, std::sqrt(2.0 / 400), 0.002);
+        EXPECT_EQ(first_bias, 0.0f);
+        break;
+    }
+    EXPECT_NEAR(mean, 0.0, 0.002) << InitKindName(kind);
+  }
+}
+
+TEST(LectureTest, LogisticRegressionSeparatesTwoClouds) {
+  // 100 points in 2-D, class +1 around (1, 1) and class -1 around (-1, -1).
+  const int64_t n = 100;
+  std::vector<float> x = RandomValues(n * 2, 8, 0.8f);
+  std::vector<float> y(n);
+  for (int64_t i = 0; i < n; ++i) {
+    y[i] = i % 2 == 0 ? 1.0f : -1.0f;
+    x[2 * i] += y[i];
+    x[2 * i + 1] += y[i];
+  }
+  ModelSpec spec = TestSpec(2, {{1, Activation::kIdentity}}, LossKind::kLogistic, Reduction::kMean,
+                            OptimizerKind::kSgd, /*learning_rate=*/0.1f);
+  spec.init = {InitKind::kNormal, 0.01f, /*seed=*/1};
+  auto model = MustCreate(spec);
+  const MatrixView input{x.data(), n, 2};
+  const TargetsView targets = TargetsView::Values(MatrixView{y.data(), n, 1});
+  auto first = model->TrainStep(input, targets);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_NEAR(*first, std::log(2.0), 0.05);  // w ~ 0: sigma(0) = 1/2 for every point.
+  float loss = *first;
+  for (int step = 0; step < 200; ++step) {
+    auto next = model->TrainStep(input, targets);
+    ASSERT_TRUE(next.ok());
+    loss = *next;
+  }
+  EXPECT_LT(loss, 0.5f * *first);
+  auto evaluation = model->Evaluate(input, targets);
+  ASSERT_TRUE(evaluation.ok());
+  EXPECT_TRUE(evaluation->has_error_rate);
+  EXPECT_EQ(evaluation->error_rate, 0.0);
+  // The line w.x + b = 0 separates the classes: every point on its own side.
+  const std::vector<float> p = model->GetParameters();
+  for (int64_t i = 0; i < n; ++i) {
+    EXPECT_GT(y[i] * (p[0] * x[2 * i] + p[1] * x[2 * i + 1] + p[2]), 0.0f) << "point " << i;
+  }
+}
+
+TEST(LectureTest, OneHiddenReluLayerFitsSine) {
+  const int64_t n = 256;
+  std::vector<float> x(n), t(n);
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = static_cast<float>(-kPi + 2.0 * kPi * i / (n - 1));
+    t[i] = std::sin(x[i]);
+  }
+  ModelSpec spec = TestSpec(1, {{64, Activation::kRelu}, {1, Activation::kIdentity}},
+                            LossKind::kMse, Reduction::kMean, OptimizerKind::kAdam, 0.01f);
+  spec.init = {InitKind::kUniform, 1.0f, /*seed=*/3};
+  auto model = MustCreate(spec);
+  const MatrixView input{x.data(), n, 1};
+  const TargetsView targets = TargetsView::Values(MatrixView{t.data(), n, 1});
+  for (int step = 0; step < 3000; ++step) ASSERT_TRUE(model->TrainStep(input, targets).ok());
+
+  // Finish with a smaller step size, continuing from the same parameters and Adam state.
+  ModelSpec fine = spec;
+  fine.optimizer.learning_rate = 0.001f;
+  auto tuned = MustCreate(fine);
+  ASSERT_TRUE(tuned->SetParameters(model->GetParameters()).ok());
+  ASSERT_TRUE(tuned->SetOptimizerState(model->GetOptimizerState()).ok());
+  tuned->SetCounters(model->step_count(), model->samples_seen(), model->last_loss());
+  for (int step = 0; step < 2000; ++step) ASSERT_TRUE(tuned->TrainStep(input, targets).ok());
+
+  // Checked on points between the training points.
+  std::vector<float> grid(1000);
+  for (size_t i = 0; i < grid.size(); ++i) grid[i] = -kPi + 2.0 * kPi * (i + 0.5) / grid.size();
+  Matrix outputs;
+  ASSERT_TRUE(tuned->Predict(MatrixView{grid.data(), 1000, 1}, &outputs).ok());
+  double worst = 0.0;
+  for (size_t i = 0; i < grid.size(); ++i) {
+    worst = std::max(worst, std::abs(outputs.data[i] - std::sin(double{grid[i]})));
+  }
+  EXPECT_LE(worst, 0.05);
+}
+
+TEST(EvaluateTest, ChunkedEvaluationMatchesOneBatchAndCountsErrors) {
+  const ModelSpec spec =
+      TestSpec(5, {{8, Activation::kTanh}, {3, Activation::kIdentity}}, LossKind::kCrossEntropy);
+  auto model = MustCreate(spec);
+  const int64_t n = 2500;  // More than one evaluation chunk, with a partial last one.
+  const std::vector<float> x = RandomValues(n * 5, 9);
+  const BatchTargets targets = TargetsFor(spec, n, 10);
+  auto evaluation = model->Evaluate(MatrixView{x.data(), n, 5}, targets.view());
+  ASSERT_TRUE(evaluation.ok()) << evaluation.status();
+  EXPECT_EQ(evaluation->count, n);
+  ASSERT_TRUE(evaluation->has_error_rate);
+
+  Matrix probabilities;
+  ASSERT_TRUE(model->Predict(MatrixView{x.data(), n, 5}, &probabilities).ok());
+  double loss = 0.0;
+  int64_t errors = 0;
+  for (int64_t r = 0; r < n; ++r) {
+    const float* row = probabilities.data.data() + 3 * r;
+    EXPECT_NEAR(row[0] + row[1] + row[2], 1.0f, 1e-5f);
+    loss -= std::log(double{row[targets.labels[r]]});
+    errors += std::max_element(row, row + 3) - row != targets.labels[r];
+  }
+  EXPECT_NEAR(evaluation->loss, loss / n, 1e-5);
+  EXPECT_DOUBLE_EQ(evaluation->error_rate, static_cast<double>(errors) / n);
+}
+
+TEST(EvaluateTest, MseWithLabelsComparesAgainstOneHot) {
+  const ModelSpec spec = TestSpec(4, {{3, Activation::kSigmoid}}, LossKind::kMse, Reduction::kSum);
+  auto model = MustCreate(spec);
+  const std::vector<float> x = RandomValues(6 * 4, 11);
+  const std::vector<int32_t> labels = {0, 1, 2, 2, 1, 0};
+  std::vector<float> one_hot(6 * 3, 0.0f);
+  for (int r = 0; r < 6; ++r) one_hot[3 * r + labels[r]] = 1.0f;
+  const MatrixView input{x.data(), 6, 4};
+  auto with_labels = model->Evaluate(input, TargetsView::Labels(labels.data(), 6));
+  auto with_values = model->Evaluate(input, TargetsView::Values(MatrixView{one_hot.data(), 6, 3}));
+  ASSERT_TRUE(with_labels.ok() && with_values.ok());
+  EXPECT_DOUBLE_EQ(with_labels->loss, with_values->loss);
+  EXPECT_DOUBLE_EQ(with_labels->error_rate, with_values->error_rate);
+  EXPECT_TRUE(with_labels->has_error_rate);
+}
+
+TEST(StateTest, RestoredModelTrainsExactlyLikeTheOriginal) {
+  const ModelSpec spec = TestSpec(6, {{10, Activation::kTanh}, {2, Activation::kIdentity}},
+                                  LossKind::kMse, Reduction::kMean, OptimizerKind::kAdam, 0.01f);
+  auto original = MustCreate(spec);
+  const std::vector<float> x = RandomValues(8 * 6, 12);
+  const BatchTargets targets = TargetsFor(spec, 8, 13);
+  const MatrixView input{x.data(), 8, 6};
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(original->TrainStep(input, targets.view()).ok());
+
+  ModelSpec other_seed = spec;
+  other_seed.init.seed = 99;
+  auto restored = MustCreate(other_seed);
+  EXPECT_EQ(restored->optimizer_state_size(), 2 * restored->parameter_count());
+  ASSERT_TRUE(restored->SetParameters(original->GetParameters()).ok());
+  ASSERT_TRUE(restored->SetOptimizerState(original->GetOptimizerState()).ok());
+  restored->SetCounters(original->step_count(), original->samples_seen(), original->last_loss());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(original->TrainStep(input, targets.view()).ok());
+    ASSERT_TRUE(restored->TrainStep(input, targets.view()).ok());
+  }
+  EXPECT_EQ(original->GetParameters(), restored->GetParameters());
+  EXPECT_EQ(original->GetOptimizerState(), restored->GetOptimizerState());
+  EXPECT_EQ(original->step_count(), restored->step_count());
+}
+
+TEST(StateTest, SettersRejectWrongSizesAndNonFiniteValues) {
+  const ModelSpec spec = TestSpec(3, {{2, Activation::kIdentity}}, LossKind::kMse, Reduction::kMean,
+                                  OptimizerKind::kAdam);
+  auto model = MustCreate(spec);
+  const Snapshot before(*model);
+  std::vector<float> parameters = model->GetParameters();
+  parameters.pop_back();
+  absl::Status status = model->SetParameters(parameters);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("expected 8"));
+  parameters = model->GetParameters();
+  parameters[3] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_EQ(model->SetParameters(parameters).code(), absl::StatusCode::kInvalidArgument);
+  std::vector<float> state(model->optimizer_state_size(), 0.0f);
+  state[10] = -1.0f;  // A negative second moment.
+  EXPECT_EQ(model->SetOptimizerState(state).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Snapshot(*model) == before);
+}
+
+TEST(PlanCacheTest, ManyBatchSizesGiveTheSameResultsAsFreshModels) {
+  const ModelSpec spec =
+      TestSpec(7, {{9, Activation::kRelu}, {3, Activation::kIdentity}}, LossKind::kCrossEntropy);
+  auto model = MustCreate(spec);
+  const std::vector<float> x = RandomValues(64 * 7, 14);
+  // More distinct sizes than the model keeps plans for, and back again.
+  for (int64_t rows : {1, 2, 3, 5, 8, 13, 1, 64, 2}) {
+    Matrix cached, fresh;
+    ASSERT_TRUE(model->Predict(MatrixView{x.data(), rows, 7}, &cached).ok());
+    auto other = MustCreate(spec);
+    ASSERT_TRUE(other->Predict(MatrixView{x.data(), rows, 7}, &fresh).ok());
+    EXPECT_EQ(cached.data, fresh.data) << rows << " rows";
+  }
+}
+
+class BadInputTest : public ::testing::Test {
+ protected:
+  BadInputTest()
+      : spec_(TestSpec(4, {{5, Activation::kTanh}, {3, Activation::kIdentity}},
+                       LossKind::kCrossEntropy, Reduction::kMean, OptimizerKind::kMomentum)),
+        model_(MustCreate(spec_)),
+        x_(RandomValues(6 * 4, 15)),
+        labels_({0, 1, 2, 0, 1, 2}) {
+    // A first good step, so there is optimizer state to protect.
+    EXPECT_TRUE(model_->TrainStep(input(), TargetsView::Labels(labels_.data(), 6)).ok());
+  }
+
+  MatrixView input() const { return MatrixView{x_.data(), 6, 4}; }
+
+  // ExpectRejected checks the status and that neither the model nor its counters moved.
+  void ExpectRejected(absl::StatusOr<float> result, absl::StatusCode code,
+                      const std::string& message_part, const Snapshot& before) {
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), code) << result.status();
+    EXPECT_THAT(result.status().message(), HasSubstr(message_part));
+    EXPECT_TRUE(Snapshot(*model_) == before);
+  }
+
+  ModelSpec spec_;
+  std::unique_ptr<Model> model_;
+  std::vector<float> x_;
+  std::vector<int32_t> labels_;
+};
+
+TEST_F(BadInputTest, WrongInputWidthIsNamed) {
+  const Snapshot before(*model_);
+  std::vector<float> wide(6 * 5, 0.0f);
+  ExpectRejected(
+      model_->TrainStep(MatrixView{wide.data(), 6, 5}, TargetsView::Labels(labels_.data(), 6)),
+      absl::StatusCode::kInvalidArgument, "x.shape[1] is 5, the session's input size is 4", before);
+  Matrix outputs;
+  EXPECT_THAT(model_->Predict(MatrixView{wide.data(), 6, 5}, &outputs).message(),
+              HasSubstr("x.shape[1] is 5"));
+}
+
+TEST_F(BadInputTest, EmptyBatchIsRejected) {
+  const Snapshot before(*model_);
+  ExpectRejected(model_->TrainStep(MatrixView{x_.data(), 0, 4}, TargetsView::Labels(nullptr, 0)),
+                 absl::StatusCode::kInvalidArgument, "x.shape[0] is 0", before);
+  EXPECT_FALSE(model_->Evaluate(MatrixView{x_.data(), 0, 4}, TargetsView::Labels(nullptr, 0)).ok());
+}
+
+TEST_F(BadInputTest, NonFiniteInputIsRejected) {
+  const Snapshot before(*model_);
+  std::vector<float> x = x_;
+  x[9] = std::numeric_limits<float>::infinity();
+  ExpectRejected(
+      model_->TrainStep(MatrixView{x.data(), 6, 4}, TargetsView::Labels(labels_.data(), 6)),
+      absl::StatusCode::kInvalidArgument, "x[2][1] is inf", before);
+  x[9] = std::numeric_limits<float>::quiet_NaN();
+  Matrix outputs;
+  EXPECT_EQ(model_->Predict(MatrixView{x.data(), 6, 4}, &outputs).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(BadInputTest, LabelsOutOfRangeOrMiscountedAreRejected) {
+  const Snapshot before(*model_);
+  std::vector<int32_t> labels = labels_;
+  labels[4] = 3;
+  ExpectRejected(model_->TrainStep(input(), TargetsView::Labels(labels.data(), 6)),
+                 absl::StatusCode::kInvalidArgument, "labels[4] is 3", before);
+  labels[4] = -1;
+  ExpectRejected(model_->TrainStep(input(), TargetsView::Labels(labels.data(), 6)),
+                 absl::StatusCode::kInvalidArgument, "labels[4] is -1", before);
+  ExpectRejected(model_->TrainStep(input(), TargetsView::Labels(labels_.data(), 5)),
+                 absl::StatusCode::kInvalidArgument, "labels has 5 rows, x has 6 rows", before);
+  std::vector<float> values(6 * 3, 0.0f);
+  ExpectRejected(model_->TrainStep(input(), TargetsView::Values(MatrixView{values.data(), 6, 3})),
+                 absl::StatusCode::kInvalidArgument, "trains on int class labels", before);
+}
+
+TEST(BadTargetsTest, MseAndLogisticTargetsAreChecked) {
+  auto mse = MustCreate(TestSpec(2, {{2, Activation::kIdentity}}, LossKind::kMse));
+  const std::vector<float> x = {1, 2, 3, 4};
+  std::vector<float> t = {0, 1, std::numeric_limits<float>::quiet_NaN(), 0};
+  const Snapshot before(*mse);
+  auto status =
+      mse->TrainStep(MatrixView{x.data(), 2, 2}, TargetsView::Values(MatrixView{t.data(), 2, 2}));
+  EXPECT_EQ(status.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.status().message(), HasSubstr("targets[1][0] is nan"));
+  status =
+      mse->TrainStep(MatrixView{x.data(), 2, 2}, TargetsView::Values(MatrixView{t.data(), 1, 4}));
+  EXPECT_EQ(status.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Snapshot(*mse) == before);
+
+  auto logistic = MustCreate(TestSpec(2, {{1, Activation::kIdentity}}, LossKind::kLogistic));
+  std::vector<float> y = {1.0f, 0.5f};
+  status = logistic->TrainStep(MatrixView{x.data(), 2, 2},
+                               TargetsView::Values(MatrixView{y.data(), 2, 1}));
+  EXPECT_EQ(status.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.status().message(), HasSubstr("expects -1 or +1"));
+  // Labels 0 and 1 are the classes -1 and +1.
+  const std::vector<int32_t> labels = {1, 0};
+  y = {1.0f, -1.0f};
+  auto from_labels =
+      logistic->Evaluate(MatrixView{x.data(), 2, 2}, TargetsView::Labels(labels.data(), 2));
+  auto from_values = logistic->Evaluate(MatrixView{x.data(), 2, 2},
+                                        TargetsView::Values(MatrixView{y.data(), 2, 1}));
+  ASSERT_TRUE(from_labels.ok() && from_values.ok());
+  EXPECT_DOUBLE_EQ(from_labels->loss, from_values->loss);
+}
+
+TEST(DivergenceTest, OverflowingStepIsNotApplied) {
+  ModelSpec spec = TestSpec(3, {{4, Activation::kIdentity}, {2, Activation::kIdentity}},
+                            LossKind::kMse, Reduction::kSum, OptimizerKind::kMomentum,
+                            /*learning_rate=*/1e37f);
+  auto model = MustCreate(spec);
+  const std::vector<float> x = {10, -20, 30, 5, 6, -7};
+  const std::vector<float> t = {100, -100, 50, 50};
+  const TargetsView y = TargetsView::Values(MatrixView{t.data(), 2, 2});
+  const Snapshot before(*model);
+  auto step = model->TrainStep(MatrixView{x.data(), 2, 3}, y);
+  ASSERT_FALSE(step.ok());
+  EXPECT_EQ(step.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(step.status().message(), HasSubstr("not applied"));
+  EXPECT_TRUE(Snapshot(*model) == before);
+
+  // The same model still trains on a batch whose step stays finite.
+  const std::vector<float> tiny_x(6, 0.0f);
+  Matrix outputs;
+  ASSERT_TRUE(model->Predict(MatrixView{tiny_x.data(), 2, 3}, &outputs).ok());
+  EXPECT_TRUE(model
+                  ->TrainStep(MatrixView{tiny_x.data(), 2, 3},
+                              TargetsView::Values(MatrixView{outputs.data.data(), 2, 2}))
+                  .ok());
+}
+
+TEST(DivergenceTest, InfiniteLossIsNotApplied) {
+  ModelSpec spec = TestSpec(2, {{1, Activation::kIdentity}}, LossKind::kMse, Reduction::kSum);
+  spec.init = {InitKind::kNormal, 1.0f, 1};
+  auto model = MustCreate(spec);
+  const std::vector<float> x = {3e37f, -3e37f};
+  const std::vector<float> t = {0.0f};
+  const Snapshot before(*model);
+  auto step =
+      model->TrainStep(MatrixView{x.data(), 1, 2}, TargetsView::Values(MatrixView{t.data(), 1, 1}));
+  ASSERT_FALSE(step.ok());
+  EXPECT_EQ(step.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(step.status().message(), HasSubstr("loss"));
+  EXPECT_TRUE(Snapshot(*model) == before);
+}
+
+}  // namespace
+}  // namespace mlpd
