@@ -1,0 +1,148 @@
+#include "server/compute_executor.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <future>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+
+namespace mlpd {
+ComputeExecutor::ComputeExecutor(Options options)
+    : options_(options), thread_([this] { Loop(); }) {}
+
+ComputeExecutor::~ComputeExecutor() { Stop(); }
+
+absl::Status ComputeExecutor::Submit(uint64_t key, Work work) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) {
+      return absl::UnavailableError("the server is shutting down; no new work is accepted");
+    }
+    if (admitted_waiting_ >= options_.max_queue) {
+      return absl::ResourceExhaustedError(
+          absl::StrFormat("the compute queue is full: --max-queue is %d and %d items are "
+                          "waiting; retry later",
+                          options_.max_queue, admitted_waiting_));
+    }
+    std::deque<Item>& queue = queues_[key];
+    if (queue.empty()) ready_keys_.push_back(key);
+    queue.push_back(Item{std::move(work), /*admitted=*/true});
+    ++queued_;
+    ++admitted_waiting_;
+  }
+  changed_.notify_all();
+  return absl::OkStatus();
+}
+
+void ComputeExecutor::Continue(uint64_t key, Work work) {
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (stopping_) {
+      lock.unlock();
+      work(/*cancelled=*/true);
+      return;
+    }
+    std::deque<Item>& queue = queues_[key];
+    if (queue.empty()) ready_keys_.push_back(key);
+    queue.push_back(Item{std::move(work), /*admitted=*/false});
+    ++queued_;
+  }
+  changed_.notify_all();
+}
+
+void ComputeExecutor::Cancel(uint64_t key) {
+  std::deque<Item> cancelled;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = queues_.find(key);
+    if (it == queues_.end()) return;
+    cancelled = std::move(it->second);
+    queues_.erase(it);
+    ready_keys_.erase(std::remove(ready_keys_.begin(), ready_keys_.end(), key), ready_keys_.end());
+    queued_ -= static_cast<int64_t>(cancelled.size());
+    for (const Item& item : cancelled) admitted_waiting_ -= item.admitted ? 1 : 0;
+  }
+  changed_.notify_all();
+  for (Item& item : cancelled) item.work(/*cancelled=*/true);
+}
+
+bool ComputeExecutor::RunAndWait(uint64_t key, std::function<void()> work) {
+  std::promise<bool> ran;
+  std::future<bool> result = ran.get_future();
+  Continue(key, [&ran, &work](bool cancelled) {
+    if (!cancelled) work();
+    ran.set_value(!cancelled);
+  });
+  return result.get();
+}
+
+bool ComputeExecutor::WaitIdle(absl::Time deadline) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (queued_ > 0 || running_) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return false;
+    changed_.wait_for(lock, absl::ToChronoMilliseconds(std::min(left, absl::Milliseconds(50))));
+  }
+  return true;
+}
+
+void ComputeExecutor::Stop() {
+  std::vector<Work> cancelled;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [key, queue] : queues_) {
+      for (Item& item : queue) cancelled.push_back(std::move(item.work));
+    }
+    queues_.clear();
+    ready_keys_.clear();
+    queued_ = 0;
+    admitted_waiting_ = 0;
+  }
+  for (Work& work : cancelled) work(/*cancelled=*/true);
+}
+
+int64_t ComputeExecutor::queued() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queued_;
+}
+
+void ComputeExecutor::Loop() {
+  // The executor owns the cores: its OpenMP team is the only one that computes.
+  omp_set_num_threads(options_.threads > 0 ? options_.threads : omp_get_num_procs());
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    changed_.wait(lock, [this] { return stopping_ || !ready_keys_.empty(); });
+    if (stopping_) return;
+    const uint64_t key = ready_keys_.front();
+    ready_keys_.pop_front();
+    auto it = queues_.find(key);
+    Item item = std::move(it->second.front());
+    it->second.pop_front();
+    if (it->second.empty()) {
+      queues_.erase(it);
+    } else {
+      ready_keys_.push_back(key);  // Take turns: the key's next item waits for the others.
+    }
+    --queued_;
+    admitted_waiting_ -= item.admitted ? 1 : 0;
+    running_ = true;
+    lock.unlock();
+    item.work(/*cancelled=*/false);
+    item.work = nullptr;  // Release captures off the lock.
+    lock.lock();
+    running_ = false;
+    changed_.notify_all();
+  }
+}
+
+}  // namespace mlpd

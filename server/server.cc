@@ -1,0 +1,174 @@
+#include "server/server.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "core/status_macros.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/server_builder.h"
+#include "server/log.h"
+
+namespace mlpd {
+namespace {
+
+constexpr char kServiceName[] = "mlpd.v1.Mlpd";
+
+}  // namespace
+
+Server::Server() = default;
+
+Server::~Server() {
+  if (running_) Shutdown();
+}
+
+absl::StatusOr<int> Server::Start(const ServerOptions& options) {
+  if (running_) return absl::FailedPreconditionError("the server is already running");
+  options_ = options;
+  if (options_.max_message_mb < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--max-message-mb is %d; expected >= 1", options_.max_message_mb));
+  }
+  if (options_.max_queue < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--max-queue is %d; expected >= 1", options_.max_queue));
+  }
+  MLPD_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                        MakeServerCredentials(options_.security));
+  if (!options_.security.auth_token_file.empty()) {
+    MLPD_ASSIGN_OR_RETURN(auth_, TokenAuthenticator::FromFile(options_.security.auth_token_file));
+  }
+
+  executor_ = std::make_unique<ComputeExecutor>(
+      ComputeExecutor::Options{options_.max_queue, options_.threads});
+  SessionStore* store = nullptr;
+  if (!options_.data_dir.empty()) {
+    store_ = std::make_unique<SessionStore>(options_.data_dir);
+    MLPD_RETURN_IF_ERROR(store_->Open());
+    writer_ = std::make_unique<SerialWorker>();
+    store = store_.get();
+  }
+  ServiceOptions service_options;
+  service_options.max_sessions = options_.max_sessions;
+  service_options.max_session_params = options_.max_session_params;
+  service_options.max_datasets = options_.max_datasets;
+  service_options.max_dataset_bytes = options_.max_datasets_mb << 20;
+  service_options.checkpoint_every = options_.checkpoint_every;
+  service_ = std::make_unique<MlpdService>(service_options, executor_.get(), store, writer_.get(),
+                                           auth_.get());
+
+  if (store_ != nullptr) {
+    MLPD_ASSIGN_OR_RETURN(SessionStore::Contents contents, store_->LoadAll());
+    for (const std::string& quarantined : contents.quarantined) {
+      LogLine(absl::StrFormat("quarantined %s", quarantined));
+    }
+    for (auto& [name, checkpoint] : contents.sessions) {
+      const absl::Status restored = service_->RestoreSession(name, checkpoint);
+      if (!restored.ok()) {
+        LogLine(absl::StrFormat("session \"%s\" was not restored: %s", name, restored.ToString()));
+      }
+    }
+    for (auto& [name, dataset] : contents.datasets) {
+      const absl::Status restored = service_->RestoreDataset(name, std::move(dataset));
+      if (!restored.ok()) {
+        LogLine(absl::StrFormat("dataset \"%s\" was not restored: %s", name, restored.ToString()));
+      }
+    }
+  }
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options_.listen, credentials, &port);
+  const int max_bytes = static_cast<int>(
+      std::min<int64_t>(options_.max_message_mb << 20, std::numeric_limits<int>::max()));
+  builder.SetMaxReceiveMessageSize(max_bytes);
+  builder.SetMaxSendMessageSize(max_bytes);
+  builder.RegisterService(service_.get());
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr) {
+    executor_->Stop();
+    return absl::UnavailableError(absl::StrFormat(
+        "could not listen on --listen=%s (in use, or not an address)", options_.listen));
+  }
+  const bool unix_socket = absl::StartsWith(options_.listen, "unix:");
+  if (!unix_socket && port == 0) {
+    server_->Shutdown();
+    executor_->Stop();
+    return absl::UnavailableError(absl::StrFormat("could not bind --listen=%s", options_.listen));
+  }
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health != nullptr) {
+    health->SetServingStatus(true);
+    health->SetServingStatus(kServiceName, true);
+  }
+  if (store_ != nullptr && options_.checkpoint_interval_seconds > 0) {
+    timer_ = std::thread([this] { SnapshotTimer(); });
+  }
+  running_ = true;
+  LogLine(absl::StrFormat(
+      "serving on %s (port %d), data dir %s, %d sessions and %d datasets "
+      "loaded",
+      options_.listen, port, options_.data_dir.empty() ? "(none)" : options_.data_dir,
+      service_->session_count(), service_->dataset_count()));
+  return unix_socket ? 0 : port;
+}
+
+void Server::SnapshotTimer() {
+  const auto period = absl::ToChronoMilliseconds(
+      absl::Milliseconds(static_cast<int64_t>(options_.checkpoint_interval_seconds * 1000)));
+  std::unique_lock<std::mutex> lock(timer_mutex_);
+  while (!timer_wake_.wait_for(lock, period, [this] { return timer_stop_; })) {
+    MlpdService* service = service_.get();
+    executor_->Continue(0, [service](bool cancelled) {
+      if (!cancelled) service->SnapshotChanged();
+    });
+  }
+}
+
+void Server::Shutdown() {
+  if (!running_) return;
+  running_ = false;
+  const absl::Time start = absl::Now();
+  const absl::Time deadline = start + absl::Seconds(options_.drain_seconds);
+  LogLine(absl::StrFormat("draining (up to %.1f s)", options_.drain_seconds));
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health != nullptr) {
+    health->SetServingStatus(false);
+    health->SetServingStatus(kServiceName, false);
+  }
+  service_->BeginDrain();
+  // In-flight work gets the drain deadline; Train calls still running then stop between
+  // mini-batches, their applied steps kept.
+  while (absl::Now() < deadline &&
+         (service_->active_trains() > 0 || !executor_->WaitIdle(absl::Now()))) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  if (service_->active_trains() > 0) service_->StopTrains();
+  executor_->WaitIdle(absl::InfiniteFuture());
+
+  {
+    std::lock_guard<std::mutex> lock(timer_mutex_);
+    timer_stop_ = true;
+  }
+  timer_wake_.notify_all();
+  if (timer_.joinable()) timer_.join();
+  if (writer_ != nullptr) {
+    MlpdService* service = service_.get();
+    executor_->RunAndWait(0, [service] { service->SnapshotChanged(); });
+    writer_->Flush();
+  }
+  // Calls answered already are written out within this grace period.
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+  executor_->Stop();
+  if (writer_ != nullptr) writer_->Flush();
+  LogLine(absl::StrFormat("stopped after draining for %.2f s; %d sessions saved",
+                          absl::ToDoubleSeconds(absl::Now() - start),
+                          writer_ != nullptr ? service_->session_count() : 0));
+}
+
+}  // namespace mlpd

@@ -1,0 +1,90 @@
+// server.h: the mlpd server: the service, its executor, its data dir and the gRPC listener.
+//
+// main() runs one Server; tests and benchmarks run one in-process on port 0 or a unix socket
+// and talk to it through real stubs.
+//
+//   ServerOptions options;
+//   options.listen = "127.0.0.1:0";
+//   options.data_dir = "/tmp/mlpd";
+//   Server server;
+//   absl::StatusOr<int> port = server.Start(options);
+//   ...
+//   server.Shutdown();  // drain, snapshot every session, stop
+#ifndef MLPD_SERVER_SERVER_H_
+#define MLPD_SERVER_SERVER_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/server.h"
+#include "server/compute_executor.h"
+#include "server/security.h"
+#include "server/serial_worker.h"
+#include "server/service.h"
+#include "server/session_store.h"
+
+namespace mlpd {
+
+// ServerOptions mirror the flags of `mlpd` (see main.cc for their documentation).
+struct ServerOptions {
+  std::string listen = "127.0.0.1:50051";  // host:port (port 0 picks one) or unix:/path.
+  std::string data_dir;                    // Empty: nothing is kept on disk.
+  int64_t max_message_mb = 64;
+  int64_t max_sessions = 10000;
+  int64_t max_session_params = 100000000;
+  int64_t max_datasets = 1000;
+  int64_t max_datasets_mb = 2048;
+  int64_t max_queue = 1024;
+  int threads = 0;  // OpenMP threads of the compute executor; 0: every core.
+  int64_t checkpoint_every = 1000;
+  double checkpoint_interval_seconds = 30;  // 0: no periodic snapshots.
+  double drain_seconds = 10;
+  ServerSecurityOptions security;
+};
+
+class Server {
+ public:
+  Server();
+  // The destructor shuts down gracefully when Start succeeded and Shutdown was not called.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Start loads the data dir, then listens; returns the bound TCP port (0 for unix sockets).
+  absl::StatusOr<int> Start(const ServerOptions& options);
+
+  // Shutdown drains: health goes NOT_SERVING and new calls get UNAVAILABLE; queued work and
+  // running Train calls get drain_seconds to finish (Train calls still running then stop at
+  // their next mini-batch); every changed session is snapshotted; then the server stops.
+  void Shutdown();
+
+  // The service, for counters in tests and logs.
+  const MlpdService& service() const { return *service_; }
+  const std::string& listen_address() const { return options_.listen; }
+
+ private:
+  void SnapshotTimer();
+
+  ServerOptions options_;
+  std::unique_ptr<SessionStore> store_;
+  std::unique_ptr<SerialWorker> writer_;
+  std::unique_ptr<ComputeExecutor> executor_;
+  std::unique_ptr<TokenAuthenticator> auth_;
+  std::unique_ptr<MlpdService> service_;
+  std::unique_ptr<grpc::Server> server_;
+
+  std::mutex timer_mutex_;
+  std::condition_variable timer_wake_;
+  bool timer_stop_ = false;  // Guarded by timer_mutex_.
+  std::thread timer_;
+  bool running_ = false;
+};
+
+}  // namespace mlpd
+
+#endif  // MLPD_SERVER_SERVER_H_

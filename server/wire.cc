@@ -1,0 +1,108 @@
+#include "server/wire.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace mlpd {
+namespace {
+
+// FirstNonFinite returns the index of the first NaN or Inf, or -1.
+int64_t FirstNonFinite(const float* data, int64_t size) {
+  // Summing x * 0 is NaN exactly when some x is NaN or Inf, and vectorises; the index is
+  // only searched for when the fast check fails.
+  float probe = 0.0f;
+  for (int64_t i = 0; i < size; ++i) probe += data[i] * 0.0f;
+  if (probe == 0.0f) return -1;
+  for (int64_t i = 0; i < size; ++i) {
+    if (!std::isfinite(data[i])) return i;
+  }
+  return -1;
+}
+
+}  // namespace
+
+absl::StatusOr<MatrixView> ViewTensor(absl::string_view field, const v1::Tensor& tensor) {
+  if (tensor.shape_size() != 2) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s.shape is [%s]; expected [rows, columns]",
+                                                      field, absl::StrJoin(tensor.shape(), ", ")));
+  }
+  const int64_t rows = tensor.shape(0);
+  const int64_t cols = tensor.shape(1);
+  if (rows < 1 || cols < 1) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s.shape is [%d, %d]; expected at least one row and one column", field, rows, cols));
+  }
+  if (rows > tensor.data_size() / cols || rows * cols != tensor.data_size()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s.data has %d values; shape [%d, %d] needs %d", field, tensor.data_size(),
+                        rows, cols, rows * cols));
+  }
+  const int64_t bad = FirstNonFinite(tensor.data().data(), tensor.data_size());
+  if (bad >= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s[%d, %d] is %f; every value must be finite", field, bad / cols,
+                        bad % cols, tensor.data(static_cast<int>(bad))));
+  }
+  return MatrixView{tensor.data().data(), rows, cols};
+}
+
+absl::StatusOr<BatchView> ViewBatch(absl::string_view field, const v1::Batch& batch) {
+  BatchView view;
+  absl::StatusOr<MatrixView> x = ViewTensor(absl::StrCat(field, ".x"), batch.x());
+  if (!x.ok()) return x.status();
+  view.x = *x;
+  const bool has_targets = batch.targets().shape_size() > 0 || batch.targets().data_size() > 0;
+  const bool has_labels = batch.labels_size() > 0;
+  if (has_targets == has_labels) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s has %s; expected exactly one of targets or labels", field,
+                        has_targets ? "both targets and labels" : "neither targets nor labels"));
+  }
+  if (has_labels) {
+    if (batch.labels_size() != view.x.rows) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s.labels has %d values; %s.x has %d rows",
+                                                        field, batch.labels_size(), field,
+                                                        view.x.rows));
+    }
+    for (int i = 0; i < batch.labels_size(); ++i) {
+      if (batch.labels(i) < 0) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "%s.labels[%d] is %d; class labels are >= 0", field, i, batch.labels(i)));
+      }
+    }
+    view.y = TargetsView::Labels(batch.labels().data(), batch.labels_size());
+    return view;
+  }
+  absl::StatusOr<MatrixView> targets = ViewTensor(absl::StrCat(field, ".targets"), batch.targets());
+  if (!targets.ok()) return targets.status();
+  if (targets->rows != view.x.rows) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s.targets has %d rows; %s.x has %d", field,
+                                                      targets->rows, field, view.x.rows));
+  }
+  view.y = TargetsView::Values(*targets);
+  return view;
+}
+
+void WriteTensor(const Matrix& matrix, v1::Tensor* tensor) {
+  tensor->clear_shape();
+  tensor->add_shape(matrix.rows);
+  tensor->add_shape(matrix.cols);
+  auto* data = tensor->mutable_data();
+  data->Resize(static_cast<int>(matrix.data.size()), 0.0f);
+  if (!matrix.data.empty()) {
+    std::memcpy(data->mutable_data(), matrix.data.data(), matrix.data.size() * sizeof(float));
+  }
+}
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+std::string StatusCodeName(absl::StatusCode code) { return absl::StatusCodeToString(code); }
+
+}  // namespace mlpd

@@ -1,0 +1,635 @@
+// The mlpd.v1 service through real stubs: every RPC's happy path, then bad input of every
+// kind against every RPC, checking the code, that the server still answers and that the
+// session is unchanged.
+#include <cmath>
+#include <future>
+#include <limits>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "gtest/gtest.h"
+#include "tests/server/service_test_util.h"
+
+namespace mlpd::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  v1::Mlpd::Stub& stub() { return server_.stub(); }
+  TestServer server_;
+};
+
+TEST_F(ServiceTest, SessionLifecycle) {
+  v1::SessionInfo info;
+  ASSERT_TRUE(Create(stub(), "a", LinearSpec(3, 2), &info).ok());
+  EXPECT_EQ(info.name(), "a");
+  EXPECT_EQ(info.parameter_count(), 3 * 2 + 2);
+  EXPECT_EQ(info.step_count(), 0);
+  EXPECT_EQ(info.spec().input_size(), 3);
+  EXPECT_GT(info.create_time_unix_ms(), 0);
+
+  v1::TrainStepResponse step;
+  ASSERT_TRUE(Step(stub(), "a", RegressionBatch(4, 3, 2), &step).ok());
+  EXPECT_EQ(step.step(), 1);
+  EXPECT_TRUE(std::isfinite(step.loss()));
+
+  grpc::ClientContext get_context;
+  v1::GetSessionRequest get;
+  get.set_name("a");
+  ASSERT_TRUE(stub().GetSession(&get_context, get, &info).ok());
+  EXPECT_EQ(info.step_count(), 1);
+  EXPECT_EQ(info.samples_seen(), 4);
+  EXPECT_EQ(info.last_loss(), step.loss());
+
+  grpc::ClientContext delete_context;
+  v1::DeleteSessionRequest remove;
+  remove.set_name("a");
+  v1::DeleteSessionResponse removed;
+  ASSERT_TRUE(stub().DeleteSession(&delete_context, remove, &removed).ok());
+  grpc::ClientContext again;
+  EXPECT_EQ(stub().GetSession(&again, get, &info).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ServiceTest, ListSessionsPagesInNameOrder) {
+  for (const char* name : {"c", "a", "e", "b", "d"})
+    ASSERT_TRUE(Create(stub(), name, LinearSpec()).ok());
+  std::vector<std::string> names;
+  std::string token;
+  int pages = 0;
+  do {
+    grpc::ClientContext context;
+    v1::ListSessionsRequest request;
+    request.set_page_size(2);
+    request.set_page_token(token);
+    v1::ListSessionsResponse response;
+    ASSERT_TRUE(stub().ListSessions(&context, request, &response).ok());
+    EXPECT_LE(response.sessions_size(), 2);
+    for (const auto& session : response.sessions()) names.push_back(session.name());
+    token = response.next_page_token();
+    ++pages;
+  } while (!token.empty() && pages < 10);
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  EXPECT_EQ(pages, 3);
+}
+
+TEST_F(ServiceTest, PredictMatchesTheAffineMapOfTheWeights) {
+  ASSERT_TRUE(Create(stub(), "lin", LinearSpec(2, 1)).ok());
+  const v1::Checkpoint checkpoint = Exported(stub(), "lin");
+  ASSERT_EQ(checkpoint.parameters_size(), 3);  // w [1, 2] then b [1].
+  grpc::ClientContext context;
+  v1::PredictRequest request;
+  request.set_name("lin");
+  *request.mutable_x() =
+      MakeTensor(2, 2, [](int64_t r, int64_t c) { return r == c ? 1.0f : 0.0f; });
+  v1::PredictResponse response;
+  ASSERT_TRUE(stub().Predict(&context, request, &response).ok());
+  ASSERT_EQ(response.outputs().data_size(), 2);
+  EXPECT_THAT(response.outputs().shape(), ::testing::ElementsAre(2, 1));
+  EXPECT_FLOAT_EQ(response.outputs().data(0), checkpoint.parameters(0) + checkpoint.parameters(2));
+  EXPECT_FLOAT_EQ(response.outputs().data(1), checkpoint.parameters(1) + checkpoint.parameters(2));
+  EXPECT_EQ(response.classes_size(), 0);  // MSE with one output has no classes.
+}
+
+TEST_F(ServiceTest, ClassifierPredictsProbabilitiesAndEvaluates) {
+  ASSERT_TRUE(Create(stub(), "clf", MlpSpec(4, 8, 3, v1::CROSS_ENTROPY)).ok());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(Step(stub(), "clf", ClassificationBatch(6, 4, 3, i)).ok());
+  grpc::ClientContext context;
+  v1::PredictRequest request;
+  request.set_name("clf");
+  *request.mutable_x() = ClassificationBatch(5, 4, 3).x();
+  v1::PredictResponse response;
+  ASSERT_TRUE(stub().Predict(&context, request, &response).ok());
+  ASSERT_EQ(response.classes_size(), 5);
+  for (int r = 0; r < 5; ++r) {
+    float sum = 0;
+    int best = 0;
+    for (int c = 0; c < 3; ++c) {
+      sum += response.outputs().data(r * 3 + c);
+      if (response.outputs().data(r * 3 + c) > response.outputs().data(r * 3 + best)) best = c;
+    }
+    EXPECT_NEAR(sum, 1.0f, 1e-5);
+    EXPECT_EQ(response.classes(r), best);
+  }
+  grpc::ClientContext evaluate_context;
+  v1::EvaluateRequest evaluate;
+  evaluate.set_name("clf");
+  *evaluate.mutable_batch() = ClassificationBatch(9, 4, 3);
+  v1::EvaluateResponse evaluation;
+  ASSERT_TRUE(stub().Evaluate(&evaluate_context, evaluate, &evaluation).ok());
+  EXPECT_EQ(evaluation.count(), 9);
+  EXPECT_TRUE(evaluation.has_error_rate());
+  EXPECT_GE(evaluation.error_rate(), 0.0);
+  EXPECT_LE(evaluation.error_rate(), 1.0);
+  EXPECT_GT(evaluation.loss(), 0.0);
+}
+
+TEST_F(ServiceTest, DatasetsUploadInChunksListAndDelete) {
+  v1::DatasetInfo info;
+  ASSERT_TRUE(
+      Upload(stub(), "d1", {RegressionBatch(3, 2, 1), RegressionBatch(4, 2, 1, 3)}, &info).ok());
+  EXPECT_EQ(info.rows(), 7);
+  EXPECT_EQ(info.input_size(), 2);
+  EXPECT_EQ(info.target_size(), 1);
+  EXPECT_FALSE(info.has_labels());
+  EXPECT_GT(info.bytes(), 0);
+  ASSERT_TRUE(Upload(stub(), "d0", {ClassificationBatch(5, 2, 2)}, &info).ok());
+  EXPECT_TRUE(info.has_labels());
+
+  grpc::ClientContext list_context;
+  v1::ListDatasetsResponse list;
+  ASSERT_TRUE(stub().ListDatasets(&list_context, v1::ListDatasetsRequest(), &list).ok());
+  ASSERT_EQ(list.datasets_size(), 2);
+  EXPECT_EQ(list.datasets(0).name(), "d0");
+
+  grpc::ClientContext get_context;
+  v1::GetDatasetRequest get;
+  get.set_name("d1");
+  ASSERT_TRUE(stub().GetDataset(&get_context, get, &info).ok());
+  EXPECT_EQ(info.rows(), 7);
+
+  grpc::ClientContext delete_context;
+  v1::DeleteDatasetRequest remove;
+  remove.set_name("d1");
+  v1::DeleteDatasetResponse removed;
+  ASSERT_TRUE(stub().DeleteDataset(&delete_context, remove, &removed).ok());
+  grpc::ClientContext again;
+  EXPECT_EQ(stub().GetDataset(&again, get, &info).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ServiceTest, TrainStreamsProgressThenSummaryWithEval) {
+  ASSERT_TRUE(Create(stub(), "t", LinearSpec(2, 1)).ok());
+  ASSERT_TRUE(Upload(stub(), "train", {RegressionBatch(10, 2, 1)}).ok());
+  ASSERT_TRUE(Upload(stub(), "eval", {RegressionBatch(5, 2, 1, 10)}).ok());
+  v1::TrainRequest request;
+  request.set_name("t");
+  request.set_dataset("train");
+  request.set_epochs(3);
+  request.set_batch_size(4);  // 3 steps per epoch, the last one partial.
+  request.set_eval_dataset("eval");
+  std::vector<v1::TrainResponse> events;
+  ASSERT_TRUE(RunTrain(stub(), request, &events).ok());
+  ASSERT_EQ(events.size(), 4u);  // One progress per epoch, then the summary.
+  for (int e = 0; e < 3; ++e) {
+    ASSERT_TRUE(events[e].has_progress());
+    EXPECT_EQ(events[e].progress().epoch(), e + 1);
+    EXPECT_EQ(events[e].progress().steps_done(), 3 * (e + 1));
+    EXPECT_EQ(events[e].progress().steps_total(), 9);
+    EXPECT_TRUE(events[e].progress().has_eval());
+    EXPECT_GT(events[e].progress().samples_per_second(), 0);
+  }
+  ASSERT_TRUE(events[3].has_summary());
+  EXPECT_EQ(events[3].summary().steps(), 9);
+  EXPECT_EQ(events[3].summary().epochs(), 3);
+  EXPECT_EQ(events[3].summary().step(), 9);
+  EXPECT_TRUE(events[3].summary().has_eval());
+
+  request.set_report_every_steps(2);
+  request.set_epochs(1);
+  events.clear();
+  ASSERT_TRUE(RunTrain(stub(), request, &events).ok());
+  ASSERT_EQ(events.size(), 2u);  // Step 2 of 3, then the summary.
+  EXPECT_EQ(events[0].progress().steps_done(), 2);
+  EXPECT_EQ(events[1].summary().step(), 12);
+}
+
+// Train over an uploaded dataset applies exactly the steps TrainStep would with the same
+// batches in the same order.
+TEST_F(ServiceTest, TrainEqualsTheSameBatchesThroughTrainStep) {
+  const v1::ModelSpec spec = MlpSpec(3, 5, 2, v1::MSE, v1::ADAM);
+  ASSERT_TRUE(Create(stub(), "by-train", spec).ok());
+  ASSERT_TRUE(Create(stub(), "by-step", spec).ok());
+  const v1::Batch all = RegressionBatch(10, 3, 2);
+  ASSERT_TRUE(Upload(stub(), "rows", {all}).ok());
+  v1::TrainRequest request;
+  request.set_name("by-train");
+  request.set_dataset("rows");
+  request.set_epochs(2);
+  request.set_batch_size(4);
+  ASSERT_TRUE(RunTrain(stub(), request).ok());
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    for (int start = 0; start < 10; start += 4) {
+      const int rows = std::min(4, 10 - start);
+      v1::Batch batch;
+      *batch.mutable_x() = MakeTensor(rows, 3, [&](int64_t r, int64_t c) {
+        return all.x().data(static_cast<int>((start + r) * 3 + c));
+      });
+      *batch.mutable_targets() = MakeTensor(rows, 2, [&](int64_t r, int64_t c) {
+        return all.targets().data(static_cast<int>((start + r) * 2 + c));
+      });
+      ASSERT_TRUE(Step(stub(), "by-step", batch).ok());
+    }
+  }
+  const v1::Checkpoint trained = Exported(stub(), "by-train");
+  const v1::Checkpoint stepped = Exported(stub(), "by-step");
+  EXPECT_EQ(trained.step_count(), 6);
+  EXPECT_EQ(stepped.step_count(), 6);
+  ASSERT_EQ(trained.parameters_size(), stepped.parameters_size());
+  for (int i = 0; i < trained.parameters_size(); ++i) {
+    ASSERT_EQ(trained.parameters(i), stepped.parameters(i)) << "parameter " << i;
+  }
+  for (int i = 0; i < trained.optimizer_state_size(); ++i) {
+    ASSERT_EQ(trained.optimizer_state(i), stepped.optimizer_state(i)) << "state " << i;
+  }
+}
+
+TEST_F(ServiceTest, NativeExportImportRoundTripsExactlyAndTrainsAlike) {
+  ASSERT_TRUE(Create(stub(), "orig", MlpSpec(3, 4, 2, v1::MSE, v1::ADAM)).ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Step(stub(), "orig", RegressionBatch(5, 3, 2, i)).ok());
+  grpc::ClientContext context;
+  v1::ExportSessionRequest exported;
+  exported.set_name("orig");
+  exported.set_format(v1::NATIVE);
+  v1::ExportSessionResponse bytes;
+  ASSERT_TRUE(stub().ExportSession(&context, exported, &bytes).ok());
+  EXPECT_EQ(bytes.format(), v1::NATIVE);
+
+  grpc::ClientContext import_context;
+  v1::ImportSessionRequest import;
+  import.set_name("copy");
+  import.set_format(v1::NATIVE);
+  import.set_data(bytes.data());
+  v1::SessionInfo info;
+  ASSERT_TRUE(stub().ImportSession(&import_context, import, &info).ok());
+  EXPECT_EQ(info.step_count(), 3);
+  EXPECT_EQ(info.samples_seen(), 15);
+
+  for (int i = 3; i < 6; ++i) {
+    ASSERT_TRUE(Step(stub(), "orig", RegressionBatch(5, 3, 2, i)).ok());
+    ASSERT_TRUE(Step(stub(), "copy", RegressionBatch(5, 3, 2, i)).ok());
+  }
+  const v1::Checkpoint a = Exported(stub(), "orig");
+  const v1::Checkpoint b = Exported(stub(), "copy");
+  ASSERT_EQ(a.parameters_size(), b.parameters_size());
+  for (int i = 0; i < a.parameters_size(); ++i) ASSERT_EQ(a.parameters(i), b.parameters(i));
+  EXPECT_EQ(b.step_count(), 6);
+
+  grpc::ClientContext onnx_context;
+  exported.set_format(v1::ONNX);
+  ASSERT_TRUE(stub().ExportSession(&onnx_context, exported, &bytes).ok());
+  EXPECT_EQ(bytes.format(), v1::ONNX);
+  EXPECT_GT(bytes.data().size(), 100u);
+}
+
+// HealthStatus calls grpc.health.v1.Health/Check for `service` through the generic stub (the
+// health messages are tiny: field 1 of the request is the service name, field 1 of the
+// response the status enum) and returns the status number (1 SERVING, 2 NOT_SERVING), or -1.
+int HealthStatus(std::shared_ptr<grpc::Channel> channel, const std::string& service) {
+  std::string request = {'\x0a', static_cast<char>(service.size())};
+  request += service;
+  grpc::Slice slice(request);
+  grpc::ByteBuffer request_buffer(&slice, 1);
+  grpc::ByteBuffer response_buffer;
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request_buffer,
+                 &response_buffer, [&done](grpc::Status status) { done.set_value(status); });
+  if (!done.get_future().get().ok()) return -1;
+  std::vector<grpc::Slice> slices;
+  if (!response_buffer.Dump(&slices).ok()) return -1;
+  std::string response;
+  for (const grpc::Slice& part : slices)
+    response.append(reinterpret_cast<const char*>(part.begin()), part.size());
+  if (response.size() != 2 || response[0] != '\x08') return -1;
+  return response[1];
+}
+
+TEST(HealthTest, ServingWhileUpNotServingWhileDraining) {
+  auto server = std::make_unique<TestServer>();
+  EXPECT_EQ(HealthStatus(server->channel(), ""), 1);
+  EXPECT_EQ(HealthStatus(server->channel(), "mlpd.v1.Mlpd"), 1);
+  // A Train that outlives the drain keeps the server draining long enough to look at it.
+  ASSERT_TRUE(Create(server->stub(), "s", MlpSpec(64, 256, 10, v1::CROSS_ENTROPY)).ok());
+  ASSERT_TRUE(Upload(server->stub(), "rows", {ClassificationBatch(2000, 64, 10)}).ok());
+  std::thread train([&] {
+    v1::TrainRequest request;
+    request.set_name("s");
+    request.set_dataset("rows");
+    request.set_epochs(100000);
+    request.set_batch_size(10);
+    const grpc::Status status = RunTrain(server->stub(), request);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  });
+  absl::SleepFor(absl::Milliseconds(300));
+  auto channel = server->channel();
+  std::thread stop([&] { server->server().Shutdown(); });
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(HealthStatus(channel, "mlpd.v1.Mlpd"), 2);
+  v1::SessionInfo info;
+  EXPECT_EQ(Create(server->stub(), "late", LinearSpec(), &info).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  stop.join();
+  train.join();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input: every case answers the right code, the server keeps answering, the session is as
+// it was.
+
+class BadInputTest : public ServiceTest {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(Create(stub(), "s", LinearSpec(2, 1)).ok());
+    ASSERT_TRUE(Create(stub(), "clf", MlpSpec(2, 4, 3, v1::CROSS_ENTROPY)).ok());
+    ASSERT_TRUE(Step(stub(), "s", RegressionBatch(4, 2, 1)).ok());
+    before_ = Exported(stub(), "s");
+    before_clf_ = Exported(stub(), "clf");
+  }
+  void TearDown() override {
+    // The server still answers and nothing about the sessions changed.
+    const v1::Checkpoint after = Exported(stub(), "s");
+    EXPECT_EQ(after.SerializeAsString(), before_.SerializeAsString());
+    EXPECT_EQ(Exported(stub(), "clf").SerializeAsString(), before_clf_.SerializeAsString());
+  }
+
+  grpc::StatusCode TrainStepCode(const std::string& name, const v1::Batch& batch,
+                                 std::string* message = nullptr) {
+    const grpc::Status status = Step(stub(), name, batch);
+    if (message != nullptr) *message = status.error_message();
+    return status.error_code();
+  }
+  grpc::StatusCode PredictCode(const std::string& name, const v1::Tensor& x) {
+    grpc::ClientContext context;
+    v1::PredictRequest request;
+    request.set_name(name);
+    *request.mutable_x() = x;
+    v1::PredictResponse response;
+    return stub().Predict(&context, request, &response).error_code();
+  }
+  grpc::StatusCode EvaluateCode(const std::string& name, const v1::Batch& batch) {
+    grpc::ClientContext context;
+    v1::EvaluateRequest request;
+    request.set_name(name);
+    *request.mutable_batch() = batch;
+    v1::EvaluateResponse response;
+    return stub().Evaluate(&context, request, &response).error_code();
+  }
+
+  v1::Checkpoint before_;
+  v1::Checkpoint before_clf_;
+};
+
+constexpr auto kInvalid = grpc::StatusCode::INVALID_ARGUMENT;
+constexpr auto kNotFound = grpc::StatusCode::NOT_FOUND;
+
+TEST_F(BadInputTest, UnknownAndBadNames) {
+  for (const std::string& name :
+       std::vector<std::string>{"nope", "../x", "", "a/b", std::string(129, 'a'), ".."}) {
+    const grpc::StatusCode expected = name == "nope" ? kNotFound : kInvalid;
+    EXPECT_EQ(TrainStepCode(name, RegressionBatch(2, 2, 1)), expected) << name;
+    EXPECT_EQ(PredictCode(name, RegressionBatch(2, 2, 1).x()), expected) << name;
+    EXPECT_EQ(EvaluateCode(name, RegressionBatch(2, 2, 1)), expected) << name;
+    grpc::ClientContext get_context, delete_context, save_context, export_context;
+    v1::GetSessionRequest get;
+    get.set_name(name);
+    v1::SessionInfo info;
+    EXPECT_EQ(stub().GetSession(&get_context, get, &info).error_code(), expected);
+    v1::DeleteSessionRequest remove;
+    remove.set_name(name);
+    v1::DeleteSessionResponse removed;
+    EXPECT_EQ(stub().DeleteSession(&delete_context, remove, &removed).error_code(), expected);
+    v1::ExportSessionRequest exported;
+    exported.set_name(name);
+    exported.set_format(v1::NATIVE);
+    v1::ExportSessionResponse bytes;
+    EXPECT_EQ(stub().ExportSession(&export_context, exported, &bytes).error_code(), expected);
+    grpc::ClientContext dataset_context;
+    v1::GetDatasetRequest dataset;
+    dataset.set_name(name);
+    v1::DatasetInfo dataset_info;
+    EXPECT_EQ(stub().GetDataset(&dataset_context, dataset, &dataset_info).error_code(), expected);
+    if (name != "nope") {
+      EXPECT_EQ(Create(stub(), name, LinearSpec()).error_code(), kInvalid) << name;
+      EXPECT_EQ(Upload(stub(), name, {RegressionBatch(2, 2, 1)}).error_code(), kInvalid) << name;
+    }
+    v1::TrainRequest train;
+    train.set_name(name);
+    train.set_dataset("missing");
+    train.set_epochs(1);
+    EXPECT_EQ(RunTrain(stub(), train).error_code(), expected) << name;
+  }
+  v1::TrainRequest train;
+  train.set_name("s");
+  train.set_dataset("missing");
+  train.set_epochs(1);
+  EXPECT_EQ(RunTrain(stub(), train).error_code(), kNotFound);
+}
+
+TEST_F(BadInputTest, ShapeMismatchNamesTheFieldAndSizes) {
+  std::string message;
+  EXPECT_EQ(TrainStepCode("s", RegressionBatch(2, 3, 1), &message), kInvalid);
+  EXPECT_THAT(message, HasSubstr("batch.x.shape[1] is 3, the session's input size is 2"));
+  EXPECT_EQ(TrainStepCode("s", RegressionBatch(2, 2, 2), &message), kInvalid);
+  EXPECT_THAT(message, HasSubstr("output size is 1"));
+  v1::Batch short_data = RegressionBatch(2, 2, 1);
+  short_data.mutable_x()->mutable_data()->RemoveLast();
+  EXPECT_EQ(TrainStepCode("s", short_data, &message), kInvalid);
+  EXPECT_THAT(message, HasSubstr("batch.x.data has 3 values; shape [2, 2] needs 4"));
+  v1::Batch rows_mismatch = RegressionBatch(3, 2, 1);
+  *rows_mismatch.mutable_targets() = RegressionBatch(2, 2, 1).targets();
+  EXPECT_EQ(TrainStepCode("s", rows_mismatch), kInvalid);
+  v1::Tensor flat;
+  flat.add_shape(4);
+  for (int i = 0; i < 4; ++i) flat.add_data(1);
+  EXPECT_EQ(PredictCode("s", flat), kInvalid);
+  EXPECT_EQ(PredictCode("s", RegressionBatch(2, 5, 1).x()), kInvalid);
+  EXPECT_EQ(EvaluateCode("s", RegressionBatch(2, 5, 1)), kInvalid);
+}
+
+TEST_F(BadInputTest, NonFiniteValuesAreRejected) {
+  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                    -std::numeric_limits<float>::infinity()}) {
+    v1::Batch batch = RegressionBatch(3, 2, 1);
+    batch.mutable_x()->set_data(3, bad);
+    std::string message;
+    EXPECT_EQ(TrainStepCode("s", batch, &message), kInvalid);
+    EXPECT_THAT(message, HasSubstr("batch.x[1, 1]"));
+    EXPECT_EQ(PredictCode("s", batch.x()), kInvalid);
+    EXPECT_EQ(EvaluateCode("s", batch), kInvalid);
+    v1::Batch bad_target = RegressionBatch(3, 2, 1);
+    bad_target.mutable_targets()->set_data(2, bad);
+    EXPECT_EQ(TrainStepCode("s", bad_target), kInvalid);
+    EXPECT_EQ(Upload(stub(), "nan", {RegressionBatch(2, 2, 1), batch}).error_code(), kInvalid);
+  }
+}
+
+TEST_F(BadInputTest, EmptyInputs) {
+  EXPECT_EQ(TrainStepCode("s", v1::Batch()), kInvalid);
+  EXPECT_EQ(PredictCode("s", v1::Tensor()), kInvalid);
+  v1::Batch no_targets;
+  *no_targets.mutable_x() = RegressionBatch(2, 2, 1).x();
+  EXPECT_EQ(TrainStepCode("s", no_targets), kInvalid);
+  v1::Batch zero_rows;
+  zero_rows.mutable_x()->add_shape(0);
+  zero_rows.mutable_x()->add_shape(2);
+  EXPECT_EQ(TrainStepCode("s", zero_rows), kInvalid);
+  EXPECT_EQ(Upload(stub(), "empty", {}).error_code(), kInvalid);
+  grpc::ClientContext context;
+  v1::EvaluateRequest evaluate;
+  evaluate.set_name("s");
+  v1::EvaluateResponse response;
+  EXPECT_EQ(stub().Evaluate(&context, evaluate, &response).error_code(), kInvalid);
+}
+
+TEST_F(BadInputTest, LabelsOutOfRangeOrOfTheWrongKind) {
+  std::string message;
+  v1::Batch batch = ClassificationBatch(4, 2, 3);
+  batch.set_labels(2, 3);
+  EXPECT_EQ(TrainStepCode("clf", batch, &message), kInvalid);
+  EXPECT_THAT(message, HasSubstr("batch.labels[2] is 3"));
+  batch.set_labels(2, -1);
+  EXPECT_EQ(TrainStepCode("clf", batch), kInvalid);
+  EXPECT_EQ(EvaluateCode("clf", batch), kInvalid);
+  EXPECT_EQ(TrainStepCode("clf", RegressionBatch(4, 2, 3)), kInvalid);    // Targets for CE.
+  EXPECT_EQ(TrainStepCode("s", ClassificationBatch(4, 2, 1)), kInvalid);  // Labels for MSE.
+  v1::Batch both = RegressionBatch(2, 2, 1);
+  both.add_labels(0);
+  both.add_labels(0);
+  EXPECT_EQ(TrainStepCode("s", both), kInvalid);
+  v1::Batch wrong_count = ClassificationBatch(4, 2, 3);
+  wrong_count.mutable_labels()->RemoveLast();
+  EXPECT_EQ(TrainStepCode("clf", wrong_count), kInvalid);
+}
+
+TEST_F(BadInputTest, InvalidSpecsAndTakenNames) {
+  v1::ModelSpec no_layers = LinearSpec();
+  no_layers.clear_layers();
+  EXPECT_EQ(Create(stub(), "x", no_layers).error_code(), kInvalid);
+  v1::ModelSpec unspecified = LinearSpec();
+  unspecified.mutable_layers(0)->set_activation(v1::ACTIVATION_UNSPECIFIED);
+  EXPECT_EQ(Create(stub(), "x", unspecified).error_code(), kInvalid);
+  v1::ModelSpec bad_rate = LinearSpec();
+  bad_rate.mutable_optimizer()->set_learning_rate(-1);
+  EXPECT_EQ(Create(stub(), "x", bad_rate).error_code(), kInvalid);
+  v1::ModelSpec zero_input = LinearSpec();
+  zero_input.set_input_size(0);
+  EXPECT_EQ(Create(stub(), "x", zero_input).error_code(), kInvalid);
+  grpc::ClientContext context;
+  v1::CreateSessionRequest missing;
+  missing.set_name("x");
+  v1::SessionInfo info;
+  EXPECT_EQ(stub().CreateSession(&context, missing, &info).error_code(), kInvalid);
+  EXPECT_EQ(Create(stub(), "s", LinearSpec()).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  ASSERT_TRUE(Upload(stub(), "d", {RegressionBatch(2, 2, 1)}).ok());
+  EXPECT_EQ(Upload(stub(), "d", {RegressionBatch(2, 2, 1)}).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+}
+
+TEST_F(BadInputTest, OversizedMessagesAndLimits) {
+  // 64 MiB is the default message limit: a 20M-float batch does not fit.
+  v1::Batch huge;
+  huge.mutable_x()->add_shape(10000000);
+  huge.mutable_x()->add_shape(2);
+  huge.mutable_x()->mutable_data()->Resize(20000000, 0.5f);
+  *huge.mutable_targets() = MakeTensor(1, 1, [](int64_t, int64_t) { return 0.0f; });
+  EXPECT_EQ(TrainStepCode("s", huge), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  v1::ModelSpec big = LinearSpec(100000, 2000);  // 200M parameters > --max-session-params.
+  const grpc::Status status = Create(stub(), "big", big);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("--max-session-params"));
+}
+
+TEST_F(BadInputTest, UploadChunksMustAgree) {
+  EXPECT_EQ(Upload(stub(), "u", {RegressionBatch(2, 2, 1), RegressionBatch(2, 3, 1)}).error_code(),
+            kInvalid);
+  EXPECT_EQ(
+      Upload(stub(), "u", {RegressionBatch(2, 2, 1), ClassificationBatch(2, 2, 2)}).error_code(),
+      kInvalid);
+  EXPECT_EQ(Upload(stub(), "u", {RegressionBatch(2, 2, 1), RegressionBatch(2, 2, 2)}).error_code(),
+            kInvalid);
+  grpc::ClientContext context;
+  v1::GetDatasetRequest get;
+  get.set_name("u");
+  v1::DatasetInfo info;
+  EXPECT_EQ(stub().GetDataset(&context, get, &info).error_code(), kNotFound);
+}
+
+TEST_F(BadInputTest, TrainArgumentsAndExportImportFormats) {
+  ASSERT_TRUE(Upload(stub(), "rows", {RegressionBatch(4, 2, 1)}).ok());
+  ASSERT_TRUE(Upload(stub(), "wide", {RegressionBatch(4, 3, 1)}).ok());
+  v1::TrainRequest train;
+  train.set_name("s");
+  train.set_dataset("rows");
+  train.set_epochs(0);
+  EXPECT_EQ(RunTrain(stub(), train).error_code(), kInvalid);
+  train.set_epochs(1);
+  train.set_batch_size(-1);
+  EXPECT_EQ(RunTrain(stub(), train).error_code(), kInvalid);
+  train.set_batch_size(0);
+  train.set_dataset("wide");
+  EXPECT_EQ(RunTrain(stub(), train).error_code(), kInvalid);
+  train.set_dataset("rows");
+  train.set_eval_dataset("wide");
+  EXPECT_EQ(RunTrain(stub(), train).error_code(), kInvalid);
+
+  grpc::ClientContext export_context;
+  v1::ExportSessionRequest exported;
+  exported.set_name("s");
+  v1::ExportSessionResponse bytes;
+  EXPECT_EQ(stub().ExportSession(&export_context, exported, &bytes).error_code(), kInvalid);
+
+  for (const std::string& data : {std::string(), std::string("garbage\xff\xff\xff"),
+                                  Exported(stub(), "s").SerializeAsString()}) {
+    for (v1::ExportFormat format : {v1::NATIVE, v1::ONNX}) {
+      grpc::ClientContext context;
+      v1::ImportSessionRequest import;
+      import.set_name("imported");
+      import.set_format(format);
+      import.set_data(data);
+      v1::SessionInfo info;
+      const grpc::Status status = stub().ImportSession(&context, import, &info);
+      if (format == v1::NATIVE && data.size() > 20) {
+        EXPECT_TRUE(status.ok()) << status.error_message();
+      } else {
+        EXPECT_EQ(status.error_code(), kInvalid);
+      }
+    }
+  }
+  v1::Checkpoint wrong_version = Exported(stub(), "s");
+  wrong_version.set_format_version(99);
+  grpc::ClientContext context;
+  v1::ImportSessionRequest import;
+  import.set_name("v99");
+  import.set_format(v1::NATIVE);
+  import.set_data(wrong_version.SerializeAsString());
+  v1::SessionInfo info;
+  EXPECT_EQ(stub().ImportSession(&context, import, &info).error_code(), kInvalid);
+  v1::Checkpoint short_parameters = Exported(stub(), "s");
+  short_parameters.mutable_parameters()->RemoveLast();
+  grpc::ClientContext short_context;
+  import.set_name("short");
+  import.set_data(short_parameters.SerializeAsString());
+  EXPECT_EQ(stub().ImportSession(&short_context, import, &info).error_code(), kInvalid);
+  grpc::ClientContext get_context;
+  v1::GetSessionRequest get;
+  get.set_name("short");
+  EXPECT_EQ(stub().GetSession(&get_context, get, &info).error_code(), kNotFound);
+}
+
+TEST_F(BadInputTest, ListPageSizeMustNotBeNegative) {
+  grpc::ClientContext context;
+  v1::ListSessionsRequest request;
+  request.set_page_size(-1);
+  v1::ListSessionsResponse response;
+  EXPECT_EQ(stub().ListSessions(&context, request, &response).error_code(), kInvalid);
+}
+
+TEST_F(BadInputTest, SaveSessionWithoutDataDirIsAFailedPrecondition) {
+  grpc::ClientContext context;
+  v1::SaveSessionRequest request;
+  request.set_name("s");
+  v1::SaveSessionResponse response;
+  EXPECT_EQ(stub().SaveSession(&context, request, &response).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+}  // namespace
+}  // namespace mlpd::testing

@@ -1,0 +1,205 @@
+// service_test_util.h: an in-process mlpd server with real stubs, and request builders, for
+// the service tests.
+//
+//   TestServer server;                    // 127.0.0.1:0, no data dir
+//   v1::Mlpd::Stub& stub = server.stub();
+//   v1::SessionInfo info;
+//   grpc::ClientContext context;
+//   grpc::Status status = stub.CreateSession(&context, CreateRequest("a", LinearSpec()), &info);
+#ifndef MLPD_TESTS_SERVER_SERVICE_TEST_UTIL_H_
+#define MLPD_TESTS_SERVER_SERVICE_TEST_UTIL_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "mlpd/v1/mlpd.grpc.pb.h"
+#include "server/server.h"
+
+namespace mlpd::testing {
+
+// TestServer runs a Server on a free loopback port and opens one channel to it.
+class TestServer {
+ public:
+  explicit TestServer(ServerOptions options = {}) { Start(std::move(options)); }
+  ~TestServer() { server_->Shutdown(); }
+
+  void Start(ServerOptions options) {
+    options.listen = "127.0.0.1:0";
+    if (options.drain_seconds == 10) options.drain_seconds = 2;
+    server_ = std::make_unique<Server>();
+    absl::StatusOr<int> port = server_->Start(options);
+    ASSERT_TRUE(port.ok()) << port.status();
+    grpc::ChannelArguments arguments;
+    arguments.SetMaxReceiveMessageSize(-1);
+    arguments.SetMaxSendMessageSize(-1);
+    channel_ = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", *port),
+                                         grpc::InsecureChannelCredentials(), arguments);
+    stub_ = v1::Mlpd::NewStub(channel_);
+  }
+  // Restart shuts the server down gracefully and starts a new one with `options`.
+  void Restart(ServerOptions options) {
+    server_->Shutdown();
+    Start(std::move(options));
+  }
+
+  v1::Mlpd::Stub& stub() { return *stub_; }
+  std::shared_ptr<grpc::Channel> channel() { return channel_; }
+  Server& server() { return *server_; }
+
+ private:
+  std::unique_ptr<Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Mlpd::Stub> stub_;
+};
+
+// LinearSpec is in -> out identity, MSE sum, SGD: outputs are affine in the input, so a test
+// can read the weights back from predictions.
+inline v1::ModelSpec LinearSpec(int64_t in = 2, int64_t out = 1, float learning_rate = 0.01f) {
+  v1::ModelSpec spec;
+  spec.set_input_size(in);
+  v1::LayerSpec* layer = spec.add_layers();
+  layer->set_units(out);
+  layer->set_activation(v1::IDENTITY);
+  spec.mutable_loss()->set_kind(v1::MSE);
+  spec.mutable_loss()->set_reduction(v1::SUM);
+  spec.mutable_optimizer()->set_kind(v1::SGD);
+  spec.mutable_optimizer()->set_learning_rate(learning_rate);
+  spec.mutable_init()->set_kind(v1::NORMAL);
+  spec.mutable_init()->set_scale(0.1f);
+  spec.mutable_init()->set_seed(7);
+  return spec;
+}
+
+// MlpSpec is in-hidden-hidden-out with tanh, for a loss and optimizer.
+inline v1::ModelSpec MlpSpec(int64_t in, int64_t hidden, int64_t out, v1::LossKind loss,
+                             v1::OptimizerKind optimizer = v1::ADAM) {
+  v1::ModelSpec spec;
+  spec.set_input_size(in);
+  for (int i = 0; i < 2; ++i) {
+    v1::LayerSpec* layer = spec.add_layers();
+    layer->set_units(hidden);
+    layer->set_activation(v1::TANH);
+  }
+  v1::LayerSpec* last = spec.add_layers();
+  last->set_units(out);
+  last->set_activation(v1::IDENTITY);
+  spec.mutable_loss()->set_kind(loss);
+  spec.mutable_loss()->set_reduction(v1::MEAN);
+  spec.mutable_optimizer()->set_kind(optimizer);
+  spec.mutable_optimizer()->set_learning_rate(0.01f);
+  spec.mutable_init()->set_kind(v1::XAVIER);
+  spec.mutable_init()->set_seed(3);
+  return spec;
+}
+
+inline v1::CreateSessionRequest CreateRequest(const std::string& name, const v1::ModelSpec& spec) {
+  v1::CreateSessionRequest request;
+  request.set_name(name);
+  *request.mutable_spec() = spec;
+  return request;
+}
+
+// MakeTensor is a [rows, cols] tensor with values from `generator(row, col)`.
+template <typename Generator>
+v1::Tensor MakeTensor(int64_t rows, int64_t cols, Generator generator) {
+  v1::Tensor tensor;
+  tensor.add_shape(rows);
+  tensor.add_shape(cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) tensor.add_data(generator(r, c));
+  }
+  return tensor;
+}
+
+// RegressionBatch is a deterministic batch of `rows` rows for an in -> out MSE session.
+inline v1::Batch RegressionBatch(int64_t rows, int64_t in, int64_t out, int64_t offset = 0) {
+  v1::Batch batch;
+  *batch.mutable_x() = MakeTensor(rows, in, [&](int64_t r, int64_t c) {
+    return 0.1f * static_cast<float>(((r + offset) * 7 + c * 3) % 11) - 0.5f;
+  });
+  *batch.mutable_targets() = MakeTensor(rows, out, [&](int64_t r, int64_t c) {
+    return 0.05f * static_cast<float>(((r + offset) * 5 + c) % 13) - 0.3f;
+  });
+  return batch;
+}
+
+// ClassificationBatch is a deterministic batch with labels in [0, classes).
+inline v1::Batch ClassificationBatch(int64_t rows, int64_t in, int32_t classes,
+                                     int64_t offset = 0) {
+  v1::Batch batch;
+  *batch.mutable_x() = MakeTensor(rows, in, [&](int64_t r, int64_t c) {
+    return 0.1f * static_cast<float>(((r + offset) * 3 + c * 5) % 17) - 0.8f;
+  });
+  for (int64_t r = 0; r < rows; ++r) batch.add_labels(static_cast<int32_t>((r + offset) % classes));
+  return batch;
+}
+
+// Exported returns the session's NATIVE checkpoint (parameters, state, counters).
+inline v1::Checkpoint Exported(v1::Mlpd::Stub& stub, const std::string& name) {
+  grpc::ClientContext context;
+  v1::ExportSessionRequest request;
+  request.set_name(name);
+  request.set_format(v1::NATIVE);
+  v1::ExportSessionResponse response;
+  const grpc::Status status = stub.ExportSession(&context, request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  v1::Checkpoint checkpoint;
+  EXPECT_TRUE(checkpoint.ParseFromString(response.data()));
+  return checkpoint;
+}
+
+inline grpc::Status Create(v1::Mlpd::Stub& stub, const std::string& name, const v1::ModelSpec& spec,
+                           v1::SessionInfo* info = nullptr) {
+  grpc::ClientContext context;
+  v1::SessionInfo ignored;
+  return stub.CreateSession(&context, CreateRequest(name, spec), info ? info : &ignored);
+}
+
+inline grpc::Status Step(v1::Mlpd::Stub& stub, const std::string& name, const v1::Batch& batch,
+                         v1::TrainStepResponse* response = nullptr) {
+  grpc::ClientContext context;
+  v1::TrainStepRequest request;
+  request.set_name(name);
+  *request.mutable_batch() = batch;
+  v1::TrainStepResponse ignored;
+  return stub.TrainStep(&context, request, response ? response : &ignored);
+}
+
+inline grpc::Status Upload(v1::Mlpd::Stub& stub, const std::string& name,
+                           const std::vector<v1::Batch>& chunks, v1::DatasetInfo* info = nullptr) {
+  grpc::ClientContext context;
+  v1::DatasetInfo ignored;
+  auto writer = stub.UploadDataset(&context, info ? info : &ignored);
+  bool first = true;
+  for (const v1::Batch& chunk : chunks) {
+    v1::UploadDatasetRequest request;
+    if (first) request.set_name(name);
+    first = false;
+    *request.mutable_rows() = chunk;
+    if (!writer->Write(request)) break;
+  }
+  writer->WritesDone();
+  return writer->Finish();
+}
+
+// RunTrain runs a Train call to its end and returns its status; responses go to `events`.
+inline grpc::Status RunTrain(v1::Mlpd::Stub& stub, const v1::TrainRequest& request,
+                             std::vector<v1::TrainResponse>* events = nullptr) {
+  grpc::ClientContext context;
+  auto reader = stub.Train(&context, request);
+  v1::TrainResponse response;
+  while (reader->Read(&response)) {
+    if (events != nullptr) events->push_back(response);
+  }
+  return reader->Finish();
+}
+
+}  // namespace mlpd::testing
+
+#endif  // MLPD_TESTS_SERVER_SERVICE_TEST_UTIL_H_
