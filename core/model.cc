@@ -25,9 +25,12 @@ constexpr int64_t kChunkRows = 1024;
 // Plans kept per model: a training batch size, its partial last batch and evaluation chunks.
 constexpr size_t kMaxPlans = 4;
 
-// Below this many multiply-adds per forward pass an OpenMP team costs more than it saves
-// (measured with mlpd-bench engine on 2 cores).
-constexpr int64_t kSingleThreadMacs = int64_t{1} << 20;
+// A batch runs on the caller's OpenMP threads only from this many multiply-adds per forward
+// pass. Below it one thread is faster: measured with mlpd-bench engine on 2 shared cores, a
+// 2-thread team of oneDNN primitives waits at every barrier for a descheduled thread and ran
+// the 784-50-10 b1000 step 200x slower than 1 thread under load, while only the 784-1024-1024-10
+// b256 step (476M multiply-adds) is long enough to gain from a second core.
+constexpr int64_t kParallelMacs = int64_t{1} << 27;
 
 // Rough size of one primitive with its descriptors, for ApproximateBytes.
 constexpr int64_t kBytesPerPrimitive = 4096;
@@ -88,7 +91,7 @@ class MlpModel final : public Model {
       : spec_(std::move(spec)),
         parameter_count_(ParameterCount(spec_)),
         optimizer_(spec_.optimizer, parameter_count_),
-        threads_(ChooseThreads(spec_)),
+        macs_per_row_(MacsPerRow(spec_)),
         parameters_(InitialParameters(spec_)),
         state_(optimizer_.state_size(), 0.0f) {}
 
@@ -97,7 +100,7 @@ class MlpModel final : public Model {
   absl::StatusOr<float> TrainStep(MatrixView x, TargetsView y) override {
     MLPD_RETURN_IF_ERROR(ValidateInput(spec_, x));
     MLPD_RETURN_IF_ERROR(ValidateTargets(spec_, x.rows, y, TargetUse::kTraining));
-    ScopedThreads threads(threads_);
+    ScopedThreads threads(ThreadsFor(x.rows));
     try {
       return TrainStepUnchecked(x, y);
     } catch (const dnnl::error& error) {
@@ -112,11 +115,11 @@ class MlpModel final : public Model {
     MLPD_RETURN_IF_ERROR(ValidateInput(spec_, x));
     if (outputs == nullptr) return absl::InvalidArgumentError("outputs is null");
     const int64_t out = spec_.output_size();
-    ScopedThreads threads(threads_);
     try {
       std::vector<float> data(x.rows * out);
       for (int64_t first = 0; first < x.rows; first += kChunkRows) {
         const int64_t rows = std::min(kChunkRows, x.rows - first);
+        ScopedThreads threads(ThreadsFor(rows));
         MLPD_ASSIGN_OR_RETURN(OnednnPlan * plan, GetPlan(rows));
         plan->Forward(stream(), x.data + first * x.cols, parameters_.data());
         std::copy_n(plan->outputs(), rows * out, data.data() + first * out);
@@ -141,12 +144,12 @@ class MlpModel final : public Model {
     Evaluation evaluation;
     evaluation.count = x.rows;
     evaluation.has_error_rate = HasErrorRate(spec_.loss.kind, y);
-    ScopedThreads threads(threads_);
     try {
       double loss_sum = 0.0;
       int64_t errors = 0;
       for (int64_t first = 0; first < x.rows; first += kChunkRows) {
         const int64_t rows = std::min(kChunkRows, x.rows - first);
+        ScopedThreads threads(ThreadsFor(rows));
         MLPD_ASSIGN_OR_RETURN(OnednnPlan * plan, GetPlan(rows));
         plan->Forward(stream(), x.data + first * x.cols, parameters_.data());
         const MatrixView chunk{plan->outputs(), rows, out};
@@ -214,16 +217,22 @@ class MlpModel final : public Model {
   }
 
  private:
-  static int ChooseThreads(const ModelSpec& spec) {
-    int64_t macs_per_row = 0;
+  static int64_t MacsPerRow(const ModelSpec& spec) {
+    int64_t macs = 0;
     int64_t inputs = spec.input_size;
     for (const LayerSpec& layer : spec.layers) {
-      macs_per_row += inputs * layer.units;
+      macs += inputs * layer.units;
       inputs = layer.units;
     }
-    // Judged at a typical batch of 64 rows; small networks stay on one thread at any batch.
-    if (macs_per_row * 64 < kSingleThreadMacs) return 1;
-    return omp_get_max_threads();
+    return macs;
+  }
+
+  // ThreadsFor depends only on the batch size and the caller's OpenMP setting, so the same
+  // batches on the same setting give bit-identical results.
+  int ThreadsFor(int64_t rows) const {
+    const int available = omp_get_max_threads();
+    if (available <= 1 || macs_per_row_ * rows < kParallelMacs) return 1;
+    return available;
   }
 
   static absl::Status CheckFiniteBlock(absl::string_view name, absl::Span<const float> values,
@@ -282,7 +291,7 @@ class MlpModel final : public Model {
     new_state_.resize(state_.size());
     plan->Backward(stream(), x.data, parameters_.data(), gradients_.data());
     if (!optimizer_.Update(parameters_.data(), gradients_.data(), state_.data(), step_count_ + 1,
-                           new_parameters_.data(), new_state_.data(), threads_)) {
+                           new_parameters_.data(), new_state_.data(), ThreadsFor(x.rows))) {
       return absl::FailedPreconditionError(absl::StrFormat(
           "the %s step (learning rate %g) made a parameter or optimizer state non-finite; the "
           "step was not applied (the model keeps its parameters)",
@@ -300,7 +309,7 @@ class MlpModel final : public Model {
   const ModelSpec spec_;
   const int64_t parameter_count_;
   const Optimizer optimizer_;
-  const int threads_;
+  const int64_t macs_per_row_;
 
   std::vector<float> parameters_;
   std::vector<float> state_;
