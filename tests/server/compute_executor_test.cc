@@ -1,0 +1,142 @@
+// ComputeExecutor: per-key order, turns between keys, cancellation and the queue limit.
+#include "server/compute_executor.h"
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace mlpd {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// Blocker holds the executor thread until Release(), so tests can queue work behind it.
+class Blocker {
+ public:
+  ComputeExecutor::Work Work() {
+    return [this](bool) { released_.get_future().wait(); };
+  }
+  void Release() { released_.set_value(); }
+
+ private:
+  std::promise<void> released_;
+};
+
+TEST(ComputeExecutorTest, KeysTakeTurnsAndEachKeyKeepsItsOrder) {
+  ComputeExecutor executor({/*max_queue=*/100, /*threads=*/1});
+  Blocker blocker;
+  ASSERT_TRUE(executor.Submit(99, blocker.Work()).ok());
+  std::mutex mutex;
+  std::vector<std::string> order;
+  auto record = [&](std::string label) {
+    return [&, label](bool cancelled) {
+      std::lock_guard<std::mutex> lock(mutex);
+      order.push_back(cancelled ? "cancelled " + label : label);
+    };
+  };
+  for (int i = 1; i <= 3; ++i)
+    ASSERT_TRUE(executor.Submit(1, record("a" + std::to_string(i))).ok());
+  for (int i = 1; i <= 2; ++i)
+    ASSERT_TRUE(executor.Submit(2, record("b" + std::to_string(i))).ok());
+  blocker.Release();
+  ASSERT_TRUE(executor.WaitIdle(absl::Now() + absl::Seconds(10)));
+  EXPECT_THAT(order, ElementsAre("a1", "b1", "a2", "b2", "a3"));
+}
+
+TEST(ComputeExecutorTest, ContinuationsGoBehindOtherKeys) {
+  ComputeExecutor executor({100, 1});
+  std::mutex mutex;
+  std::vector<std::string> order;
+  Blocker blocker;
+  ASSERT_TRUE(executor.Submit(9, blocker.Work()).ok());
+  // Key 1 is a "long job" of three items, each queuing the next; key 2 has two calls.
+  std::function<void(int)> job = [&](int part) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      order.push_back("job" + std::to_string(part));
+    }
+    if (part < 3) executor.Continue(1, [&, part](bool) { job(part + 1); });
+  };
+  ASSERT_TRUE(executor.Submit(1, [&](bool) { job(1); }).ok());
+  for (int i = 1; i <= 2; ++i) {
+    ASSERT_TRUE(executor
+                    .Submit(2,
+                            [&, i](bool) {
+                              std::lock_guard<std::mutex> lock(mutex);
+                              order.push_back("call" + std::to_string(i));
+                            })
+                    .ok());
+  }
+  blocker.Release();
+  ASSERT_TRUE(executor.WaitIdle(absl::Now() + absl::Seconds(10)));
+  EXPECT_THAT(order, ElementsAre("job1", "call1", "job2", "call2", "job3"));
+}
+
+TEST(ComputeExecutorTest, FullQueueIsRefusedAtOnceNamingTheLimit) {
+  ComputeExecutor executor({/*max_queue=*/2, 1});
+  Blocker blocker;
+  ASSERT_TRUE(executor.Submit(1, blocker.Work()).ok());
+  absl::SleepFor(absl::Milliseconds(50));  // The blocker runs; the queue is empty again.
+  std::atomic<int> ran{0};
+  ASSERT_TRUE(executor.Submit(2, [&](bool c) { ran += c ? 0 : 1; }).ok());
+  ASSERT_TRUE(executor.Submit(3, [&](bool c) { ran += c ? 0 : 1; }).ok());
+  const absl::Status refused = executor.Submit(4, [&](bool) { ran += 100; });
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.message(), HasSubstr("--max-queue is 2"));
+  executor.Continue(5, [&](bool c) { ran += c ? 0 : 1; });  // Continuations always fit.
+  blocker.Release();
+  ASSERT_TRUE(executor.WaitIdle(absl::Now() + absl::Seconds(10)));
+  EXPECT_EQ(ran.load(), 3);
+  EXPECT_TRUE(executor.Submit(4, [](bool) {}).ok());
+}
+
+TEST(ComputeExecutorTest, CancelAnswersQueuedWorkOfTheKeyOnly) {
+  ComputeExecutor executor({100, 1});
+  Blocker blocker;
+  ASSERT_TRUE(executor.Submit(1, blocker.Work()).ok());
+  std::atomic<int> ran{0}, cancelled{0};
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(executor.Submit(7, [&](bool c) { (c ? cancelled : ran)++; }).ok());
+    ASSERT_TRUE(executor.Submit(8, [&](bool c) { (c ? cancelled : ran)++; }).ok());
+  }
+  executor.Cancel(7);
+  EXPECT_EQ(cancelled.load(), 3);
+  blocker.Release();
+  ASSERT_TRUE(executor.WaitIdle(absl::Now() + absl::Seconds(10)));
+  EXPECT_EQ(ran.load(), 3);
+  EXPECT_EQ(cancelled.load(), 3);
+}
+
+TEST(ComputeExecutorTest, StopCancelsWhatIsLeftAndRefusesNewWork) {
+  auto executor = std::make_unique<ComputeExecutor>(ComputeExecutor::Options{100, 1});
+  Blocker blocker;
+  ASSERT_TRUE(executor->Submit(1, blocker.Work()).ok());
+  std::atomic<int> cancelled{0};
+  ASSERT_TRUE(executor->Submit(2, [&](bool c) { cancelled += c ? 1 : 0; }).ok());
+  std::thread stopper([&] { executor->Stop(); });
+  absl::SleepFor(absl::Milliseconds(50));
+  blocker.Release();
+  stopper.join();
+  EXPECT_EQ(cancelled.load(), 1);
+  EXPECT_EQ(executor->Submit(3, [](bool) {}).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(ComputeExecutorTest, RunAndWaitRunsOnTheExecutorThread) {
+  ComputeExecutor executor({100, 1});
+  std::thread::id executor_thread;
+  ASSERT_TRUE(executor.RunAndWait(0, [&] { executor_thread = std::this_thread::get_id(); }));
+  EXPECT_NE(executor_thread, std::this_thread::get_id());
+  std::thread::id again;
+  ASSERT_TRUE(executor.RunAndWait(5, [&] { again = std::this_thread::get_id(); }));
+  EXPECT_EQ(again, executor_thread);
+}
+
+}  // namespace
+}  // namespace mlpd

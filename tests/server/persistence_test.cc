@@ -1,0 +1,204 @@
+// The server's use of its data dir: graceful restarts bring every session and dataset back
+// bit for bit; snapshots follow --checkpoint-every, --checkpoint-interval, Train's end and
+// SaveSession, and no file is written per step; deletions remove files; bad files are
+// quarantined without stopping the rest.
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "server/session_store.h"
+#include "tests/server/service_test_util.h"
+
+namespace mlpd::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class PersistenceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_dir_ = absl::StrCat(::testing::TempDir(), "/mlpd-persistence-",
+                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(data_dir_);
+  }
+  void TearDown() override { fs::remove_all(data_dir_); }
+
+  ServerOptions Options() const {
+    ServerOptions options;
+    options.data_dir = data_dir_;
+    return options;
+  }
+
+  // StoredStep is the step count of the session's snapshot on disk, or -1 without one.
+  int64_t StoredStep(const std::string& name) {
+    SessionStore store(data_dir_);
+    absl::StatusOr<SessionStore::Contents> contents = store.LoadAll();
+    EXPECT_TRUE(contents.ok()) << contents.status();
+    if (!contents.ok()) return -2;
+    for (const auto& [stored, checkpoint] : contents->sessions) {
+      if (stored == name) return checkpoint.step_count();
+    }
+    return -1;
+  }
+
+  // WaitForStoredStep polls until the snapshot on disk reaches `step` (the writer is async).
+  bool WaitForStoredStep(const std::string& name, int64_t step) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(5);
+    while (absl::Now() < deadline) {
+      if (StoredStep(name) == step) return true;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return false;
+  }
+
+  std::string data_dir_;
+};
+
+TEST_F(PersistenceTest, GracefulRestartRestoresEverythingBitForBit) {
+  TestServer server(Options());
+  ASSERT_TRUE(Create(server.stub(), "adam", MlpSpec(3, 6, 2, v1::MSE, v1::ADAM)).ok());
+  ASSERT_TRUE(Create(server.stub(), "clf", MlpSpec(3, 6, 4, v1::CROSS_ENTROPY, v1::MOMENTUM)).ok());
+  ASSERT_TRUE(Create(server.stub(), "fresh", LinearSpec()).ok());
+  ASSERT_TRUE(
+      Upload(server.stub(), "targets", {RegressionBatch(7, 3, 2), RegressionBatch(5, 3, 2, 7)})
+          .ok());
+  ASSERT_TRUE(Upload(server.stub(), "labels", {ClassificationBatch(9, 3, 4)}).ok());
+  for (int i = 0; i < 4; ++i)
+    ASSERT_TRUE(Step(server.stub(), "adam", RegressionBatch(5, 3, 2, i)).ok());
+  v1::TrainRequest train;
+  train.set_name("clf");
+  train.set_dataset("labels");
+  train.set_epochs(2);
+  train.set_batch_size(4);
+  train.set_shuffle(true);
+  train.set_seed(5);
+  ASSERT_TRUE(RunTrain(server.stub(), train).ok());
+  ASSERT_TRUE(Step(server.stub(), "clf", ClassificationBatch(3, 3, 4)).ok());  // Not yet saved.
+
+  std::vector<std::string> checkpoints;
+  for (const char* name : {"adam", "clf", "fresh"}) {
+    checkpoints.push_back(Exported(server.stub(), name).SerializeAsString());
+  }
+  auto evaluate = [&](const std::string& session, const std::string& dataset) {
+    grpc::ClientContext context;
+    v1::EvaluateRequest request;
+    request.set_name(session);
+    request.set_dataset(dataset);
+    v1::EvaluateResponse response;
+    EXPECT_TRUE(server.stub().Evaluate(&context, request, &response).ok());
+    return response.SerializeAsString();
+  };
+  const std::string targets_evaluation = evaluate("adam", "targets");
+  const std::string labels_evaluation = evaluate("clf", "labels");
+
+  server.Restart(Options());
+  int index = 0;
+  for (const char* name : {"adam", "clf", "fresh"}) {
+    EXPECT_EQ(Exported(server.stub(), name).SerializeAsString(), checkpoints[index++]) << name;
+  }
+  grpc::ClientContext context;
+  v1::ListDatasetsResponse datasets;
+  ASSERT_TRUE(server.stub().ListDatasets(&context, v1::ListDatasetsRequest(), &datasets).ok());
+  ASSERT_EQ(datasets.datasets_size(), 2);
+  EXPECT_EQ(datasets.datasets(1).rows(), 12);
+  EXPECT_EQ(datasets.datasets(0).rows(), 9);
+  EXPECT_EQ(evaluate("adam", "targets"), targets_evaluation);
+  EXPECT_EQ(evaluate("clf", "labels"), labels_evaluation);
+  // A restored session trains on from where it was.
+  v1::TrainStepResponse step;
+  ASSERT_TRUE(Step(server.stub(), "adam", RegressionBatch(5, 3, 2), &step).ok());
+  EXPECT_EQ(step.step(), 5);
+}
+
+TEST_F(PersistenceTest, SnapshotsFollowThePolicyNotEveryStep) {
+  ServerOptions options = Options();
+  options.checkpoint_every = 5;
+  options.checkpoint_interval_seconds = 0;
+  TestServer server(options);
+  ASSERT_TRUE(Create(server.stub(), "s", LinearSpec()).ok());
+  ASSERT_TRUE(WaitForStoredStep("s", 0));  // A session is on disk from its creation.
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Step(server.stub(), "s", RegressionBatch(2, 2, 1)).ok());
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(StoredStep("s"), 0);  // No file per step.
+  ASSERT_TRUE(Step(server.stub(), "s", RegressionBatch(2, 2, 1)).ok());
+  EXPECT_TRUE(WaitForStoredStep("s", 5));
+
+  // SaveSession answers once the snapshot is durable.
+  ASSERT_TRUE(Step(server.stub(), "s", RegressionBatch(2, 2, 1)).ok());
+  grpc::ClientContext context;
+  v1::SaveSessionRequest save;
+  save.set_name("s");
+  v1::SaveSessionResponse saved;
+  ASSERT_TRUE(server.stub().SaveSession(&context, save, &saved).ok());
+  EXPECT_EQ(saved.step_count(), 6);
+  EXPECT_EQ(StoredStep("s"), 6);
+
+  // The end of a Train call is a snapshot point.
+  ASSERT_TRUE(Upload(server.stub(), "rows", {RegressionBatch(6, 2, 1)}).ok());
+  v1::TrainRequest train;
+  train.set_name("s");
+  train.set_dataset("rows");
+  train.set_epochs(2);
+  train.set_batch_size(4);
+  ASSERT_TRUE(RunTrain(server.stub(), train).ok());
+  EXPECT_TRUE(WaitForStoredStep("s", 10));
+}
+
+TEST_F(PersistenceTest, IntervalSnapshotsChangedSessions) {
+  ServerOptions options = Options();
+  options.checkpoint_every = 0;
+  options.checkpoint_interval_seconds = 0.2;
+  TestServer server(options);
+  ASSERT_TRUE(Create(server.stub(), "s", LinearSpec()).ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Step(server.stub(), "s", RegressionBatch(2, 2, 1)).ok());
+  EXPECT_TRUE(WaitForStoredStep("s", 3));
+}
+
+TEST_F(PersistenceTest, DeletesRemoveFiles) {
+  TestServer server(Options());
+  ASSERT_TRUE(Create(server.stub(), "s", LinearSpec()).ok());
+  ASSERT_TRUE(Upload(server.stub(), "d", {RegressionBatch(2, 2, 1)}).ok());
+  ASSERT_TRUE(WaitForStoredStep("s", 0));
+  EXPECT_TRUE(fs::exists(data_dir_ + "/datasets/d.data"));
+  grpc::ClientContext delete_session;
+  v1::DeleteSessionRequest remove;
+  remove.set_name("s");
+  v1::DeleteSessionResponse removed;
+  ASSERT_TRUE(server.stub().DeleteSession(&delete_session, remove, &removed).ok());
+  EXPECT_EQ(StoredStep("s"), -1);
+  EXPECT_FALSE(fs::exists(data_dir_ + "/sessions/s.ckpt"));
+  grpc::ClientContext delete_dataset;
+  v1::DeleteDatasetRequest remove_dataset;
+  remove_dataset.set_name("d");
+  v1::DeleteDatasetResponse dataset_removed;
+  ASSERT_TRUE(server.stub().DeleteDataset(&delete_dataset, remove_dataset, &dataset_removed).ok());
+  EXPECT_FALSE(fs::exists(data_dir_ + "/datasets/d.data"));
+  server.Restart(Options());
+  EXPECT_EQ(server.server().service().session_count(), 0);
+  EXPECT_EQ(server.server().service().dataset_count(), 0);
+}
+
+TEST_F(PersistenceTest, BadFilesAreQuarantinedAndTheRestLoads) {
+  {
+    TestServer server(Options());
+    ASSERT_TRUE(Create(server.stub(), "good", LinearSpec()).ok());
+  }
+  std::ofstream(data_dir_ + "/sessions/garbage.ckpt") << "not a snapshot at all";
+  std::ofstream(data_dir_ + "/sessions/empty.ckpt");
+  TestServer server(Options());
+  EXPECT_EQ(server.server().service().session_count(), 1);
+  EXPECT_TRUE(Exported(server.stub(), "good").parameters_size() > 0);
+  int quarantined = 0;
+  for (const auto& entry : fs::directory_iterator(data_dir_ + "/quarantine")) {
+    (void)entry;
+    ++quarantined;
+  }
+  EXPECT_EQ(quarantined, 2);
+}
+
+}  // namespace
+}  // namespace mlpd::testing
