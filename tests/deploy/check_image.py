@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""Checks what can be checked of the image without a Docker engine.
+
+1. The Dockerfile has the required parts: a multi-stage build on debian:bookworm-slim whose
+   build stage runs the CI scripts (scripts/install-deps, scripts/build); a runtime stage that
+   installs `scripts/install-deps --runtime`, copies only mlpd and mlpctl from the build stage,
+   runs as a non-root user, keeps /data as a volume, exposes the --listen port and has a
+   HEALTHCHECK calling `mlpctl health`; and a drain shorter than `docker stop`'s 10 s.
+2. The runtime package list (scripts/install-deps runtime_packages) names packages that exist
+   and, with their dependencies, provides every shared library `ldd` reports for the built
+   binaries (each library mapped to its package with `dpkg -S`).
+
+Usage: check_image.py --root REPO BINARY...   (exit 0: all good; 1: each problem on a line)
+"""
+
+import argparse
+import os
+import re
+import shlex
+import subprocess
+import sys
+
+DOCKER_STOP_DEFAULT_SECONDS = 10
+
+
+def run(command):
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def dockerfile_stages(text):
+    """Instructions per stage: [(from_line, [(INSTRUCTION, arguments), ...]), ...]."""
+    logical = re.sub(r"\\\n", " ", text)
+    stages = []
+    for line in logical.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        instruction, _, arguments = line.partition(" ")
+        instruction = instruction.upper()
+        if instruction == "FROM":
+            stages.append((arguments.strip(), []))
+        elif stages:
+            stages[-1][1].append((instruction, arguments.strip()))
+    return stages
+
+
+def exec_form(arguments):
+    """The argv of an exec-form (JSON array) instruction, or of a shell form split by words."""
+    arguments = arguments.strip()
+    if arguments.startswith("["):
+        import json
+        return json.loads(arguments)
+    return shlex.split(arguments)
+
+
+def flag(argv, name):
+    value = None
+    for i, arg in enumerate(argv):
+        if arg.startswith(f"--{name}="):
+            value = arg.split("=", 1)[1]
+        elif arg == f"--{name}" and i + 1 < len(argv):
+            value = argv[i + 1]
+    return value
+
+
+def check_dockerfile(root, problems):
+    path = os.path.join(root, "Dockerfile")
+    stages = dockerfile_stages(open(path, encoding="utf-8").read())
+    if len(stages) < 2:
+        problems.append(f"Dockerfile: {len(stages)} stage(s); expected a build and a runtime stage")
+        return
+    for base, _ in stages:
+        if not base.split()[0].startswith("debian:bookworm-slim"):
+            problems.append(f"Dockerfile: stage FROM {base}; expected debian:bookworm-slim")
+    build_base, build = stages[0]
+    runtime_base, runtime = stages[-1]
+    build_name = build_base.split()[-1] if " as " in build_base.lower() else None
+    if build_name is None:
+        problems.append("Dockerfile: the first stage is not named (FROM ... AS build)")
+
+    build_runs = " ".join(a for i, a in build if i == "RUN")
+    for script in ("scripts/install-deps", "scripts/build"):
+        if script not in build_runs:
+            problems.append(f"Dockerfile: the build stage does not RUN {script} (as CI does)")
+
+    runtime_runs = " ".join(a for i, a in runtime if i == "RUN")
+    if not re.search(r"install-deps\s+--runtime", runtime_runs):
+        problems.append("Dockerfile: the runtime stage does not run install-deps --runtime")
+    copied = []
+    for instruction, arguments in runtime:
+        if instruction == "COPY" and "--from=" in arguments:
+            words = [w for w in arguments.split() if not w.startswith("--")]
+            copied += [os.path.basename(w) for w in words[:-1]]
+            if build_name and f"--from={build_name}" not in arguments:
+                problems.append(f"Dockerfile: COPY {arguments} is not from the build stage")
+    if sorted(copied) != ["mlpctl", "mlpd"]:
+        problems.append(f"Dockerfile: the runtime stage copies {copied} from the build stage; "
+                        "expected exactly mlpd and mlpctl")
+
+    users = [a for i, a in runtime if i == "USER"]
+    if not users or users[-1].split(":")[0] in ("root", "0"):
+        problems.append(f"Dockerfile: the runtime stage runs as {users[-1] if users else 'root'}")
+    volumes = " ".join(a for i, a in runtime if i == "VOLUME")
+    if "/data" not in volumes:
+        problems.append("Dockerfile: /data is not a VOLUME")
+
+    entrypoints = [exec_form(a) for i, a in runtime if i == "ENTRYPOINT"]
+    if not entrypoints or os.path.basename(entrypoints[-1][0]) != "mlpd":
+        problems.append("Dockerfile: ENTRYPOINT does not start mlpd")
+        return
+    entrypoint = entrypoints[-1]
+    listen = flag(entrypoint, "listen") or ""
+    if not listen.startswith("0.0.0.0:"):
+        problems.append(f"Dockerfile: --listen={listen}; the container must listen on 0.0.0.0")
+    if flag(entrypoint, "data-dir") != "/data":
+        problems.append(f"Dockerfile: --data-dir={flag(entrypoint, 'data-dir')}; expected /data")
+    port = listen.rpartition(":")[2]
+    exposed = " ".join(a for i, a in runtime if i == "EXPOSE").split()
+    if port not in [e.split("/")[0] for e in exposed]:
+        problems.append(f"Dockerfile: EXPOSE {exposed} misses the --listen port {port}")
+    drain = flag(entrypoint, "drain-seconds")
+    if drain is None or float(drain) >= DOCKER_STOP_DEFAULT_SECONDS:
+        problems.append(f"Dockerfile: --drain-seconds={drain}; it must be under docker stop's "
+                        f"{DOCKER_STOP_DEFAULT_SECONDS} s so the final snapshots fit")
+    healthchecks = [a for i, a in runtime if i == "HEALTHCHECK"]
+    if not healthchecks or not re.search(r"CMD.*\bmlpctl\b.*\bhealth\b", healthchecks[-1]):
+        problems.append(f"Dockerfile: HEALTHCHECK {healthchecks} does not call `mlpctl health`")
+    elif f":{port}" not in healthchecks[-1]:
+        problems.append(f"Dockerfile: HEALTHCHECK does not dial the --listen port {port}")
+
+    ignore_path = os.path.join(root, ".dockerignore")
+    ignored = open(ignore_path).read().split() if os.path.exists(ignore_path) else []
+    for needed in (".git", "build-*", "data"):
+        if needed not in ignored:
+            problems.append(f".dockerignore does not exclude {needed}")
+
+
+def runtime_packages(root, problems):
+    path = os.path.join(root, "scripts", "install-deps")
+    match = re.search(r"^runtime_packages=\(([^)]*)\)", open(path).read(), re.MULTILINE)
+    if not match:
+        problems.append("scripts/install-deps: no runtime_packages=(...) line")
+        return []
+    return match.group(1).split()
+
+
+def package_exists(package):
+    if run(["dpkg-query", "-W", "-f=${Status}", package]).stdout.endswith("installed"):
+        return True
+    shown = run(["apt-cache", "show", "--no-all-versions", package])
+    return shown.returncode == 0 and "Package:" in shown.stdout
+
+
+def installed_dependencies(package):
+    """Names of the installed packages `package` depends on (all alternatives that exist)."""
+    fields = run(["dpkg-query", "-W", "-f=${Depends}, ${Pre-Depends}", package]).stdout
+    names = set()
+    for clause in fields.split(","):
+        for alternative in clause.split("|"):
+            name = re.sub(r"\(.*?\)|\[.*?\]", "", alternative).strip().split(":")[0]
+            if name:
+                names.add(name)
+    return names
+
+
+def closure(roots):
+    """Package -> the root it was reached from, following installed Depends/Pre-Depends."""
+    reached = {root: root for root in roots}
+    stack = list(roots)
+    while stack:
+        current = stack.pop()
+        for dependency in installed_dependencies(current):
+            if dependency not in reached:
+                reached[dependency] = reached[current]
+                stack.append(dependency)
+    return reached
+
+
+def owning_package(library):
+    """The package shipping `library`, trying the merged-/usr spellings of its path."""
+    candidates = [library, os.path.realpath(library)]
+    for path in list(candidates):
+        if path.startswith("/usr/lib/"):
+            candidates.append(path[len("/usr"):])
+        elif path.startswith("/lib/"):
+            candidates.append("/usr" + path)
+    for path in candidates:
+        result = run(["dpkg", "-S", path])
+        if result.returncode == 0 and ":" in result.stdout:
+            return result.stdout.split(":")[0].split(",")[0].strip()
+    return None
+
+
+def check_libraries(root, binaries, problems):
+    packages = runtime_packages(root, problems)
+    for package in packages:
+        if not package_exists(package):
+            problems.append(f"runtime package {package} exists neither installed nor in apt")
+    provided = closure(packages)
+    libraries = {}
+    for binary in binaries:
+        result = run(["ldd", binary])
+        if result.returncode != 0:
+            problems.append(f"ldd {binary} failed: {result.stderr.strip()}")
+            continue
+        for line in result.stdout.splitlines():
+            line = line.strip()
+            if "not found" in line:
+                problems.append(f"{binary}: {line}")
+            match = re.match(r"(\S+) => (/\S+)", line) or re.match(r"(/\S+) \(", line)
+            if match:
+                libraries[match.group(match.lastindex)] = os.path.basename(binary)
+    print(f"{len(libraries)} shared libraries, runtime packages: {' '.join(packages)}")
+    for library in sorted(libraries):
+        package = owning_package(library)
+        if package is None:
+            problems.append(f"{library} (loaded by {libraries[library]}) belongs to no package")
+        elif package not in provided:
+            problems.append(f"{library} comes from {package}, which runtime_packages neither "
+                            "lists nor pulls in")
+        else:
+            how = "listed" if provided[package] == package else f"via {provided[package]}"
+            print(f"  {os.path.basename(library):36} {package:28} {how}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--root", required=True)
+    parser.add_argument("binaries", nargs="+")
+    arguments = parser.parse_args()
+    problems = []
+    check_dockerfile(arguments.root, problems)
+    check_libraries(arguments.root, arguments.binaries, problems)
+    for problem in problems:
+        print(f"FAIL {problem}")
+    print(f"check_image: {len(problems)} problems")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
