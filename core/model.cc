@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <new>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -12,6 +13,7 @@
 #include "core/loss.h"
 #include "core/onednn_plan.h"
 #include "core/optimizer.h"
+#include "core/plan_cache.h"
 #include "core/status_macros.h"
 #include "oneapi/dnnl/dnnl.hpp"
 
@@ -22,9 +24,6 @@ namespace {
 // no huge buffers and shares plans with typical training batch sizes.
 constexpr int64_t kChunkRows = 1024;
 
-// Plans kept per model: a training batch size, its partial last batch and evaluation chunks.
-constexpr size_t kMaxPlans = 4;
-
 // A batch runs on the caller's OpenMP threads only from this many multiply-adds per forward
 // pass. Below it one thread is faster: measured with mlpd-bench engine on 2 shared cores, a
 // 2-thread team of oneDNN primitives waits at every barrier for a descheduled thread and ran
@@ -32,12 +31,12 @@ constexpr size_t kMaxPlans = 4;
 // b256 step (476M multiply-adds) is long enough to gain from a second core.
 constexpr int64_t kParallelMacs = int64_t{1} << 27;
 
-// Rough size of one primitive with its descriptors, for ApproximateBytes.
-constexpr int64_t kBytesPerPrimitive = 4096;
-
-const dnnl::engine& CpuEngine() {
-  static const dnnl::engine* const engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
-  return *engine;
+// GradientScratch is the calling thread's buffer for one step's gradients, shared by all
+// models on the thread so that an idle model holds no gradient memory.
+float* GradientScratch(int64_t count) {
+  thread_local std::vector<float> scratch;
+  if (static_cast<int64_t>(scratch.size()) < count) scratch.resize(count);
+  return scratch.data();
 }
 
 // ScopedThreads sets the calling thread's OpenMP team size for oneDNN and restores it, so the
@@ -92,6 +91,7 @@ class MlpModel final : public Model {
         parameter_count_(ParameterCount(spec_)),
         optimizer_(spec_.optimizer, parameter_count_),
         macs_per_row_(MacsPerRow(spec_)),
+        shape_key_(PlanCache::ShapeKey(spec_)),
         parameters_(InitialParameters(spec_)),
         state_(optimizer_.state_size(), 0.0f) {}
 
@@ -121,7 +121,8 @@ class MlpModel final : public Model {
         const int64_t rows = std::min(kChunkRows, x.rows - first);
         ScopedThreads threads(ThreadsFor(rows));
         MLPD_ASSIGN_OR_RETURN(OnednnPlan * plan, GetPlan(rows));
-        plan->Forward(stream(), x.data + first * x.cols, parameters_.data());
+        plan->Forward(PlanCache::ForThisThread().stream(), x.data + first * x.cols,
+                      parameters_.data());
         std::copy_n(plan->outputs(), rows * out, data.data() + first * out);
       }
       if (spec_.loss.kind == LossKind::kCrossEntropy) SoftmaxRows(data.data(), x.rows, out);
@@ -151,7 +152,8 @@ class MlpModel final : public Model {
         const int64_t rows = std::min(kChunkRows, x.rows - first);
         ScopedThreads threads(ThreadsFor(rows));
         MLPD_ASSIGN_OR_RETURN(OnednnPlan * plan, GetPlan(rows));
-        plan->Forward(stream(), x.data + first * x.cols, parameters_.data());
+        plan->Forward(PlanCache::ForThisThread().stream(), x.data + first * x.cols,
+                      parameters_.data());
         const MatrixView chunk{plan->outputs(), rows, out};
         loss_sum += LossSum(spec_.loss.kind, chunk, y, first, nullptr, 0.0);
         if (evaluation.has_error_rate) errors += CountErrors(spec_.loss.kind, chunk, y, first);
@@ -204,16 +206,12 @@ class MlpModel final : public Model {
     last_loss_ = last_loss;
   }
 
+  // ApproximateBytes counts what the model owns; plans and gradient scratch belong to the
+  // calling thread and are shared by every model it runs.
   int64_t ApproximateBytes() const override {
-    const int64_t floats =
-        static_cast<int64_t>(parameters_.capacity() + state_.capacity() + gradients_.capacity() +
-                             new_parameters_.capacity() + new_state_.capacity());
-    int64_t bytes = static_cast<int64_t>(sizeof(*this)) + floats * 4;
-    for (const auto& plan : plans_) {
-      bytes += plan->ApproximateBytes() +
-               kBytesPerPrimitive * 4 * static_cast<int64_t>(spec_.layers.size());
-    }
-    return bytes;
+    const int64_t floats = static_cast<int64_t>(parameters_.capacity() + state_.capacity());
+    return static_cast<int64_t>(sizeof(*this)) + floats * 4 +
+           static_cast<int64_t>(spec_.layers.capacity() * sizeof(LayerSpec));
   }
 
  private:
@@ -250,30 +248,13 @@ class MlpModel final : public Model {
     return absl::OkStatus();
   }
 
-  dnnl::stream& stream() {
-    if (!stream_) stream_ = dnnl::stream(CpuEngine());
-    return stream_;
-  }
-
-  // GetPlan returns the plan for `rows`, building it on first use and dropping the least
-  // recently used one beyond kMaxPlans.
   absl::StatusOr<OnednnPlan*> GetPlan(int64_t rows) {
-    for (size_t i = 0; i < plans_.size(); ++i) {
-      if (plans_[i]->rows() == rows) {
-        std::rotate(plans_.begin(), plans_.begin() + i, plans_.begin() + i + 1);
-        return plans_.front().get();
-      }
-    }
-    MLPD_ASSIGN_OR_RETURN(std::unique_ptr<OnednnPlan> plan,
-                          OnednnPlan::Create(spec_, rows, CpuEngine()));
-    if (plans_.size() >= kMaxPlans) plans_.pop_back();
-    plans_.insert(plans_.begin(), std::move(plan));
-    return plans_.front().get();
+    return PlanCache::ForThisThread().Get(spec_, shape_key_, rows, ThreadsFor(rows));
   }
 
   absl::StatusOr<float> TrainStepUnchecked(MatrixView x, TargetsView y) {
     MLPD_ASSIGN_OR_RETURN(OnednnPlan * plan, GetPlan(x.rows));
-    plan->Forward(stream(), x.data, parameters_.data());
+    plan->Forward(PlanCache::ForThisThread().stream(), x.data, parameters_.data());
 
     const int64_t out = spec_.output_size();
     const double scale = 1.0 / LossNormalizer(spec_.loss, x.rows, out);
@@ -285,20 +266,15 @@ class MlpModel final : public Model {
           "the batch loss is %g; the step was not applied (the model keeps its parameters)", loss));
     }
 
-    // Scratch buffers are allocated on the first step, so models that only predict stay small.
-    gradients_.resize(parameter_count_);
-    new_parameters_.resize(parameter_count_);
-    new_state_.resize(state_.size());
-    plan->Backward(stream(), x.data, parameters_.data(), gradients_.data());
-    if (!optimizer_.Update(parameters_.data(), gradients_.data(), state_.data(), step_count_ + 1,
-                           new_parameters_.data(), new_state_.data(), ThreadsFor(x.rows))) {
+    float* gradients = GradientScratch(parameter_count_);
+    plan->Backward(PlanCache::ForThisThread().stream(), x.data, parameters_.data(), gradients);
+    if (!optimizer_.Step(parameters_.data(), gradients, state_.data(), step_count_ + 1,
+                         ThreadsFor(x.rows))) {
       return absl::FailedPreconditionError(absl::StrFormat(
           "the %s step (learning rate %g) made a parameter or optimizer state non-finite; the "
           "step was not applied (the model keeps its parameters)",
           OptimizerKindName(spec_.optimizer.kind), spec_.optimizer.learning_rate));
     }
-    parameters_.swap(new_parameters_);
-    state_.swap(new_state_);
     ++step_count_;
     samples_seen_ += x.rows;
     last_loss_ = loss;
@@ -310,21 +286,13 @@ class MlpModel final : public Model {
   const int64_t parameter_count_;
   const Optimizer optimizer_;
   const int64_t macs_per_row_;
+  const std::string shape_key_;
 
   std::vector<float> parameters_;
   std::vector<float> state_;
-  // Out-of-place step: gradients, then the candidate parameters and state, swapped in only
-  // when finite.
-  std::vector<float> gradients_;
-  std::vector<float> new_parameters_;
-  std::vector<float> new_state_;
-
   int64_t step_count_ = 0;
   int64_t samples_seen_ = 0;
   float last_loss_ = 0.0f;
-
-  dnnl::stream stream_;
-  std::vector<std::unique_ptr<OnednnPlan>> plans_;  // Most recently used first.
 };
 
 }  // namespace

@@ -1,11 +1,12 @@
 // optimizer.h: the update rules (SGD, momentum, Adam) as PyTorch defines them.
 //
-// An update is computed out of place: the new parameters and optimizer state go to separate
-// buffers and the caller commits them only when every value is finite, so a diverging step
-// leaves the model exactly as it was.
+// A step is all or nothing: a first pass computes every new parameter and state value without
+// storing it and checks that all are finite; only then a second pass writes them. A diverging
+// step therefore leaves the model exactly as it was, with no second copy of the parameters
+// (which would double the memory of every idle model).
 //
 //   Optimizer optimizer(spec.optimizer, parameter_count);
-//   bool finite = optimizer.Update(params, grads, state, /*step=*/1, new_params, new_state);
+//   bool applied = optimizer.Step(parameters, gradients, state, /*step=*/1, /*threads=*/1);
 #ifndef MLPD_CORE_OPTIMIZER_H_
 #define MLPD_CORE_OPTIMIZER_H_
 
@@ -25,13 +26,16 @@ class Optimizer {
   int slots() const;
   int64_t state_size() const { return slots() * parameter_count_; }
 
-  // Update writes the parameters and state after one step on `gradients` to `new_parameters`
-  // and `new_state`; `step` counts from 1 (Adam's bias correction). Returns whether every new
-  // parameter and state value is finite. `threads` > 1 splits the work with OpenMP.
-  bool Update(const float* parameters, const float* gradients, const float* state, int64_t step,
-              float* new_parameters, float* new_state, int threads) const;
+  // Step applies one update with `gradients` to `parameters` and `state` in place and returns
+  // true, or returns false and changes nothing when a new value would not be finite. `step`
+  // counts from 1 (Adam's bias correction); `threads` > 1 splits large updates with OpenMP.
+  bool Step(float* parameters, const float* gradients, float* state, int64_t step,
+            int threads) const;
 
  private:
+  template <typename Kernel>
+  bool Run(const Kernel& kernel, int threads) const;
+
   const OptimizerSpec spec_;
   const int64_t parameter_count_;
 };

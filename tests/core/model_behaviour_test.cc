@@ -1,7 +1,10 @@
 // The engine's behaviour as a user sees it: determinism, the lecture's examples (logistic
 // regression, universal approximation), evaluation, parameter and state round trips, and
 // refusal of bad input or diverging steps without any change to the model.
+#include <unistd.h>
+
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <memory>
 #include <vector>
@@ -435,6 +438,43 @@ TEST(DivergenceTest, InfiniteLossIsNotApplied) {
   EXPECT_EQ(step.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(step.status().message(), HasSubstr("loss"));
   EXPECT_TRUE(Snapshot(*model) == before);
+}
+
+}  // namespace
+}  // namespace mlpd
+
+namespace mlpd {
+namespace {
+
+int64_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  int64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+TEST(MemoryTest, ManySmallTrainedModelsCostLittleMoreThanTheirParameters) {
+  // The server hosts 10,000 small sessions in 1 GiB: about 100 KB each, all included.
+  const ModelSpec spec =
+      TestSpec(16, {{64, Activation::kTanh}, {64, Activation::kTanh}, {1, Activation::kIdentity}},
+               LossKind::kMse, Reduction::kMean, OptimizerKind::kAdam, 0.01f);
+  const std::vector<float> x = RandomValues(32 * 16, 16);
+  const BatchTargets targets = TargetsFor(spec, 32, 17);
+  const MatrixView input{x.data(), 32, 16};
+  auto warm = MustCreate(spec);  // Builds this thread's plan before the baseline.
+  ASSERT_TRUE(warm->TrainStep(input, targets.view()).ok());
+
+  const int64_t before = ResidentBytes();
+  std::vector<std::unique_ptr<Model>> models;
+  for (int i = 0; i < 1000; ++i) {
+    models.push_back(MustCreate(spec));
+    ASSERT_TRUE(models.back()->TrainStep(input, targets.view()).ok());
+  }
+  const int64_t per_model = (ResidentBytes() - before) / 1000;
+  const int64_t owned = 4 * 3 * models[0]->parameter_count();  // Parameters and Adam's moments.
+  EXPECT_LE(per_model, 100 * 1024);
+  EXPECT_LE(per_model, owned + 8 * 1024);
+  EXPECT_GE(models[0]->ApproximateBytes(), owned);
 }
 
 }  // namespace
