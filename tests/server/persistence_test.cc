@@ -33,11 +33,22 @@ class PersistenceTest : public ::testing::Test {
     return options;
   }
 
-  // StoredStep is the step count of the session's snapshot on disk, or -1 without one.
+  // StoredStep is the step count of the session's snapshot on disk, or -1 without one. The
+  // file is copied to a scratch data dir first: LoadAll tidies its dir (temporary files,
+  // quarantine), which must not race with the running server's writes.
   int64_t StoredStep(const std::string& name) {
-    SessionStore store(data_dir_);
+    const std::string scratch = data_dir_ + "-scratch";
+    fs::remove_all(scratch);
+    fs::create_directories(scratch + "/sessions");
+    std::error_code error;
+    fs::copy_file(data_dir_ + "/sessions/" + name + ".ckpt",
+                  scratch + "/sessions/" + name + ".ckpt", error);
+    if (error) return -1;
+    SessionStore store(scratch);
+    EXPECT_TRUE(store.Open().ok());
     absl::StatusOr<SessionStore::Contents> contents = store.LoadAll();
     EXPECT_TRUE(contents.ok()) << contents.status();
+    fs::remove_all(scratch);
     if (!contents.ok()) return -2;
     for (const auto& [stored, checkpoint] : contents->sessions) {
       if (stored == name) return checkpoint.step_count();
