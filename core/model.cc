@@ -25,10 +25,12 @@ namespace {
 constexpr int64_t kChunkRows = 1024;
 
 // A batch runs on the caller's OpenMP threads only from this many multiply-adds per forward
-// pass. Below it one thread is faster: measured with mlpd-bench engine on 2 shared cores, a
-// 2-thread team of oneDNN primitives waits at every barrier for a descheduled thread and ran
-// the 784-50-10 b1000 step 200x slower than 1 thread under load, while only the 784-1024-1024-10
-// b256 step (476M multiply-adds) is long enough to gain from a second core.
+// pass; below it on one thread. Measured with mlpd-bench engine on 2 cores shared with other
+// work: every oneDNN primitive is a parallel region whose barrier waits for the other thread,
+// so a 2-thread 784-50-10 b1000 step ran 3-4x slower than on 1 thread (200x with OpenMP's
+// default active waiting), while only a step as long as 784-1024-1024-10 b256 (476M
+// multiply-adds) gains from the second core when it is free. Deployments should set
+// OMP_WAIT_POLICY=passive (see bench/engine_bench.cc).
 constexpr int64_t kParallelMacs = int64_t{1} << 27;
 
 // GradientScratch is the calling thread's buffer for one step's gradients, shared by all
