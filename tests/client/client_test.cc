@@ -132,7 +132,9 @@ TEST_F(ClientTest, SessionLifecycleAndExportImportRoundTrip) {
   EXPECT_TRUE(client_->GetSession("beta").ok());
   absl::StatusOr<int64_t> saved = client_->SaveSession("beta");
   // Without a data dir the server may refuse to save; either way the code comes through.
-  if (!saved.ok()) EXPECT_NE(saved.status().code(), absl::StatusCode::kUnknown);
+  if (!saved.ok()) {
+    EXPECT_NE(saved.status().code(), absl::StatusCode::kUnknown);
+  }
 }
 
 TEST_F(ClientTest, ServerRefusalsKeepTheirCodeAndMessage) {

@@ -34,7 +34,10 @@ trap cleanup EXIT
 
 # start_server [mlpd flags...]: listens on $work/mlpd.sock, exports MLPD_SERVER, waits for SERVING.
 start_server() {
-  "$MLPD_BIN" --listen "unix:$work/mlpd.sock" --data-dir "$work/data" "$@" \
+  # Abseil spells multi-word flags with underscores; accept either spelling of the binary.
+  local data_flag=--data-dir
+  case $("$MLPD_BIN" --helpfull 2>&1 || true) in *--data_dir*) data_flag=--data_dir ;; esac
+  "$MLPD_BIN" --listen "unix:$work/mlpd.sock" "$data_flag" "$work/data" "$@" \
     >>"$work/mlpd.log" 2>&1 &
   server_pid=$!
   export MLPD_SERVER="unix:$work/mlpd.sock"
