@@ -1,7 +1,8 @@
 // onednn_plan.h: the oneDNN primitives and activation buffers of an MLP for one batch size.
 //
 // Creating a primitive costs far more than running it, so a plan is built once per batch size
-// and reused for every batch of that size (a partial last batch gets its own plan). Forward
+// and reused for every batch of that size (a partial last batch gets its own plan); PlanCache
+// keeps them per thread and shares them between models of the same shape. Forward
 // primitives are built at construction; the backward ones on the first Backward() call, so a
 // plan used only for prediction stays small. Parameters are not owned: the caller passes the
 // current parameter and gradient buffers on every call, laid out in the documented order.

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "core/model.h"
@@ -475,6 +476,37 @@ TEST(MemoryTest, ManySmallTrainedModelsCostLittleMoreThanTheirParameters) {
   EXPECT_LE(per_model, 100 * 1024);
   EXPECT_LE(per_model, owned + 8 * 1024);
   EXPECT_GE(models[0]->ApproximateBytes(), owned);
+}
+
+}  // namespace
+}  // namespace mlpd
+
+namespace mlpd {
+namespace {
+
+TEST(ThreadTest, ModelsOfOneShapeTrainConcurrentlyOnTwoThreadsLikeAlone) {
+  // Plans are per thread, so two threads never share a primitive.
+  const ModelSpec spec =
+      TestSpec(12, {{24, Activation::kSigmoid}, {3, Activation::kIdentity}},
+               LossKind::kCrossEntropy, Reduction::kMean, OptimizerKind::kMomentum, 0.05f);
+  const std::vector<float> x = RandomValues(10 * 12, 18);
+  const BatchTargets targets = TargetsFor(spec, 10, 19);
+  auto train = [&](Model* model) {
+    for (int step = 0; step < 50; ++step) {
+      if (!model->TrainStep(MatrixView{x.data(), 10, 12}, targets.view()).ok()) return;
+    }
+  };
+  auto alone = MustCreate(spec);
+  train(alone.get());
+  auto first = MustCreate(spec);
+  auto second = MustCreate(spec);
+  std::thread worker_one(train, first.get());
+  std::thread worker_two(train, second.get());
+  worker_one.join();
+  worker_two.join();
+  EXPECT_EQ(first->step_count(), 50);
+  EXPECT_EQ(first->GetParameters(), alone->GetParameters());
+  EXPECT_EQ(second->GetParameters(), alone->GetParameters());
 }
 
 }  // namespace
