@@ -8,6 +8,8 @@ set -euo pipefail
 PYTHON=/usr/bin/python3
 work=$(mktemp -d)
 server_pid=
+# Extra mlpctl flags of the start-up health probe (e.g. TLS options).
+probe_flags=()
 
 fail() {
   echo "FAIL: $*" >&2
@@ -43,7 +45,7 @@ start_server() {
   export MLPD_SERVER="unix:$work/mlpd.sock"
   local attempt
   for attempt in $(seq 200); do
-    if "$MLPCTL_BIN" --timeout 2 health >/dev/null 2>&1; then return 0; fi
+    if "$MLPCTL_BIN" --timeout 2 "${probe_flags[@]}" health >/dev/null 2>&1; then return 0; fi
     kill -0 "$server_pid" 2>/dev/null || fail "mlpd exited during start-up"
     sleep 0.05
   done
