@@ -83,53 +83,48 @@ std::string EncodeHeader(PayloadKind kind, uint64_t payload_length, uint32_t pay
   return header;
 }
 
-// CheckFile returns the payload of a file's contents, or DATA_LOSS saying why it is unusable.
-absl::StatusOr<absl::string_view> CheckFile(absl::string_view contents, PayloadKind expected) {
-  if (contents.empty()) return absl::DataLossError("the file is empty");
-  if (contents.size() < kHeaderSize) {
+// CheckHeader checks the first bytes of a file of `file_size` bytes (all of them when it is
+// shorter than a header) and returns the payload's announced checksum, or DATA_LOSS saying why
+// the file is unusable.
+absl::StatusOr<uint32_t> CheckHeader(absl::string_view header, uint64_t file_size,
+                                     PayloadKind expected) {
+  if (file_size == 0) return absl::DataLossError("the file is empty");
+  if (header.size() < kHeaderSize) {
     return absl::DataLossError(absl::StrFormat(
-        "the file is %d bytes, shorter than the %d-byte header", contents.size(), kHeaderSize));
+        "the file is %d bytes, shorter than the %d-byte header", file_size, kHeaderSize));
   }
-  if (std::memcmp(contents.data(), kMagic, sizeof(kMagic)) != 0) {
+  if (std::memcmp(header.data(), kMagic, sizeof(kMagic)) != 0) {
     return absl::DataLossError(absl::StrFormat("the magic is \"%s\", expected \"MLPD\"",
-                                               absl::CHexEscape(contents.substr(0, 4))));
+                                               absl::CHexEscape(header.substr(0, 4))));
   }
   // The version is checked before the header checksum: a newer build may lay the header out
   // differently, and "wrong version" is the more useful reason then.
-  const uint32_t version = GetU32(&contents[4]);
+  const uint32_t version = GetU32(&header[4]);
   if (version != kStoreFormatVersion) {
     return absl::DataLossError(absl::StrFormat("the format version is %d, this build reads %d",
                                                version, kStoreFormatVersion));
   }
-  const uint32_t header_crc = GetU32(&contents[28]);
-  const uint32_t computed_header_crc = Crc32c(contents.substr(0, 28));
+  const uint32_t header_crc = GetU32(&header[28]);
+  const uint32_t computed_header_crc = Crc32c(header.substr(0, 28));
   if (header_crc != computed_header_crc) {
     return absl::DataLossError(
         absl::StrFormat("the header checksum is 0x%08x, the header's bytes give 0x%08x", header_crc,
                         computed_header_crc));
   }
-  const uint32_t kind = GetU32(&contents[8]);
+  const uint32_t kind = GetU32(&header[8]);
   if (kind != static_cast<uint32_t>(expected)) {
     return absl::DataLossError(absl::StrFormat(
         "the payload kind is %d (%s), expected %d (%s)", kind, PayloadKindName(kind),
         static_cast<uint32_t>(expected), PayloadKindName(static_cast<uint32_t>(expected))));
   }
-  const uint64_t length = GetU64(&contents[16]);
-  const uint64_t actual = contents.size() - kHeaderSize;
+  const uint64_t length = GetU64(&header[16]);
+  const uint64_t actual = file_size - kHeaderSize;
   if (length != actual) {
     return absl::DataLossError(absl::StrFormat(
         "the header announces a %d-byte payload, the file holds %d bytes after the header", length,
         actual));
   }
-  absl::string_view payload = contents.substr(kHeaderSize);
-  const uint32_t payload_crc = GetU32(&contents[24]);
-  const uint32_t computed_payload_crc = Crc32c(payload);
-  if (payload_crc != computed_payload_crc) {
-    return absl::DataLossError(
-        absl::StrFormat("the payload checksum is 0x%08x, the payload's bytes give 0x%08x",
-                        payload_crc, computed_payload_crc));
-  }
-  return payload;
+  return GetU32(&header[24]);
 }
 
 absl::Status ErrnoError(int error_number, absl::string_view action, const std::string& path) {
@@ -227,29 +222,88 @@ absl::Status RemoveNamedFile(const std::string& data_dir, absl::string_view fold
   return SyncDirectory(folder);
 }
 
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return ErrnoError(errno, "open", path);
-  struct stat info;
-  if (::fstat(fd.get(), &info) != 0) return ErrnoError(errno, "stat", path);
-  std::string contents(static_cast<size_t>(info.st_size), '\0');
-  size_t done = 0;
-  while (done < contents.size()) {
-    const ssize_t got = ::read(fd.get(), &contents[done], contents.size() - done);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError(errno, "read", path);
-    }
-    if (got == 0) break;  // Shrunk while reading: the checks below see a short file.
-    done += static_cast<size_t>(got);
+// PayloadReader reads a file's payload straight into its final buffers (a dataset's floats
+// land in the Dataset's vectors, with no whole-file copy), checksumming as it goes.
+class PayloadReader {
+ public:
+  // Open checks the header and positions the reader at the payload.
+  static absl::StatusOr<std::unique_ptr<PayloadReader>> Open(const std::string& path,
+                                                             PayloadKind kind) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoError(errno, "open", path);
+    auto reader = std::unique_ptr<PayloadReader>(new PayloadReader(path, fd));
+    struct stat info;
+    if (::fstat(reader->fd_.get(), &info) != 0) return ErrnoError(errno, "stat", path);
+    const uint64_t file_size = static_cast<uint64_t>(info.st_size);
+    std::string header(std::min<uint64_t>(file_size, kHeaderSize), '\0');
+    MLPD_RETURN_IF_ERROR(reader->ReadRaw(header.data(), header.size()));
+    MLPD_ASSIGN_OR_RETURN(reader->expected_crc_, CheckHeader(header, file_size, kind));
+    reader->remaining_ = file_size - kHeaderSize;
+    return reader;
   }
-  contents.resize(done);
-  return contents;
-}
 
-absl::StatusOr<v1::Checkpoint> DecodeSession(absl::string_view payload) {
+  uint64_t remaining() const { return remaining_; }
+
+  // Read fills `size` bytes of the payload.
+  absl::Status Read(void* destination, uint64_t size) {
+    if (size > remaining_) {
+      return absl::DataLossError(
+          absl::StrFormat("the payload ends %d bytes early", size - remaining_));
+    }
+    MLPD_RETURN_IF_ERROR(ReadRaw(destination, size));
+    crc_ = ExtendCrc32c(crc_, destination, size);
+    remaining_ -= size;
+    return absl::OkStatus();
+  }
+
+  // Finish checks that the whole payload was read and matches its checksum.
+  absl::Status Finish() const {
+    if (remaining_ != 0) {
+      return absl::DataLossError(
+          absl::StrFormat("%d bytes follow the end of the payload's content", remaining_));
+    }
+    if (crc_ != expected_crc_) {
+      return absl::DataLossError(absl::StrFormat(
+          "the payload checksum is 0x%08x, the payload's bytes give 0x%08x", expected_crc_, crc_));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  PayloadReader(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+
+  absl::Status ReadRaw(void* destination, uint64_t size) {
+    auto* bytes = static_cast<char*>(destination);
+    while (size > 0) {
+      const ssize_t got = ::read(fd_.get(), bytes, size);
+      if (got < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoError(errno, "read", path_);
+      }
+      if (got == 0) return absl::DataLossError("the file shrank while it was read");
+      bytes += got;
+      size -= static_cast<uint64_t>(got);
+    }
+    return absl::OkStatus();
+  }
+
+  const std::string path_;
+  FileDescriptor fd_;
+  uint32_t expected_crc_ = 0;
+  uint32_t crc_ = 0;
+  uint64_t remaining_ = 0;
+};
+
+absl::StatusOr<v1::Checkpoint> DecodeSession(PayloadReader& reader) {
+  if (reader.remaining() > static_cast<uint64_t>(std::numeric_limits<int>::max())) {
+    return absl::DataLossError(
+        absl::StrFormat("the %d-byte payload is above protobuf's 2 GiB limit", reader.remaining()));
+  }
+  std::string payload(reader.remaining(), '\0');
+  MLPD_RETURN_IF_ERROR(reader.Read(payload.data(), payload.size()));
+  MLPD_RETURN_IF_ERROR(reader.Finish());
   v1::Checkpoint checkpoint;
-  if (!checkpoint.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+  if (!checkpoint.ParseFromString(payload)) {
     return absl::DataLossError(absl::StrFormat(
         "the %d-byte payload does not parse as an mlpd.v1.Checkpoint", payload.size()));
   }
@@ -285,20 +339,23 @@ absl::StatusOr<uint64_t> CheckedElementCount(absl::string_view what, int64_t row
   return static_cast<uint64_t>(rows * cols);
 }
 
-absl::StatusOr<Dataset> DecodeDataset(absl::string_view payload) {
-  if (payload.size() < kDatasetPrefixSize) {
+absl::StatusOr<Dataset> DecodeDataset(PayloadReader& reader) {
+  if (reader.remaining() < kDatasetPrefixSize) {
     return absl::DataLossError(
         absl::StrFormat("the dataset payload is %d bytes, shorter than its %d-byte prefix",
-                        payload.size(), kDatasetPrefixSize));
+                        reader.remaining(), kDatasetPrefixSize));
   }
-  const auto field = [&](size_t offset) { return static_cast<int64_t>(GetU64(&payload[offset])); };
+  const uint64_t payload_size = reader.remaining();
+  char prefix[kDatasetPrefixSize];
+  MLPD_RETURN_IF_ERROR(reader.Read(prefix, sizeof(prefix)));
+  const auto field = [&](size_t offset) { return static_cast<int64_t>(GetU64(&prefix[offset])); };
   Dataset dataset;
   dataset.x.rows = field(0);
   dataset.x.cols = field(8);
   dataset.targets.rows = field(16);
   dataset.targets.cols = field(24);
   const int64_t label_count = field(32);
-  const uint32_t has_labels = GetU32(&payload[40]);
+  const uint32_t has_labels = GetU32(&prefix[40]);
   if (has_labels > 1) {
     return absl::DataLossError(absl::StrFormat("has_labels is %d, expected 0 or 1", has_labels));
   }
@@ -308,21 +365,20 @@ absl::StatusOr<Dataset> DecodeDataset(absl::string_view payload) {
   MLPD_ASSIGN_OR_RETURN(const uint64_t target_count,
                         CheckedElementCount("targets", dataset.targets.rows, dataset.targets.cols));
   MLPD_ASSIGN_OR_RETURN(const uint64_t labels, CheckedElementCount("labels", label_count, 1));
+  // Checked before allocating, so a damaged prefix cannot ask for more memory than the file.
   const uint64_t expected = kDatasetPrefixSize + 4 * x_count + 4 * target_count + 4 * labels;
-  if (expected != payload.size()) {
+  if (expected != payload_size) {
     return absl::DataLossError(
         absl::StrFormat("the dataset's shapes need a %d-byte payload, the file holds %d bytes",
-                        expected, payload.size()));
+                        expected, payload_size));
   }
-  const char* cursor = payload.data() + kDatasetPrefixSize;
   dataset.x.data.resize(x_count);
-  std::memcpy(dataset.x.data.data(), cursor, 4 * x_count);
-  cursor += 4 * x_count;
+  MLPD_RETURN_IF_ERROR(reader.Read(dataset.x.data.data(), 4 * x_count));
   dataset.targets.data.resize(target_count);
-  std::memcpy(dataset.targets.data.data(), cursor, 4 * target_count);
-  cursor += 4 * target_count;
+  MLPD_RETURN_IF_ERROR(reader.Read(dataset.targets.data.data(), 4 * target_count));
   dataset.labels.resize(labels);
-  std::memcpy(dataset.labels.data(), cursor, 4 * labels);
+  MLPD_RETURN_IF_ERROR(reader.Read(dataset.labels.data(), 4 * labels));
+  MLPD_RETURN_IF_ERROR(reader.Finish());
   absl::Status valid = dataset.Validate();
   if (!valid.ok()) {
     return absl::DataLossError(absl::StrCat("the dataset is invalid: ", valid.message()));
@@ -334,9 +390,8 @@ absl::StatusOr<Dataset> DecodeDataset(absl::string_view payload) {
 template <typename Decode, typename Value>
 absl::Status LoadPayload(const std::string& path, PayloadKind kind, Decode decode, std::string name,
                          std::vector<std::pair<std::string, Value>>* loaded) {
-  MLPD_ASSIGN_OR_RETURN(const std::string bytes, ReadWholeFile(path));
-  MLPD_ASSIGN_OR_RETURN(const absl::string_view payload, CheckFile(bytes, kind));
-  MLPD_ASSIGN_OR_RETURN(Value value, decode(payload));
+  MLPD_ASSIGN_OR_RETURN(std::unique_ptr<PayloadReader> reader, PayloadReader::Open(path, kind));
+  MLPD_ASSIGN_OR_RETURN(Value value, decode(*reader));
   loaded->emplace_back(std::move(name), std::move(value));
   return absl::OkStatus();
 }
@@ -458,7 +513,9 @@ absl::StatusOr<SessionStore::Contents> SessionStore::LoadAll() {
 absl::Status SessionStore::SaveSession(absl::string_view name, const v1::Checkpoint& checkpoint) {
   MLPD_RETURN_IF_ERROR(ValidateName("name", name));
   // Each thread keeps its buffer: a fresh multi-megabyte string would be page-faulted in on
-  // every snapshot, which costs more than the serialization itself on this kind of VM.
+  // every snapshot, which costs more than the serialization itself on this kind of VM. Only
+  // buffers up to kRetainedBufferBytes are kept, so one huge session does not pin its size.
+  constexpr size_t kRetainedBufferBytes = size_t{64} << 20;
   thread_local std::string buffer;
   const size_t size = checkpoint.ByteSizeLong();
   if (size > static_cast<size_t>(std::numeric_limits<int>::max())) {
@@ -468,8 +525,11 @@ absl::Status SessionStore::SaveSession(absl::string_view name, const v1::Checkpo
   buffer.resize(size);
   checkpoint.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(buffer.data()));
   const absl::string_view pieces[] = {buffer};
-  return WriteFileAtomically(absl::StrCat(data_dir_, "/", kSessionsFolder),
-                             absl::StrCat(name, kSessionSuffix), PayloadKind::kSession, pieces);
+  absl::Status status =
+      WriteFileAtomically(absl::StrCat(data_dir_, "/", kSessionsFolder),
+                          absl::StrCat(name, kSessionSuffix), PayloadKind::kSession, pieces);
+  if (buffer.capacity() > kRetainedBufferBytes) std::string().swap(buffer);
+  return status;
 }
 
 absl::Status SessionStore::DeleteSession(absl::string_view name) {
