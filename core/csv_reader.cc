@@ -1,5 +1,6 @@
 // The CSV half of dataset.h: ReadCsv and ParseCsv. Numbers are parsed with std::from_chars
 // (locale-free and several times faster than streams) over the whole text held in memory.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -132,6 +133,8 @@ class CsvParser {
       if (columns_ == 0) {
         absl::Status status = StartTable(line);
         if (!status.ok()) return status;
+        // Growing by doubling would copy a big file's values several times over.
+        Reserve(std::count(text.begin(), text.end(), '\n') + 1);
       }
       absl::Status status = AddRow(line);
       if (!status.ok()) return status;
@@ -163,6 +166,15 @@ class CsvParser {
           " column(s) and at least one input column)"));
     }
     return absl::OkStatus();
+  }
+
+  void Reserve(int64_t rows) {
+    dataset_.x.data.reserve(static_cast<size_t>(rows * feature_columns_));
+    if (options_.label_column) {
+      dataset_.labels.reserve(static_cast<size_t>(rows));
+    } else {
+      dataset_.targets.data.reserve(static_cast<size_t>(rows * options_.target_columns));
+    }
   }
 
   absl::Status AddRow(const Line& line) {
