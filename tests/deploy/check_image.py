@@ -112,15 +112,15 @@ def check_dockerfile(root, problems):
     listen = flag(entrypoint, "listen") or ""
     if not listen.startswith("0.0.0.0:"):
         problems.append(f"Dockerfile: --listen={listen}; the container must listen on 0.0.0.0")
-    if flag(entrypoint, "data-dir") != "/data":
-        problems.append(f"Dockerfile: --data-dir={flag(entrypoint, 'data-dir')}; expected /data")
+    if flag(entrypoint, "data_dir") != "/data":
+        problems.append(f"Dockerfile: --data_dir={flag(entrypoint, 'data_dir')}; expected /data")
     port = listen.rpartition(":")[2]
     exposed = " ".join(a for i, a in runtime if i == "EXPOSE").split()
     if port not in [e.split("/")[0] for e in exposed]:
         problems.append(f"Dockerfile: EXPOSE {exposed} misses the --listen port {port}")
-    drain = flag(entrypoint, "drain-seconds")
+    drain = flag(entrypoint, "drain_seconds")
     if drain is None or float(drain) >= DOCKER_STOP_DEFAULT_SECONDS:
-        problems.append(f"Dockerfile: --drain-seconds={drain}; it must be under docker stop's "
+        problems.append(f"Dockerfile: --drain_seconds={drain}; it must be under docker stop's "
                         f"{DOCKER_STOP_DEFAULT_SECONDS} s so the final snapshots fit")
     healthchecks = [a for i, a in runtime if i == "HEALTHCHECK"]
     if not healthchecks or not re.search(r"CMD.*\bmlpctl\b.*\bhealth\b", healthchecks[-1]):

@@ -5,7 +5,7 @@ Every YAML file under deploy/ must parse, and the pieces must agree with each ot
 the code: the port in mlpd's --listen flag is the one the containers expose, the probes hit and
 the Services target; the health checks call `mlpctl health`; Envoy hashes on the same header
 the client library sends (client/client.h kSessionHeader) and lists exactly the StatefulSet's
-pods; grace periods outlast --drain-seconds.
+pods; grace periods outlast --drain_seconds.
 
 Usage: check_manifests.py [--root REPO]   (exit 0: all good; 1: each problem on its own line)
 """
@@ -84,7 +84,7 @@ def server_defaults(root, problems):
         problems.add(path, f"cannot read: {error}")
         return defaults
     for name, value in re.findall(r"ABSL_FLAG\(\s*[\w:]+\s*,\s*(\w+)\s*,\s*([^,]+),", text):
-        defaults[name.replace("_", "-")] = value.strip().strip('"')
+        defaults[name] = value.strip().strip('"')
     return defaults
 
 
@@ -116,7 +116,7 @@ def dockerfile_entrypoint(root, problems):
 def check_known_flags(args, defaults, where, problems):
     """A misspelt flag stops mlpd at start-up; catch it here instead of in a crash loop."""
     for arg in args:
-        match = re.match(r"--([a-z0-9-]+)", str(arg))
+        match = re.match(r"--([a-z0-9_-]+)", str(arg))
         if match and defaults:
             problems.check(match.group(1) in defaults, where,
                            f"passes unknown flag --{match.group(1)} (mlpd's flags: "
@@ -175,10 +175,10 @@ def check_kubernetes(objects, defaults, problems):
     for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
         check_probe(container.get(kind), kind, port, where, problems)
 
-    drain = float(last_flag(args, "drain-seconds", defaults.get("drain-seconds", "10")))
+    drain = float(last_flag(args, "drain_seconds", defaults.get("drain_seconds", "10")))
     grace = pod.get("terminationGracePeriodSeconds")
     problems.check(isinstance(grace, int) and grace > drain, where,
-                   f"terminationGracePeriodSeconds is {grace}; it must exceed --drain-seconds "
+                   f"terminationGracePeriodSeconds is {grace}; it must exceed --drain_seconds "
                    f"({drain:g}) so the final snapshots are not killed")
 
     resources = container.get("resources", {})
@@ -194,11 +194,11 @@ def check_kubernetes(objects, defaults, problems):
         problems.check(int(threads) <= max(1, int(quantity_cpus(cpu_limit))), where,
                        f"--threads={threads} exceeds the CPU limit {cpu_limit}")
 
-    data_dir = last_flag(args, "data-dir")
+    data_dir = last_flag(args, "data_dir")
     mounts = {m.get("name"): m.get("mountPath") for m in container.get("volumeMounts", [])}
     claims = [t.get("metadata", {}).get("name") for t in spec.get("volumeClaimTemplates", [])]
     problems.check(any(mounts.get(c) == data_dir for c in claims), where,
-                   f"--data-dir={data_dir} is not on a volumeClaimTemplate "
+                   f"--data_dir={data_dir} is not on a volumeClaimTemplate "
                    f"(claims {claims}, mounts {mounts})")
     problems.check(pod.get("securityContext", {}).get("runAsNonRoot") is True, where,
                    "pod securityContext.runAsNonRoot is not true")
@@ -348,18 +348,18 @@ def check_compose(path, compose, entrypoint, defaults, problems):
     text = " ".join(test) if isinstance(test, list) else str(test)
     problems.check(re.search(r"\bmlpctl\b.*\bhealth\b", text) is not None, where,
                    f"health check {test!r} does not call `mlpctl health`")
-    data_dir = last_flag(args, "data-dir", defaults.get("data-dir"))
+    data_dir = last_flag(args, "data_dir", defaults.get("data_dir"))
     named = set((compose.get("volumes") or {}).keys())
     mounted = False
     for volume in mlpd.get("volumes", []):
         source, _, target = str(volume).partition(":")
         mounted |= source in named and target.split(":")[0] == data_dir
-    problems.check(mounted, where, f"--data-dir={data_dir} is not on a named volume "
+    problems.check(mounted, where, f"--data_dir={data_dir} is not on a named volume "
                                    f"(named volumes: {sorted(named)})")
-    drain = float(last_flag(args, "drain-seconds", defaults.get("drain-seconds", "10")))
+    drain = float(last_flag(args, "drain_seconds", defaults.get("drain_seconds", "10")))
     grace = seconds(mlpd.get("stop_grace_period", "10s"))
     problems.check(grace > drain, where, f"stop_grace_period {grace:g}s must exceed "
-                                         f"--drain-seconds ({drain:g})")
+                                         f"--drain_seconds ({drain:g})")
 
 
 def main():
