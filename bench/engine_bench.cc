@@ -187,17 +187,17 @@ const char* WaitPolicy() {
 }
 
 void PrintTable(const std::vector<EngineRow>& rows, double matmul_gflops) {
-  std::printf("%-16s %-18s %6s %14s %12s %12s %14s\n", "mlp", "layers", "batch", "train_step_us",
-              "predict_us", "train_GFLOP/s", "vs_torch_best");
+  std::printf("%-16s %-18s %6s %14s %12s %14s %10s %14s\n", "mlp", "layers", "batch",
+              "train_step_us", "predict_us", "train_GFLOP/s", "of_matmul", "vs_torch_best");
   for (const EngineRow& row : rows) {
     const std::string ratio =
         row.torch_train_seconds > 0.0
             ? absl::StrFormat("%.2fx", row.train_seconds / row.torch_train_seconds)
             : "-";
-    std::printf("%-16s %-18s %6lld %14.1f %12.1f %12.1f %14s\n", row.name.c_str(),
+    const double gflops = 3.0 * row.forward_flops / row.train_seconds / 1e9;
+    std::printf("%-16s %-18s %6lld %14.1f %12.1f %14.1f %9.0f%% %14s\n", row.name.c_str(),
                 row.layers.c_str(), static_cast<long long>(row.batch), row.train_seconds * 1e6,
-                row.predict_seconds * 1e6, 3.0 * row.forward_flops / row.train_seconds / 1e9,
-                ratio.c_str());
+                row.predict_seconds * 1e6, gflops, 100.0 * gflops / matmul_gflops, ratio.c_str());
   }
   std::printf("oneDNN matmul 2048^3 f32: %.1f GFLOP/s (%d threads, OMP_WAIT_POLICY=%s)\n",
               matmul_gflops, omp_get_max_threads(), WaitPolicy());
