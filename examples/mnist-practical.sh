@@ -23,7 +23,7 @@ compare_torch=false
 for argument in "$@"; do
   case $argument in
     --compare-torch) compare_torch=true ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "mnist-practical: unknown argument $argument (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -25,12 +25,12 @@ TEST(GrpcStatusTest, EveryCodeAndMessageSurviveBothWays) {
     absl::Status converted = ToAbslStatus(grpc_status);
     EXPECT_EQ(static_cast<int>(converted.code()), code);
     EXPECT_EQ(converted.message(), message);
-    grpc::Status back = ToGrpcStatus(converted);
+    grpc::Status back = GrpcStatusFromAbsl(converted);
     EXPECT_EQ(back.error_code(), grpc_status.error_code());
     EXPECT_EQ(back.error_message(), message);
   }
   EXPECT_TRUE(ToAbslStatus(grpc::Status::OK).ok());
-  EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
+  EXPECT_TRUE(GrpcStatusFromAbsl(absl::OkStatus()).ok());
 }
 
 TEST(GrpcStatusTest, StatusLineStartsWithTheCodeName) {
@@ -75,7 +75,7 @@ TEST(SpecFlagsTest, OneActivationAppliesToEveryLayerAndAdamKeepsItsHyperparamete
   SpecFlags flags = PracticalFlags();
   flags.layers = "4,8,8,3";
   flags.activations = "relu";
-  flags.loss = "cross_entropy";
+  flags.loss = "mse";
   flags.reduction = "";
   flags.optimizer = "adam";
   flags.beta1 = 0.8;
