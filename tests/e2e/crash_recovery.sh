@@ -51,12 +51,14 @@ trainer() {
   done
 }
 
-# saver: SaveSession on each session in turn until $work/stop exists; each acknowledged step
-# count is appended to $work/acked-SESSION.
+# saver FIRST: SaveSession on each session in turn, starting with session number FIRST (so
+# every session gets saves acknowledged over the rounds), until $work/stop exists; each
+# acknowledged step count is appended to $work/acked-SESSION.
 saver() {
-  local s reply step
+  local first=$1 i s reply step
   while [ ! -e "$work/stop" ]; do
-    for s in "${sessions[@]}"; do
+    for i in "${!sessions[@]}"; do
+      s=${sessions[$(((first + i) % ${#sessions[@]}))]}
       if reply=$("$MLPCTL_BIN" --timeout 5 --json save "$s" 2>/dev/null); then
         step=${reply##*\"step_count\":}
         step=${step%%[!0-9]*}
@@ -101,9 +103,9 @@ for round in $(seq "$rounds"); do
     trainer "$s" &
     client_pids+=($!)
   done
-  saver &
+  saver "$round" &
   client_pids+=($!)
-  sleep "$("$PYTHON" -c 'import random; print(round(random.uniform(0.5, 1.5), 2))')"
+  sleep "$("$PYTHON" -c 'import random; print(round(random.uniform(0.4, 1.2), 2))')"
   kill -KILL "$server_pid"
   wait "$server_pid" 2>/dev/null || true
   server_pid=
