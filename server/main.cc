@@ -9,6 +9,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_format.h"
 #include "server/log.h"
+#include "server/openmp_environment.h"
 #include "server/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -40,6 +41,7 @@ ABSL_FLAG(std::string, auth_token_file, "",
           "(authorization: Bearer <token>); the health service stays open.");
 
 int main(int argc, char** argv) {
+  mlpd::UseServerOpenMpSettings(argv);
   absl::SetProgramUsageMessage(
       "mlpd: a gRPC service that trains multi-layer perceptrons (API: mlpd.v1.Mlpd).\n"
       "usage: mlpd [--listen=127.0.0.1:50051] [--data-dir=./data/mlpd] [flags]");

@@ -1,0 +1,497 @@
+// mlpd-bench service: the gRPC service against its floors, all measured in one run.
+//
+//   mlpd-bench service [--json] [--seconds S] [--sessions N]
+//
+// Rows (each a ratio of two timings taken in this run; the machine is shared and noisy):
+//   trainstep   TrainStep over loopback vs the in-process step + 1.2x a no-work RPC carrying
+//               the same request (784-256-256-10, cross-entropy, batch 128). Target <= 1.
+//   train       Train over an uploaded dataset vs the same steps in-process. Target <= 1.10.
+//   predict     Predict of one row on the tiny 16-64-64-1 MLP vs the no-work RPC with the same
+//               request, p50 and p99. Target <= 1.3.
+//   concurrent  8 clients on 8 sessions vs 1 client on 1 session, samples/s. Target >= 0.9.
+//   memory      RSS growth of a server holding N tiny sessions (default 10000). Target <= 1 GiB.
+// The no-work floor is a second server in this process whose TrainStep and Predict answer at
+// once; it shares nothing with mlpd but the gRPC stack.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "bench/benchmarks.h"
+#include "core/dataset.h"
+#include "core/model.h"
+#include "core/spec_proto.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "mlpd/v1/mlpd.grpc.pb.h"
+#include "server/openmp_environment.h"
+#include "server/server.h"
+
+namespace mlpd::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+// NullService answers TrainStep and Predict without looking at them: the cost of the RPC alone.
+class NullService final : public v1::Mlpd::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* TrainStep(grpc::CallbackServerContext* context,
+                                      const v1::TrainStepRequest*,
+                                      v1::TrainStepResponse*) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  grpc::ServerUnaryReactor* Predict(grpc::CallbackServerContext* context, const v1::PredictRequest*,
+                                    v1::PredictResponse*) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+std::unique_ptr<v1::Mlpd::Stub> Connect(int port) {
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(-1);
+  arguments.SetMaxSendMessageSize(-1);
+  // A fresh connection per stub, so concurrent clients do not share one HTTP/2 connection.
+  arguments.SetInt("grpc.channel_id", static_cast<int>(Clock::now().time_since_epoch().count()));
+  return v1::Mlpd::NewStub(grpc::CreateCustomChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials(), arguments));
+}
+
+v1::ModelSpec Spec(const std::vector<int64_t>& sizes, v1::Activation hidden, v1::LossKind loss) {
+  v1::ModelSpec spec;
+  spec.set_input_size(sizes[0]);
+  for (size_t i = 1; i < sizes.size(); ++i) {
+    v1::LayerSpec* layer = spec.add_layers();
+    layer->set_units(sizes[i]);
+    layer->set_activation(i + 1 == sizes.size() ? v1::IDENTITY : hidden);
+  }
+  spec.mutable_loss()->set_kind(loss);
+  spec.mutable_loss()->set_reduction(v1::MEAN);
+  spec.mutable_optimizer()->set_kind(v1::SGD);
+  spec.mutable_optimizer()->set_learning_rate(0.01f);
+  spec.mutable_init()->set_kind(v1::XAVIER);
+  spec.mutable_init()->set_seed(1);
+  return spec;
+}
+
+// RandomBatch is `rows` rows of uniform features with labels in [0, classes) or, for
+// classes == 0, one float target per output column.
+v1::Batch RandomBatch(int64_t rows, int64_t in, int64_t classes, int64_t outputs, uint32_t seed) {
+  std::mt19937 random(seed);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  v1::Batch batch;
+  batch.mutable_x()->add_shape(rows);
+  batch.mutable_x()->add_shape(in);
+  for (int64_t i = 0; i < rows * in; ++i) batch.mutable_x()->add_data(uniform(random));
+  if (classes > 0) {
+    for (int64_t r = 0; r < rows; ++r) batch.add_labels(static_cast<int32_t>(random() % classes));
+  } else {
+    batch.mutable_targets()->add_shape(rows);
+    batch.mutable_targets()->add_shape(outputs);
+    for (int64_t i = 0; i < rows * outputs; ++i) batch.mutable_targets()->add_data(uniform(random));
+  }
+  return batch;
+}
+
+// Times runs `fn` after warm-up until `seconds` passed (and at least `min_runs` runs); returns
+// every run's time, sorted.
+template <typename Fn>
+std::vector<double> Times(Fn&& fn, double seconds, int min_runs = 20) {
+  for (int i = 0; i < 5; ++i) fn();
+  std::vector<double> times;
+  const Clock::time_point start = Clock::now();
+  while (true) {
+    const Clock::time_point before = Clock::now();
+    fn();
+    const Clock::time_point after = Clock::now();
+    times.push_back(Seconds(before, after));
+    if (static_cast<int>(times.size()) >= min_runs && Seconds(start, after) >= seconds) break;
+  }
+  std::sort(times.begin(), times.end());
+  return times;
+}
+
+double Percentile(const std::vector<double>& sorted, double fraction) {
+  const size_t index = std::min(sorted.size() - 1, static_cast<size_t>(fraction * sorted.size()));
+  return sorted[index];
+}
+
+int64_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  int64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+struct Row {
+  std::string name;
+  std::string detail;  // Human-readable measurements.
+  std::string json;    // Extra JSON fields (leading comma).
+  double ratio = 0;
+  double target = 0;
+  bool at_most = true;  // ratio <= target passes (else ratio >= target).
+};
+
+void Print(const Row& row, bool json) {
+  const bool pass = row.at_most ? row.ratio <= row.target : row.ratio >= row.target;
+  if (json) {
+    std::printf(
+        "{\"benchmark\":\"service\",\"row\":\"%s\",\"ratio\":%.4f,\"target\":%.2f,"
+        "\"target_is\":\"%s\",\"pass\":%s%s}\n",
+        row.name, row.ratio, row.target, row.at_most ? "max" : "min", pass ? "true" : "false",
+        row.json);
+  } else {
+    std::printf("%-11s ratio %6.3f (target %s %.2f) %-4s  %s\n", row.name.c_str(), row.ratio,
+                row.at_most ? "<=" : ">=", row.target, pass ? "ok" : "MISS", row.detail.c_str());
+  }
+  std::fflush(stdout);
+}
+
+bool Check(const grpc::Status& status, const char* what) {
+  if (!status.ok()) {
+    std::fprintf(stderr, "mlpd-bench service: %s failed: %s\n", what,
+                 status.error_message().c_str());
+  }
+  return status.ok();
+}
+
+grpc::Status CreateSession(v1::Mlpd::Stub& stub, const std::string& name,
+                           const v1::ModelSpec& spec) {
+  grpc::ClientContext context;
+  v1::CreateSessionRequest request;
+  request.set_name(name);
+  *request.mutable_spec() = spec;
+  v1::SessionInfo info;
+  return stub.CreateSession(&context, request, &info);
+}
+
+// TrainStepRow: the per-step RPC against the in-process step plus the no-work RPC.
+Row TrainStepRow(v1::Mlpd::Stub& stub, v1::Mlpd::Stub& null_stub, double seconds) {
+  const v1::ModelSpec spec = Spec({784, 256, 256, 10}, v1::RELU, v1::CROSS_ENTROPY);
+  const v1::Batch batch = RandomBatch(128, 784, 10, 0, 1);
+  Row row{"trainstep"};
+  if (!Check(CreateSession(stub, "bench-step", spec), "CreateSession")) return row;
+  v1::TrainStepRequest request;
+  request.set_name("bench-step");
+  *request.mutable_batch() = batch;
+
+  std::unique_ptr<Model> model = *Model::Create(*SpecFromProto(spec));
+  const MatrixView x{batch.x().data().data(), 128, 784};
+  const TargetsView y = TargetsView::Labels(batch.labels().data(), 128);
+  auto step_rpc = [&](v1::Mlpd::Stub& target) {
+    return [&] {
+      grpc::ClientContext context;
+      v1::TrainStepResponse response;
+      (void)target.TrainStep(&context, request, &response);
+    };
+  };
+  // Interleave the three in rounds so drift on a shared machine hits them alike.
+  std::vector<double> in_process_times, rpc_times, floor_times;
+  for (int round = 0; round < 4; ++round) {
+    for (auto [times, run] : {std::pair<std::vector<double>*, std::function<void()>>{
+                                  &in_process_times, [&] { (void)model->TrainStep(x, y); }},
+                              {&rpc_times, step_rpc(stub)},
+                              {&floor_times, step_rpc(null_stub)}}) {
+      std::vector<double> some = Times(run, seconds / 4, 10);
+      times->insert(times->end(), some.begin(), some.end());
+    }
+  }
+  for (auto* times : {&in_process_times, &rpc_times, &floor_times}) {
+    std::sort(times->begin(), times->end());
+  }
+  const double in_process = Percentile(in_process_times, 0.5);
+  const double rpc = Percentile(rpc_times, 0.5);
+  const double floor = Percentile(floor_times, 0.5);
+  row.ratio = rpc / (in_process + 1.2 * floor);
+  row.target = 1.0;
+  row.detail =
+      absl::StrFormat("rpc %.3f ms, in-process %.3f ms, no-work rpc %.3f ms (%d KB)", rpc * 1e3,
+                      in_process * 1e3, floor * 1e3, request.ByteSizeLong() / 1024);
+  row.json = absl::StrFormat(",\"rpc_ms\":%.4f,\"in_process_ms\":%.4f,\"floor_ms\":%.4f", rpc * 1e3,
+                             in_process * 1e3, floor * 1e3);
+  return row;
+}
+
+// TrainRow: epochs over an uploaded dataset against the same steps in-process.
+Row TrainRow(v1::Mlpd::Stub& stub, double seconds) {
+  const v1::ModelSpec spec = Spec({784, 256, 256, 10}, v1::RELU, v1::CROSS_ENTROPY);
+  constexpr int64_t kRows = 6400, kBatch = 128;
+  const int64_t epochs = std::max<int64_t>(1, static_cast<int64_t>(seconds));
+  const v1::Batch all = RandomBatch(kRows, 784, 10, 0, 2);
+  Row row{"train"};
+  if (!Check(CreateSession(stub, "bench-train", spec), "CreateSession")) return row;
+  {
+    grpc::ClientContext context;
+    v1::DatasetInfo info;
+    auto writer = stub.UploadDataset(&context, &info);
+    for (int64_t start = 0; start < kRows; start += 1600) {
+      v1::UploadDatasetRequest chunk;
+      chunk.set_name("bench-rows");
+      v1::Batch* rows = chunk.mutable_rows();
+      rows->mutable_x()->add_shape(1600);
+      rows->mutable_x()->add_shape(784);
+      rows->mutable_x()->mutable_data()->Add(all.x().data().begin() + start * 784,
+                                             all.x().data().begin() + (start + 1600) * 784);
+      rows->mutable_labels()->Add(all.labels().begin() + start,
+                                  all.labels().begin() + start + 1600);
+      writer->Write(chunk);
+    }
+    writer->WritesDone();
+    if (!Check(writer->Finish(), "UploadDataset")) return row;
+  }
+  Dataset dataset;
+  dataset.x = Matrix{kRows, 784, std::vector<float>(all.x().data().begin(), all.x().data().end())};
+  dataset.labels.assign(all.labels().begin(), all.labels().end());
+  dataset.has_labels = true;
+  std::unique_ptr<Model> model = *Model::Create(*SpecFromProto(spec));
+  auto in_process_run = [&] {
+    BatchIterator batches(dataset, kBatch, /*shuffle=*/true, /*seed=*/3);
+    for (int64_t epoch = 0; epoch < epochs; ++epoch) {
+      if (epoch > 0) batches.Reset();
+      MatrixView x;
+      TargetsView y;
+      while (batches.Next(&x, &y)) (void)model->TrainStep(x, y);
+    }
+  };
+  auto rpc_run = [&] {
+    grpc::ClientContext context;
+    v1::TrainRequest request;
+    request.set_name("bench-train");
+    request.set_dataset("bench-rows");
+    request.set_epochs(epochs);
+    request.set_batch_size(kBatch);
+    request.set_shuffle(true);
+    request.set_seed(3);
+    auto reader = stub.Train(&context, request);
+    v1::TrainResponse response;
+    while (reader->Read(&response)) {
+    }
+    (void)reader->Finish();
+  };
+  // Alternate the two so drift on a shared machine hits both alike; keep each one's best.
+  double in_process = 1e30, rpc = 1e30;
+  for (int round = 0; round < 3; ++round) {
+    Clock::time_point start = Clock::now();
+    in_process_run();
+    in_process = std::min(in_process, Seconds(start, Clock::now()));
+    start = Clock::now();
+    rpc_run();
+    rpc = std::min(rpc, Seconds(start, Clock::now()));
+  }
+  const int64_t steps = epochs * (kRows / kBatch);
+  row.ratio = rpc / in_process;
+  row.target = 1.10;
+  row.detail =
+      absl::StrFormat("%d steps: rpc %.3f s, in-process %.3f s (%.0f vs %.0f samples/s)", steps,
+                      rpc, in_process, steps * kBatch / rpc, steps * kBatch / in_process);
+  row.json =
+      absl::StrFormat(",\"steps\":%d,\"rpc_s\":%.4f,\"in_process_s\":%.4f", steps, rpc, in_process);
+  return row;
+}
+
+// PredictRows: one-row Predict on the tiny MLP against the no-work RPC, p50 and p99.
+std::vector<Row> PredictRows(v1::Mlpd::Stub& stub, v1::Mlpd::Stub& null_stub, double seconds) {
+  const v1::ModelSpec spec = Spec({16, 64, 64, 1}, v1::TANH, v1::MSE);
+  std::vector<Row> rows;
+  if (!Check(CreateSession(stub, "bench-tiny", spec), "CreateSession")) return rows;
+  v1::PredictRequest request;
+  request.set_name("bench-tiny");
+  *request.mutable_x() = RandomBatch(1, 16, 0, 1, 4).x();
+  auto call = [&](v1::Mlpd::Stub& target) {
+    return [&] {
+      grpc::ClientContext context;
+      v1::PredictResponse response;
+      (void)target.Predict(&context, request, &response);
+    };
+  };
+  // Interleave rounds so both see the same machine.
+  std::vector<double> rpc, floor;
+  for (int round = 0; round < 4; ++round) {
+    std::vector<double> a = Times(call(stub), seconds / 4, 200);
+    std::vector<double> b = Times(call(null_stub), seconds / 4, 200);
+    rpc.insert(rpc.end(), a.begin(), a.end());
+    floor.insert(floor.end(), b.begin(), b.end());
+  }
+  std::sort(rpc.begin(), rpc.end());
+  std::sort(floor.begin(), floor.end());
+  for (double percentile : {0.5, 0.99}) {
+    Row row{percentile == 0.5 ? "predict-p50" : "predict-p99"};
+    const double a = Percentile(rpc, percentile), b = Percentile(floor, percentile);
+    row.ratio = a / b;
+    row.target = 1.3;
+    row.detail = absl::StrFormat("rpc %.1f us, no-work rpc %.1f us (%d calls each)", a * 1e6,
+                                 b * 1e6, rpc.size());
+    row.json = absl::StrFormat(",\"rpc_us\":%.2f,\"floor_us\":%.2f", a * 1e6, b * 1e6);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+// ConcurrentRow: aggregate TrainStep samples/s of 8 clients on 8 sessions vs 1 on 1.
+Row ConcurrentRow(int port, double seconds) {
+  const v1::ModelSpec spec = Spec({784, 256, 256, 10}, v1::RELU, v1::CROSS_ENTROPY);
+  const v1::Batch batch = RandomBatch(128, 784, 10, 0, 5);
+  Row row{"concurrent"};
+  auto run = [&](int clients) {
+    std::vector<std::unique_ptr<v1::Mlpd::Stub>> stubs;
+    for (int c = 0; c < clients; ++c) {
+      stubs.push_back(Connect(port));
+      const std::string name = absl::StrCat("bench-c", clients, "-", c);
+      if (!Check(CreateSession(*stubs.back(), name, spec), "CreateSession")) return 0.0;
+    }
+    std::atomic<int64_t> steps{0};
+    std::atomic<bool> measuring{false}, stop{false};
+    std::vector<std::thread> threads;
+    for (int c = 0; c < clients; ++c) {
+      threads.emplace_back([&, c] {
+        v1::TrainStepRequest request;
+        request.set_name(absl::StrCat("bench-c", clients, "-", c));
+        *request.mutable_batch() = batch;
+        while (!stop) {
+          grpc::ClientContext context;
+          v1::TrainStepResponse response;
+          if (stubs[c]->TrainStep(&context, request, &response).ok() && measuring) ++steps;
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // Warm-up.
+    measuring = true;
+    const Clock::time_point start = Clock::now();
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    const double elapsed = Seconds(start, Clock::now());
+    measuring = false;
+    const int64_t counted = steps;
+    stop = true;
+    for (std::thread& thread : threads) thread.join();
+    return counted * 128 / elapsed;
+  };
+  const double one = run(1);
+  const double eight = run(8);
+  row.ratio = one > 0 ? eight / one : 0;
+  row.target = 0.9;
+  row.at_most = false;
+  row.detail = absl::StrFormat("8 clients %.0f samples/s, 1 client %.0f samples/s", eight, one);
+  row.json =
+      absl::StrFormat(",\"eight_samples_per_s\":%.1f,\"one_samples_per_s\":%.1f", eight, one);
+  return row;
+}
+
+// MemoryRow: RSS growth of a server holding `sessions` tiny sessions.
+Row MemoryRow(int sessions) {
+  Row row{"memory"};
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.max_sessions = sessions + 10;
+  Server server;
+  absl::StatusOr<int> port = server.Start(options);
+  if (!port.ok()) return row;
+  std::unique_ptr<v1::Mlpd::Stub> stub = Connect(*port);
+  const v1::ModelSpec spec = Spec({16, 64, 64, 1}, v1::TANH, v1::MSE);
+  // Warm up the stack before the baseline, so it measures the sessions only.
+  (void)CreateSession(*stub, "warm", spec);
+  const int64_t before = ResidentBytes();
+  constexpr int kThreads = 4;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::unique_ptr<v1::Mlpd::Stub> own = Connect(*port);
+      for (int i = t; i < sessions; i += kThreads) {
+        if (!CreateSession(*own, absl::StrCat("tiny-", i), spec).ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  const int64_t after = ResidentBytes();
+  server.Shutdown();
+  const double per_session = static_cast<double>(after - before) / sessions;
+  row.ratio = static_cast<double>(after) / (int64_t{1} << 30);
+  row.target = 1.0;
+  row.detail = absl::StrFormat("%d sessions (%d failed): RSS %.1f MiB, +%.0f bytes per session",
+                               sessions, failures.load(), after / 1048576.0, per_session);
+  row.json = absl::StrFormat(",\"sessions\":%d,\"rss_bytes\":%d,\"bytes_per_session\":%.0f",
+                             sessions, after, per_session);
+  return row;
+}
+
+}  // namespace
+
+int RunService(int argc, char** argv) {
+  {
+    // Run under the OpenMP settings of `mlpd` itself (see server/openmp_environment.h): the
+    // in-process server and the in-process engine rows then both see what production sees.
+    std::vector<char*> command = {const_cast<char*>("mlpd-bench")};
+    for (int i = 0; i < argc; ++i) command.push_back(argv[i]);
+    command.push_back(nullptr);
+    UseServerOpenMpSettings(command.data());
+  }
+  bool json = false;
+  double seconds = 2.0;
+  int sessions = 10000;
+  for (int i = 1; i < argc; ++i) {
+    const std::string argument = argv[i];
+    if (argument == "--json") {
+      json = true;
+    } else if (argument == "--seconds" && i + 1 < argc) {
+      seconds = std::atof(argv[++i]);
+    } else if (argument == "--sessions" && i + 1 < argc) {
+      sessions = std::atoi(argv[++i]);
+    } else {
+      std::fprintf(stderr,
+                   "usage: mlpd-bench service [--json] [--seconds S (per measurement, default "
+                   "2)] [--sessions N (memory row, default 10000)]\n");
+      return 2;
+    }
+  }
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  Server server;
+  absl::StatusOr<int> port = server.Start(options);
+  if (!port.ok()) {
+    std::fprintf(stderr, "mlpd-bench service: %s\n", port.status().ToString().c_str());
+    return 1;
+  }
+  NullService null_service;
+  grpc::ServerBuilder builder;
+  int null_port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &null_port);
+  builder.SetMaxReceiveMessageSize(64 << 20);
+  builder.RegisterService(&null_service);
+  std::unique_ptr<grpc::Server> null_server = builder.BuildAndStart();
+  if (null_server == nullptr) return 1;
+
+  std::unique_ptr<v1::Mlpd::Stub> stub = Connect(*port);
+  std::unique_ptr<v1::Mlpd::Stub> null_stub = Connect(null_port);
+  Print(TrainStepRow(*stub, *null_stub, seconds), json);
+  Print(TrainRow(*stub, seconds), json);
+  for (const Row& row : PredictRows(*stub, *null_stub, seconds)) Print(row, json);
+  Print(ConcurrentRow(*port, seconds), json);
+  null_server->Shutdown();
+  server.Shutdown();
+  if (sessions > 0) Print(MemoryRow(sessions), json);
+  return 0;
+}
+
+}  // namespace mlpd::bench
