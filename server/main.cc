@@ -2,11 +2,14 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "server/log.h"
 #include "server/openmp_environment.h"
@@ -40,11 +43,37 @@ ABSL_FLAG(std::string, auth_token_file, "",
           "File whose first line is the bearer token every mlpd.v1 call must carry "
           "(authorization: Bearer <token>); the health service stays open.");
 
+namespace {
+
+// AcceptHyphenatedFlags rewrites "--data-dir=x" as "--data_dir=x": the documented spelling is
+// hyphenated, while Abseil names flags with underscores. Values are left alone.
+void AcceptHyphenatedFlags(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    char* argument = argv[i];
+    if (std::strncmp(argument, "--", 2) != 0) continue;
+    if (argument[2] == '\0') break;  // "--" ends the flags.
+    for (char* c = argument + 2; *c != '\0' && *c != '='; ++c) {
+      if (*c == '-') *c = '_';
+    }
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   mlpd::UseServerOpenMpSettings(argv);
   absl::SetProgramUsageMessage(
       "mlpd: a gRPC service that trains multi-layer perceptrons (API: mlpd.v1.Mlpd).\n"
-      "usage: mlpd [--listen=127.0.0.1:50051] [--data-dir=./data/mlpd] [flags]");
+      "usage: mlpd [--listen=127.0.0.1:50051] [--data-dir=./data/mlpd] [flags]\n"
+      "Flags may be spelled with hyphens or underscores (--max-queue or --max_queue).");
+  // --help lists this file's flags (Abseil's default looks for a file named like the binary).
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view path) {
+    return absl::EndsWith(path, "server/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
+  AcceptHyphenatedFlags(argc, argv);
   absl::ParseCommandLine(argc, argv);
 
   // Block the stop signals before any thread starts, so only sigwait below receives them.

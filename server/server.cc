@@ -110,11 +110,10 @@ absl::StatusOr<int> Server::Start(const ServerOptions& options) {
     timer_ = std::thread([this] { SnapshotTimer(); });
   }
   running_ = true;
-  LogLine(absl::StrFormat(
-      "serving on %s (port %d), data dir %s, %d sessions and %d datasets "
-      "loaded",
-      options_.listen, port, options_.data_dir.empty() ? "(none)" : options_.data_dir,
-      service_->session_count(), service_->dataset_count()));
+  LogLine(absl::StrFormat("serving on %s%s, data dir %s, %d sessions and %d datasets loaded",
+                          options_.listen, unix_socket ? "" : absl::StrFormat(" (port %d)", port),
+                          options_.data_dir.empty() ? "(none)" : options_.data_dir,
+                          service_->session_count(), service_->dataset_count()));
   return unix_socket ? 0 : port;
 }
 

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The real `mlpd` binary: --help documents every flag, hyphenated flags work, SIGTERM and
+# SIGINT drain and exit 0 with start and stop log lines, a graceful stop keeps the trained
+# session (steps and weights), and a failed call is logged with method, code and name.
+source "$(dirname "$0")/mlpctl_common.bash"
+
+help=$("$MLPD_BIN" --help 2>&1 || true)
+for flag in listen data_dir max_message_mb max_sessions max_session_params max_queue threads \
+  checkpoint_every checkpoint_interval drain_seconds tls_cert tls_key tls_client_ca \
+  auth_token_file; do
+  contains "$help" "--$flag" "mlpd --help"
+done
+
+start_server --max-queue=64 --checkpoint-every=1000000 --checkpoint-interval=0
+contains "$(cat "$work/mlpd.log")" "serving on unix:$work/mlpd.sock" "start log line"
+run 0 create keep --layers 3,4,2 --activations tanh,identity --loss mse --optimizer adam \
+  --lr 0.01
+printf '1,2,3,0.5,1\n3,2,1,1,0\n0,1,0,0,0\n' >"$work/rows.csv"
+for i in 1 2 3; do run 0 step keep --csv "$work/rows.csv" --target-columns 2; done
+run 0 --json predict keep --csv "$work/rows.csv" --target-columns 2
+before=$out
+run 1 get missing-session
+contains "$(cat "$work/mlpd.log")" 'GetSession failed: code=NOT_FOUND name="missing-session"' \
+  "failed-call log line"
+
+# SIGTERM: drain, snapshot (no step reached --checkpoint-every), exit 0.
+kill -TERM "$server_pid"
+code=0
+wait "$server_pid" || code=$?
+server_pid=
+[ "$code" = 0 ] || fail "mlpd exited $code after SIGTERM"
+contains "$(cat "$work/mlpd.log")" "received SIGTERM" "signal log line"
+contains "$(cat "$work/mlpd.log")" "stopped after draining" "stop log line"
+
+start_server
+contains "$(tail -n 1 "$work/mlpd.log")" "1 sessions and 0 datasets loaded" "restart log line"
+run 0 --json get keep
+check "$(json_get "$out" 'v["step_count"]') == 3" "restored step count: $out"
+run 0 --json predict keep --csv "$work/rows.csv" --target-columns 2
+[ "$out" = "$before" ] || fail "predictions changed across the restart: $before vs $out"
+
+kill -INT "$server_pid"
+code=0
+wait "$server_pid" || code=$?
+server_pid=
+[ "$code" = 0 ] || fail "mlpd exited $code after SIGINT"
+contains "$(cat "$work/mlpd.log")" "received SIGINT" "SIGINT log line"
+echo "PASS server_lifecycle"
