@@ -327,7 +327,11 @@ int Run(int argc, char** argv) {
 
   CLI::App* health =
       app.add_subcommand("health", "Ask the server's health service; exit 0 only when SERVING");
-  health->footer(Example("  mlpctl health || echo not ready"));
+  std::string health_service;
+  health->add_option("--service", health_service,
+                     "Ask about one service (e.g. mlpd.v1.Mlpd) instead of the whole server");
+  health->footer(
+      Example("  mlpctl health || echo not ready\n  mlpctl health --service mlpd.v1.Mlpd"));
 
   // upload
   DataFlags data;
@@ -518,7 +522,7 @@ int Run(int argc, char** argv) {
   }
 
   if (health->parsed()) {
-    absl::StatusOr<HealthStatus> status = client.Health();
+    absl::StatusOr<HealthStatus> status = client.Health(health_service);
     if (!status.ok()) return Refused(status.status());
     if (json) {
       std::cout << nlohmann::json{{"status", HealthStatusName(*status)}}.dump() << "\n";
@@ -587,6 +591,7 @@ int Run(int argc, char** argv) {
     const bool terminal = !json && isatty(STDERR_FILENO);
     const auto start = std::chrono::steady_clock::now();
     bool bar_drawn = false;
+    double last_samples_per_second = 0;
     auto on_progress = [&](const v1::TrainProgress& progress) {
       TrainProgressView view;
       view.epochs = epochs;
@@ -597,6 +602,7 @@ int Run(int argc, char** argv) {
       } else if (terminal) {
         std::cerr << "\r\033[K" << ProgressBarLine(progress, view) << std::flush;
         bar_drawn = true;
+        last_samples_per_second = progress.samples_per_second();
       } else {
         std::cout << ProgressPlainLine(progress, view) << std::endl;
       }
@@ -609,7 +615,23 @@ int Run(int argc, char** argv) {
       InterruptWatcher watcher(&cancellation);
       summary = client.Train(request, on_progress, call);
     }
-    if (bar_drawn) std::cerr << "\n";
+    if (bar_drawn) {
+      // The last report may predate the last steps; finish the bar at what was done.
+      if (summary.ok()) {
+        v1::TrainProgress done;
+        done.set_epoch(summary->epochs());
+        done.set_step(summary->step());
+        done.set_steps_done(summary->steps());
+        done.set_steps_total(summary->steps());
+        done.set_loss(summary->last_loss());
+        done.set_samples_per_second(last_samples_per_second);
+        TrainProgressView view;
+        view.epochs = epochs;
+        view.elapsed_seconds = summary->seconds();
+        std::cerr << "\r\033[K" << ProgressBarLine(done, view);
+      }
+      std::cerr << "\n";
+    }
     if (!summary.ok() && cancellation.cancelled()) {
       // The server stops at its next mini-batch boundary; wait until the count stops moving.
       absl::StatusOr<v1::SessionInfo> after = client.GetSession(name);

@@ -13,6 +13,9 @@ run 0 health
 [ "$out" = SERVING ] || fail "health printed \"$out\", expected SERVING"
 run 0 --json health
 [ "$(json_get "$out" 'v["status"]')" = SERVING ] || fail "health --json: $out"
+run 0 health --service mlpd.v1.Mlpd
+run 1 health --service no.such.Service
+contains "$err" "NOT_FOUND: " "health of an unknown service"
 
 # create / get / list
 run 0 create xor --layers 2,8,2 --activations tanh,identity --loss cross_entropy \
