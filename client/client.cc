@@ -244,6 +244,30 @@ absl::StatusOr<v1::PredictResponse> Client::Predict(const std::string& name, con
   return response;
 }
 
+absl::StatusOr<v1::PredictResponse> Client::PredictRows(const std::string& name, MatrixView x,
+                                                        const CallOptions& call) {
+  const int64_t row_bytes = static_cast<int64_t>(sizeof(float)) * std::max<int64_t>(x.cols, 1);
+  const int64_t rows_per_chunk = std::max<int64_t>(1, options_.upload_chunk_bytes / row_bytes);
+  v1::PredictResponse all;
+  v1::Tensor chunk;
+  int64_t begin = 0;
+  do {
+    const int64_t end = std::min(x.rows, begin + rows_per_chunk);
+    MatrixRowsToTensor(x, begin, end, &chunk);
+    absl::StatusOr<v1::PredictResponse> part = Predict(name, chunk, call);
+    if (!part.ok()) return part.status();
+    if (begin == 0) {
+      all = *std::move(part);
+    } else {
+      all.mutable_outputs()->mutable_data()->MergeFrom(part->outputs().data());
+      all.mutable_outputs()->set_shape(0, all.outputs().shape(0) + part->outputs().shape(0));
+      all.mutable_classes()->MergeFrom(part->classes());
+    }
+    begin = end;
+  } while (begin < x.rows);
+  return all;
+}
+
 absl::StatusOr<v1::EvaluateResponse> Client::Evaluate(const std::string& name,
                                                       const std::string& dataset,
                                                       const CallOptions& call) {

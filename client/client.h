@@ -132,6 +132,11 @@ class Client {
                                                   const CallOptions& call = {});
   absl::StatusOr<v1::PredictResponse> Predict(const std::string& name, const v1::Tensor& x,
                                               const CallOptions& call = {});
+  // PredictRows predicts any number of rows: it sends whole rows in requests of at most
+  // ClientOptions::upload_chunk_bytes each (so no request nears the message limit) and returns
+  // the concatenated outputs [rows, out] and classes.
+  absl::StatusOr<v1::PredictResponse> PredictRows(const std::string& name, MatrixView x,
+                                                  const CallOptions& call = {});
   absl::StatusOr<v1::EvaluateResponse> Evaluate(const std::string& name, const std::string& dataset,
                                                 const CallOptions& call = {});
   absl::StatusOr<v1::EvaluateResponse> EvaluateBatch(const std::string& name,

@@ -43,6 +43,7 @@ struct GlobalFlags {
   std::string server;
   bool json = false;
   double timeout_seconds = 60;
+  int64_t max_message_mb = kDefaultMaxMessageBytes >> 20;
   bool timeout_given = false;
   std::string token_file;
   ClientSecurityOptions security;
@@ -76,6 +77,13 @@ absl::StatusOr<std::unique_ptr<Client>> MakeClient(const GlobalFlags& flags) {
         absl::StrCat("--timeout is ", flags.timeout_seconds, ", expected seconds > 0"));
   }
   options.timeout = absl::Seconds(flags.timeout_seconds);
+  if (flags.max_message_mb < 1 || flags.max_message_mb > 2047) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max-message-mb is ", flags.max_message_mb, ", expected 1..2047"));
+  }
+  options.max_message_bytes = static_cast<int>(flags.max_message_mb << 20);
+  // Chunks stay well under the limit whatever it is.
+  options.upload_chunk_bytes = std::min(kDefaultUploadChunkBytes, (flags.max_message_mb << 20) / 2);
   options.security = flags.security;
   if (!flags.token_file.empty()) {
     absl::StatusOr<std::string> token = ReadFile(flags.token_file, "--token-file");
@@ -264,6 +272,9 @@ int Run(int argc, char** argv) {
   CLI::Option* timeout_option =
       app.add_option("--timeout", global.timeout_seconds,
                      "Deadline of each call in seconds (default 60; train has none unless given)");
+  app.add_option("--max-message-mb", global.max_message_mb,
+                 "Largest message sent or received; match the server's --max_message_mb")
+      ->capture_default_str();
   app.add_option("--token-file", global.token_file,
                  "File whose first line is the bearer token (default: $MLPD_TOKEN)");
   app.add_option("--tls-ca", global.security.tls_ca_file, "PEM CA of the server: enables TLS");
@@ -713,9 +724,8 @@ int Run(int argc, char** argv) {
     if (data.csv.empty()) return UsageError("predict needs --csv FILE (or - for stdin)");
     absl::StatusOr<LoadedData> loaded = LoadForCommand(data);
     if (!loaded.ok()) return UsageError(loaded.status().message());
-    v1::Tensor x;
-    MatrixRowsToTensor(loaded->dataset.x.view(), 0, loaded->dataset.rows(), &x);
-    absl::StatusOr<v1::PredictResponse> response = client.Predict(name, x);
+    absl::StatusOr<v1::PredictResponse> response =
+        client.PredictRows(name, loaded->dataset.x.view());
     if (!response.ok()) return Refused(response.status());
     absl::StatusOr<Matrix> outputs = TensorToMatrix(response->outputs(), "outputs");
     if (!outputs.ok()) return Refused(outputs.status());

@@ -121,6 +121,15 @@ TEST_F(ClientTest, SessionLifecycleAndExportImportRoundTrip) {
     EXPECT_EQ(original->outputs().data(i), copy->outputs().data(i));
   }
 
+  // 8 rows of 8 bytes in 40-byte requests: PredictRows sends 5 + 3 rows and joins them.
+  absl::StatusOr<v1::PredictResponse> chunked = client_->PredictRows("alpha", data.x.view());
+  ASSERT_TRUE(chunked.ok()) << chunked.status();
+  EXPECT_THAT(chunked->outputs().shape(), ::testing::ElementsAre(8, 1));
+  ASSERT_EQ(chunked->outputs().data_size(), original->outputs().data_size());
+  for (int i = 0; i < chunked->outputs().data_size(); ++i) {
+    EXPECT_EQ(chunked->outputs().data(i), original->outputs().data(i));
+  }
+
   absl::StatusOr<std::vector<v1::SessionInfo>> sessions = client_->ListSessions();
   ASSERT_TRUE(sessions.ok()) << sessions.status();
   ASSERT_EQ(sessions->size(), 2u);
@@ -233,10 +242,19 @@ TEST_F(ClientTest, CancelStopsTrainAndKeepsTheAppliedSteps) {
 
 TEST_F(ClientTest, DeadlinesAndMessageLimitsApply) {
   ASSERT_TRUE(client_->CreateSession("limits", SmallSpec()).ok());
-  CallOptions instant;
-  instant.timeout = absl::Nanoseconds(1);
-  EXPECT_EQ(client_->GetSession("limits", instant).status().code(),
+  // A call's own timeout bounds even Train, which has no default deadline.
+  ASSERT_TRUE(client_->UploadDataset("rows", LinearDataset(64)).ok());
+  v1::TrainRequest endless;
+  endless.set_name("limits");
+  endless.set_dataset("rows");
+  endless.set_epochs(1000000);
+  endless.set_batch_size(1);
+  CallOptions short_deadline;
+  short_deadline.timeout = absl::Milliseconds(200);
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(client_->Train(endless, nullptr, short_deadline).status().code(),
             absl::StatusCode::kDeadlineExceeded);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
 
   ClientOptions small = client_->options();
   small.max_message_bytes = 1024;

@@ -99,6 +99,17 @@ PY
 run 0 predict xor --csv "$work/xor.csv" --label-column --classes
 [ "$(tr '\n' ' ' <<<"$out")" = "0 1 1 0 " ] || fail "predict ignores the label column: $out"
 
+# predict more rows than one message may carry (1.6 MB of x under a 1 MiB limit, sent in
+# 512 KiB requests): mlpctl splits them and keeps the order
+"$PYTHON" -c 'print("\n".join(",".join(str((r * 7 + c) % 2) for c in range(2)) for r in range(200000)))' \
+  >"$work/many.csv"
+run 0 --max-message-mb 1 predict xor --csv "$work/many.csv" --classes
+many=$out
+[ "$(wc -l <<<"$many")" = 200000 ] || fail "chunked predict rows: $(wc -l <<<"$many")"
+run 0 predict xor --csv "$work/many.csv" --classes
+[ "$many" = "$out" ] || fail "chunked predict differs from one request"
+run 2 --max-message-mb 0 health
+
 # export / import round trip: the copy predicts the same bytes; ONNX is a valid model
 run 0 export xor --format native -o "$work/xor.ckpt"
 contains "$out" "exported session xor (native" "export"
