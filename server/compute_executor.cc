@@ -69,6 +69,22 @@ void ComputeExecutor::Cancel(uint64_t key) {
   for (Item& item : cancelled) item.work(/*cancelled=*/true);
 }
 
+bool ComputeExecutor::TryRunInline(const std::function<void()>& work) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_ || running_ || queued_ > 0) return false;
+    running_ = true;
+  }
+  omp_set_num_threads(1);
+  work();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    running_ = false;
+  }
+  changed_.notify_all();
+  return true;
+}
+
 bool ComputeExecutor::RunAndWait(uint64_t key, std::function<void()> work) {
   std::promise<bool> ran;
   std::future<bool> result = ran.get_future();
@@ -121,7 +137,7 @@ void ComputeExecutor::Loop() {
   omp_set_num_threads(options_.threads > 0 ? options_.threads : omp_get_num_procs());
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
-    changed_.wait(lock, [this] { return stopping_ || !ready_keys_.empty(); });
+    changed_.wait(lock, [this] { return stopping_ || (!ready_keys_.empty() && !running_); });
     if (stopping_) return;
     const uint64_t key = ready_keys_.front();
     ready_keys_.pop_front();

@@ -54,6 +54,13 @@ class ComputeExecutor {
   // calling thread. An item already running finishes normally.
   void Cancel(uint64_t key);
 
+  // TryRunInline runs `work` at once on the calling thread when the executor is idle (nothing
+  // queued, nothing running) and returns true; otherwise it returns false and does nothing.
+  // While it runs, the calling thread is the executor: nothing else computes. The caller's
+  // OpenMP team is set to one thread, as only tiny work is worth running this way (a thread
+  // hand-off would cost more than the work).
+  bool TryRunInline(const std::function<void()>& work);
+
   // RunAndWait runs `work` on the executor under `key` and returns when it has run (true) or
   // was cancelled (false). For start-up and shutdown, never from the executor thread.
   bool RunAndWait(uint64_t key, std::function<void()> work);

@@ -128,10 +128,11 @@ class MlpdService final : public v1::Mlpd::CallbackService {
   // FindSession validates the name and looks the session up.
   absl::StatusOr<std::shared_ptr<Session>> FindSession(const std::string& name) const;
   // RunOnSession queues `work` for the session and answers the call with its status; a
-  // `precheck` error answers at once.
+  // `precheck` error answers at once. Work on `inline_rows` rows whose cost (rows x the
+  // session's parameters) is small runs on the calling thread when the executor is idle.
   grpc::ServerUnaryReactor* RunOnSession(grpc::CallbackServerContext* context, const char* method,
                                          const std::string& name, absl::Status precheck,
-                                         SessionWork work);
+                                         SessionWork work, int64_t inline_rows = 0);
   // AddSession registers a new session whose model `make_model` builds on the executor, then
   // fills `response`. Used by CreateSession and ImportSession.
   grpc::ServerUnaryReactor* AddSession(

@@ -140,3 +140,43 @@ TEST(ComputeExecutorTest, RunAndWaitRunsOnTheExecutorThread) {
 
 }  // namespace
 }  // namespace mlpd
+
+namespace mlpd {
+namespace {
+
+TEST(ComputeExecutorTest, TryRunInlineOnlyWhenIdleAndExcludesTheExecutor) {
+  ComputeExecutor executor({100, 1});
+  bool ran = false;
+  ASSERT_TRUE(executor.TryRunInline([&] { ran = true; }));
+  EXPECT_TRUE(ran);
+
+  // Busy executor: inline work is refused, so it cannot overtake queued work.
+  Blocker blocker;
+  ASSERT_TRUE(executor.Submit(1, blocker.Work()).ok());
+  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_FALSE(executor.TryRunInline([] {}));
+  blocker.Release();
+  ASSERT_TRUE(executor.WaitIdle(absl::Now() + absl::Seconds(10)));
+
+  // While inline work runs, queued work waits for it.
+  std::atomic<bool> inline_running{false};
+  std::atomic<bool> overlapped{false};
+  std::promise<void> submitted;
+  std::thread caller([&] {
+    executor.TryRunInline([&] {
+      inline_running = true;
+      submitted.get_future().wait();
+      absl::SleepFor(absl::Milliseconds(50));
+      inline_running = false;
+    });
+  });
+  while (!inline_running) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_TRUE(executor.Submit(2, [&](bool) { overlapped = inline_running.load(); }).ok());
+  submitted.set_value();
+  caller.join();
+  ASSERT_TRUE(executor.WaitIdle(absl::Now() + absl::Seconds(10)));
+  EXPECT_FALSE(overlapped.load());
+}
+
+}  // namespace
+}  // namespace mlpd
