@@ -200,6 +200,73 @@ TEST_F(ServiceTest, TrainStreamsProgressThenSummaryWithEval) {
   EXPECT_EQ(events[1].summary().step(), 12);
 }
 
+// A client that cancels a Train stops it between mini-batches; the steps applied stay.
+TEST_F(ServiceTest, CancelledTrainKeepsAppliedStepsAndStops) {
+  ASSERT_TRUE(Create(stub(), "c", MlpSpec(32, 64, 4, v1::CROSS_ENTROPY)).ok());
+  ASSERT_TRUE(Upload(stub(), "rows", {ClassificationBatch(64, 32, 4)}).ok());
+  v1::TrainRequest request;
+  request.set_name("c");
+  request.set_dataset("rows");
+  request.set_epochs(1000000);
+  request.set_batch_size(8);
+  request.set_report_every_steps(5);
+  grpc::ClientContext context;
+  auto reader = stub().Train(&context, request);
+  v1::TrainResponse response;
+  int64_t reported = 0;
+  for (int i = 0; i < 3 && reader->Read(&response); ++i) reported = response.progress().step();
+  EXPECT_EQ(reported, 15);
+  context.TryCancel();
+  while (reader->Read(&response)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  auto step_count = [&] {
+    grpc::ClientContext get_context;
+    v1::GetSessionRequest get;
+    get.set_name("c");
+    v1::SessionInfo info;
+    EXPECT_TRUE(stub().GetSession(&get_context, get, &info).ok());
+    return info.step_count();
+  };
+  // The server notices the cancellation at its next mini-batch; then the count stays.
+  absl::SleepFor(absl::Milliseconds(200));
+  const int64_t stopped_at = step_count();
+  EXPECT_GE(stopped_at, reported);
+  EXPECT_LT(stopped_at, 1000000 * 8);
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(step_count(), stopped_at);
+  EXPECT_EQ(server_.server().service().active_trains(), 0);
+  // The session still trains normally.
+  v1::TrainStepResponse step;
+  ASSERT_TRUE(Step(stub(), "c", ClassificationBatch(4, 32, 4), &step).ok());
+  EXPECT_EQ(step.step(), stopped_at + 1);
+}
+
+// Deleting a session that is training ends the Train with NOT_FOUND.
+TEST_F(ServiceTest, DeleteDuringTrainEndsItCleanly) {
+  ASSERT_TRUE(Create(stub(), "d", MlpSpec(32, 64, 4, v1::CROSS_ENTROPY)).ok());
+  ASSERT_TRUE(Upload(stub(), "rows", {ClassificationBatch(64, 32, 4)}).ok());
+  v1::TrainRequest request;
+  request.set_name("d");
+  request.set_dataset("rows");
+  request.set_epochs(1000000);
+  request.set_batch_size(8);
+  request.set_report_every_steps(5);
+  grpc::ClientContext context;
+  auto reader = stub().Train(&context, request);
+  v1::TrainResponse response;
+  ASSERT_TRUE(reader->Read(&response));
+  grpc::ClientContext delete_context;
+  v1::DeleteSessionRequest remove;
+  remove.set_name("d");
+  v1::DeleteSessionResponse removed;
+  ASSERT_TRUE(stub().DeleteSession(&delete_context, remove, &removed).ok());
+  while (reader->Read(&response)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(server_.server().service().session_count(), 0);
+}
+
 // Train over an uploaded dataset applies exactly the steps TrainStep would with the same
 // batches in the same order.
 TEST_F(ServiceTest, TrainEqualsTheSameBatchesThroughTrainStep) {
