@@ -38,7 +38,7 @@ ENV MLPD_SERVER=127.0.0.1:50051
 
 # SIGTERM starts the drain. `docker stop` waits 10 s by default, so the image drains for 5 s
 # and keeps the rest for the final snapshots; with a longer `docker stop -t` / `--stop-timeout`
-# pass a longer --drain_seconds (the last occurrence of a flag wins).
+# pass a longer --drain-seconds (the last occurrence of a flag wins).
 STOPSIGNAL SIGTERM
 # The health service answers without a token. With TLS on, set MLPD_HEALTH_FLAGS to the
 # mlpctl TLS flags (e.g. "--tls-ca /certs/ca.pem --tls-server-name mlpd") so the check can
@@ -46,5 +46,5 @@ STOPSIGNAL SIGTERM
 ENV MLPD_HEALTH_FLAGS=""
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD mlpctl --server 127.0.0.1:50051 --timeout 4 $MLPD_HEALTH_FLAGS health || exit 1
-ENTRYPOINT ["mlpd", "--listen=0.0.0.0:50051", "--data_dir=/data", "--drain_seconds=5"]
+ENTRYPOINT ["mlpd", "--listen=0.0.0.0:50051", "--data-dir=/data", "--drain-seconds=5"]
 CMD []

@@ -54,12 +54,13 @@ def exec_form(arguments):
 
 
 def flag(argv, name):
+    """The last value of --name (underscore spelling; mlpd also takes hyphens)."""
     value = None
     for i, arg in enumerate(argv):
-        if arg.startswith(f"--{name}="):
-            value = arg.split("=", 1)[1]
-        elif arg == f"--{name}" and i + 1 < len(argv):
-            value = argv[i + 1]
+        match = re.match(r"--([A-Za-z0-9_-]+)(=(.*))?$", arg)
+        if not match or match.group(1).replace("-", "_") != name:
+            continue
+        value = match.group(3) if match.group(2) else (argv[i + 1] if i + 1 < len(argv) else None)
     return value
 
 
@@ -113,14 +114,14 @@ def check_dockerfile(root, problems):
     if not listen.startswith("0.0.0.0:"):
         problems.append(f"Dockerfile: --listen={listen}; the container must listen on 0.0.0.0")
     if flag(entrypoint, "data_dir") != "/data":
-        problems.append(f"Dockerfile: --data_dir={flag(entrypoint, 'data_dir')}; expected /data")
+        problems.append(f"Dockerfile: --data-dir={flag(entrypoint, 'data_dir')}; expected /data")
     port = listen.rpartition(":")[2]
     exposed = " ".join(a for i, a in runtime if i == "EXPOSE").split()
     if port not in [e.split("/")[0] for e in exposed]:
         problems.append(f"Dockerfile: EXPOSE {exposed} misses the --listen port {port}")
     drain = flag(entrypoint, "drain_seconds")
     if drain is None or float(drain) >= DOCKER_STOP_DEFAULT_SECONDS:
-        problems.append(f"Dockerfile: --drain_seconds={drain}; it must be under docker stop's "
+        problems.append(f"Dockerfile: --drain-seconds={drain}; it must be under docker stop's "
                         f"{DOCKER_STOP_DEFAULT_SECONDS} s so the final snapshots fit")
     healthchecks = [a for i, a in runtime if i == "HEALTHCHECK"]
     if not healthchecks or not re.search(r"CMD.*\bmlpctl\b.*\bhealth\b", healthchecks[-1]):

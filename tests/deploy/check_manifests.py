@@ -5,7 +5,7 @@ Every YAML file under deploy/ must parse, and the pieces must agree with each ot
 the code: the port in mlpd's --listen flag is the one the containers expose, the probes hit and
 the Services target; the health checks call `mlpctl health`; Envoy hashes on the same header
 the client library sends (client/client.h kSessionHeader) and lists exactly the StatefulSet's
-pods; grace periods outlast --drain_seconds.
+pods; grace periods outlast --drain-seconds.
 
 Usage: check_manifests.py [--root REPO]   (exit 0: all good; 1: each problem on its own line)
 """
@@ -42,14 +42,23 @@ def load_documents(path, problems):
         return []
 
 
+def flag_name(arg):
+    """The Abseil name of a --flag argument (mlpd takes hyphens or underscores), else None."""
+    match = re.match(r"--([A-Za-z0-9_-]+)", str(arg))
+    return match.group(1).replace("-", "_") if match else None
+
+
 def flag_values(args, name):
-    """Values of --name=VALUE or --name VALUE in an argument list, in order."""
+    """Values of --name=VALUE or --name VALUE in an argument list, in order; `name` is the
+    underscore spelling and either spelling matches."""
     values = []
     for i, arg in enumerate(args):
         arg = str(arg)
-        if arg.startswith(f"--{name}="):
+        if flag_name(arg) != name:
+            continue
+        if "=" in arg:
             values.append(arg.split("=", 1)[1])
-        elif arg == f"--{name}" and i + 1 < len(args):
+        elif i + 1 < len(args):
             values.append(str(args[i + 1]))
     return values
 
@@ -116,10 +125,10 @@ def dockerfile_entrypoint(root, problems):
 def check_known_flags(args, defaults, where, problems):
     """A misspelt flag stops mlpd at start-up; catch it here instead of in a crash loop."""
     for arg in args:
-        match = re.match(r"--([a-z0-9_-]+)", str(arg))
-        if match and defaults:
-            problems.check(match.group(1) in defaults, where,
-                           f"passes unknown flag --{match.group(1)} (mlpd's flags: "
+        name = flag_name(arg)
+        if name and defaults:
+            problems.check(name in defaults, where,
+                           f"passes unknown flag {str(arg).split('=')[0]} (mlpd's flags: "
                            f"{', '.join(sorted(defaults))})")
 
 
@@ -178,7 +187,7 @@ def check_kubernetes(objects, defaults, problems):
     drain = float(last_flag(args, "drain_seconds", defaults.get("drain_seconds", "10")))
     grace = pod.get("terminationGracePeriodSeconds")
     problems.check(isinstance(grace, int) and grace > drain, where,
-                   f"terminationGracePeriodSeconds is {grace}; it must exceed --drain_seconds "
+                   f"terminationGracePeriodSeconds is {grace}; it must exceed --drain-seconds "
                    f"({drain:g}) so the final snapshots are not killed")
 
     resources = container.get("resources", {})
@@ -198,7 +207,7 @@ def check_kubernetes(objects, defaults, problems):
     mounts = {m.get("name"): m.get("mountPath") for m in container.get("volumeMounts", [])}
     claims = [t.get("metadata", {}).get("name") for t in spec.get("volumeClaimTemplates", [])]
     problems.check(any(mounts.get(c) == data_dir for c in claims), where,
-                   f"--data_dir={data_dir} is not on a volumeClaimTemplate "
+                   f"--data-dir={data_dir} is not on a volumeClaimTemplate "
                    f"(claims {claims}, mounts {mounts})")
     problems.check(pod.get("securityContext", {}).get("runAsNonRoot") is True, where,
                    "pod securityContext.runAsNonRoot is not true")
@@ -354,12 +363,12 @@ def check_compose(path, compose, entrypoint, defaults, problems):
     for volume in mlpd.get("volumes", []):
         source, _, target = str(volume).partition(":")
         mounted |= source in named and target.split(":")[0] == data_dir
-    problems.check(mounted, where, f"--data_dir={data_dir} is not on a named volume "
+    problems.check(mounted, where, f"--data-dir={data_dir} is not on a named volume "
                                    f"(named volumes: {sorted(named)})")
     drain = float(last_flag(args, "drain_seconds", defaults.get("drain_seconds", "10")))
     grace = seconds(mlpd.get("stop_grace_period", "10s"))
     problems.check(grace > drain, where, f"stop_grace_period {grace:g}s must exceed "
-                                         f"--drain_seconds ({drain:g})")
+                                         f"--drain-seconds ({drain:g})")
 
 
 def main():

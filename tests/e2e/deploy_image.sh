@@ -58,7 +58,7 @@ expect_caught Dockerfile 'COPY --from=build (\S+) (\S+) ' 'COPY --from=build \1 
   'expected exactly mlpd and mlpctl'
 expect_caught Dockerfile '^EXPOSE 50051' 'EXPOSE 8080' 'misses the --listen port'
 expect_caught Dockerfile 'scripts/build ' 'make ' 'does not RUN scripts/build'
-expect_caught Dockerfile '--drain_seconds=5' '--drain_seconds=30' "under docker stop's 10 s"
+expect_caught Dockerfile '--drain-seconds=5' '--drain-seconds=30' "under docker stop's 10 s"
 expect_caught .dockerignore '^data$' '' '.dockerignore does not exclude data'
 if [ "$failures" -ne 0 ]; then echo "deploy_image: $failures mutations not caught"; exit 1; fi
 
@@ -82,7 +82,7 @@ elif which == "kubernetes":
     argv += [str(a) for a in sts["containers"][0]["args"]]
     grace = int(sts["terminationGracePeriodSeconds"])
 argv = [re.sub(r"^--listen=.*", f"--listen=127.0.0.1:{port}", a) for a in argv]
-argv = [re.sub(r"^--data_dir=.*", f"--data_dir={data}", a) for a in argv]
+argv = [re.sub(r"^--data[-_]dir=.*", f"--data-dir={data}", a) for a in argv]
 print("\n".join(argv + [str(grace)]))
 EOF
 }

@@ -55,7 +55,7 @@ expect_caught $sts '--listen=0.0.0.0:50051' '--listen=0.0.0.0:6000' 'miss the --
 expect_caught $sts 'terminationGracePeriodSeconds: \d+' 'terminationGracePeriodSeconds: 15' \
   'terminationGracePeriodSeconds is 15'
 expect_caught $sts 'replicas: 3' 'replicas: 4' "are not the StatefulSet's 4 pods"
-expect_caught $sts '--drain_seconds=' '--drain_secs=' 'unknown flag --drain_secs'
+expect_caught $sts '--drain-seconds=' '--drain-secs=' 'unknown flag --drain-secs'
 expect_caught $sts 'serviceName: mlpd-pods' 'serviceName: mlpd' 'is not headless'
 expect_caught $sts 'mountPath: /data' 'mountPath: /var/lib/mlpd' 'is not on a volumeClaimTemplate'
 expect_caught $sts '(livenessProbe:\s*\n\s*)grpc:\s*\n\s*port: 50051' \
