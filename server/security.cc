@@ -70,31 +70,31 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   if (options.tls_cert_file.empty()) {
     if (!options.tls_key_file.empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--tls_key is '", options.tls_key_file,
-                       "' but --tls_cert is empty; set both or neither"));
+          absl::StrCat("--tls-key is '", options.tls_key_file,
+                       "' but --tls-cert is empty; set both or neither"));
     }
     if (!options.tls_client_ca_file.empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--tls_client_ca is '", options.tls_client_ca_file,
-                       "' but --tls_cert is empty; mutual TLS needs --tls_cert and --tls_key"));
+          absl::StrCat("--tls-client-ca is '", options.tls_client_ca_file,
+                       "' but --tls-cert is empty; mutual TLS needs --tls-cert and --tls-key"));
     }
     return grpc::InsecureServerCredentials();
   }
   if (options.tls_key_file.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--tls_cert is '", options.tls_cert_file, "' but --tls_key is empty; set both or neither"));
+        "--tls-cert is '", options.tls_cert_file, "' but --tls-key is empty; set both or neither"));
   }
 
   absl::StatusOr<std::string> cert =
-      ReadPem("--tls_cert", options.tls_cert_file, "CERTIFICATE-----");
+      ReadPem("--tls-cert", options.tls_cert_file, "CERTIFICATE-----");
   if (!cert.ok()) return cert.status();
-  absl::StatusOr<std::string> key = ReadPem("--tls_key", options.tls_key_file, "PRIVATE KEY-----");
+  absl::StatusOr<std::string> key = ReadPem("--tls-key", options.tls_key_file, "PRIVATE KEY-----");
   if (!key.ok()) return key.status();
 
   grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   if (!options.tls_client_ca_file.empty()) {
     absl::StatusOr<std::string> client_ca =
-        ReadPem("--tls_client_ca", options.tls_client_ca_file, "CERTIFICATE-----");
+        ReadPem("--tls-client-ca", options.tls_client_ca_file, "CERTIFICATE-----");
     if (!client_ca.ok()) return client_ca.status();
     ssl = grpc::SslServerCredentialsOptions(
         GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
@@ -106,21 +106,21 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
 
 absl::StatusOr<std::unique_ptr<TokenAuthenticator>> TokenAuthenticator::FromFile(
     const std::string& path) {
-  absl::StatusOr<std::string> contents = ReadWholeFile("--auth_token_file", path);
+  absl::StatusOr<std::string> contents = ReadWholeFile("--auth-token-file", path);
   if (!contents.ok()) return contents.status();
   absl::string_view first_line = *contents;
   first_line = first_line.substr(0, first_line.find('\n'));
   first_line = absl::StripAsciiWhitespace(first_line);
   if (first_line.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--auth_token_file is '", path, "', its first line must hold the token but is empty"));
+        "--auth-token-file is '", path, "', its first line must hold the token but is empty"));
   }
   // gRPC refuses to send metadata values outside printable ASCII, so such a token could never
   // be presented; say so now instead of rejecting every call later.
   for (char c : first_line) {
     if (c < 0x21 || c > 0x7e) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--auth_token_file is '", path,
+          absl::StrCat("--auth-token-file is '", path,
                        "', the token must be printable ASCII without spaces; found byte ",
                        static_cast<int>(static_cast<unsigned char>(c))));
     }

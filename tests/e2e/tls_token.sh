@@ -2,7 +2,7 @@
 # TLS, mutual TLS and bearer tokens with the real mlpd and mlpctl, on certificates made here
 # with openssl: the health check stays open without a token; every mlpd.v1 call needs the
 # token, from $MLPD_TOKEN or --token-file; plaintext, a wrong CA, a wrong server name and (with
-# --tls_client_ca) a missing client certificate are refused; bad security flags stop mlpd at
+# --tls-client-ca) a missing client certificate are refused; bad security flags stop mlpd at
 # start-up with a message naming the flag.
 set -euo pipefail
 : "${MLPD_BIN:?MLPD_BIN must name the mlpd binary}"
@@ -54,7 +54,7 @@ expect_output() {  # expect_output TEXT DESCRIPTION
 # start_server FLAGS...: runs mlpd on a free port, sets $port once it is SERVING.
 start_server() {
   : >server.log
-  "$MLPD_BIN" --listen=127.0.0.1:0 --data_dir="$work/data" "$@" >server.log 2>&1 &
+  "$MLPD_BIN" --listen=127.0.0.1:0 --data-dir="$work/data" "$@" >server.log 2>&1 &
   server_pid=$!
   port=""
   for _ in $(seq 1 100); do
@@ -72,7 +72,7 @@ stop_server() {
 }
 
 # ---- TLS + token
-start_server --tls_cert=server.pem --tls_key=server.key --auth_token_file=token
+start_server --tls-cert=server.pem --tls-key=server.key --auth-token-file=token
 tls=(--server "127.0.0.1:$port" --tls-ca ca.pem --timeout 5)
 expect 0 "health over TLS needs no token" -- "$MLPCTL_BIN" "${tls[@]}" health
 expect 1 "a call without a token is refused" -- "$MLPCTL_BIN" "${tls[@]}" list
@@ -103,7 +103,7 @@ expect 2 "mlpctl --tls-cert without --tls-key is a usage error" -- \
 stop_server
 
 # ---- mutual TLS: a client certificate from the client CA is required
-start_server --tls_cert=server.pem --tls_key=server.key --tls_client_ca=ca.pem
+start_server --tls-cert=server.pem --tls-key=server.key --tls-client-ca=ca.pem
 tls=(--server "127.0.0.1:$port" --tls-ca ca.pem --timeout 5)
 expect 0 "mTLS with the client certificate" -- \
   "$MLPCTL_BIN" "${tls[@]}" --tls-cert client.pem --tls-key client.key get tiny
@@ -116,16 +116,16 @@ expect 1 "mTLS with a certificate from another CA fails" -- \
 stop_server
 
 # ---- bad security flags stop mlpd at once, naming the flag
-expect 1 "--tls_cert without --tls_key stops mlpd" -- \
-  "$MLPD_BIN" --listen=127.0.0.1:0 --data_dir="$work/data" --tls_cert=server.pem
-expect_output "--tls_key" "the message names --tls_key"
+expect 1 "--tls-cert without --tls-key stops mlpd" -- \
+  "$MLPD_BIN" --listen=127.0.0.1:0 --data-dir="$work/data" --tls-cert=server.pem
+expect_output "--tls-key" "the message names --tls-key"
 expect 1 "a missing token file stops mlpd" -- \
-  "$MLPD_BIN" --listen=127.0.0.1:0 --data_dir="$work/data" --auth_token_file="$work/absent"
-expect_output "--auth_token_file" "the message names --auth_token_file"
+  "$MLPD_BIN" --listen=127.0.0.1:0 --data-dir="$work/data" --auth-token-file="$work/absent"
+expect_output "--auth-token-file" "the message names --auth-token-file"
 expect 1 "a key given as the certificate stops mlpd" -- \
-  "$MLPD_BIN" --listen=127.0.0.1:0 --data_dir="$work/data" --tls_cert=server.key \
-  --tls_key=server.key
-expect_output "--tls_cert" "the message names --tls_cert"
+  "$MLPD_BIN" --listen=127.0.0.1:0 --data-dir="$work/data" --tls-cert=server.key \
+  --tls-key=server.key
+expect_output "--tls-cert" "the message names --tls-cert"
 
 if [ "$failures" -ne 0 ]; then
   echo "tls_token: $failures checks failed"

@@ -69,7 +69,7 @@ TEST_F(SecurityTest, TlsWorksWithTheRightCaOnly) {
 
   grpc::Status right_ca = testing::Ping(server.port(), Tls(pki_->ca_cert));
   EXPECT_TRUE(right_ca.ok()) << right_ca.error_message();
-  // Without --tls_client_ca a client certificate is optional: presenting one is harmless.
+  // Without --tls-client-ca a client certificate is optional: presenting one is harmless.
   EXPECT_TRUE(
       testing::Ping(server.port(), Tls(pki_->ca_cert, pki_->client_cert, pki_->client_key)).ok());
 
@@ -104,19 +104,19 @@ TEST_F(SecurityTest, InconsistentTlsOptionsNameTheFlag) {
   cert_only.tls_cert_file = pki_->server_cert;
   absl::Status status = MakeServerCredentials(cert_only).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(), HasSubstr("--tls_key"));
+  EXPECT_THAT(status.message(), HasSubstr("--tls-key"));
 
   ServerSecurityOptions key_only;
   key_only.tls_key_file = pki_->server_key;
   status = MakeServerCredentials(key_only).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(), HasSubstr("--tls_cert"));
+  EXPECT_THAT(status.message(), HasSubstr("--tls-cert"));
 
   ServerSecurityOptions client_ca_only;
   client_ca_only.tls_client_ca_file = pki_->ca_cert;
   status = MakeServerCredentials(client_ca_only).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(), HasSubstr("--tls_client_ca"));
+  EXPECT_THAT(status.message(), HasSubstr("--tls-client-ca"));
 }
 
 TEST_F(SecurityTest, UnreadableOrNonPemFilesNameTheFlagAndPath) {
@@ -124,7 +124,7 @@ TEST_F(SecurityTest, UnreadableOrNonPemFilesNameTheFlagAndPath) {
   missing_key.tls_key_file = pki_->dir + "/no-such.key";
   absl::Status status = MakeServerCredentials(missing_key).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(), HasSubstr("--tls_key"));
+  EXPECT_THAT(status.message(), HasSubstr("--tls-key"));
   EXPECT_THAT(status.message(), HasSubstr("no-such.key"));
 
   // A key where the certificate belongs is the classic swapped-flags mistake.
@@ -132,13 +132,13 @@ TEST_F(SecurityTest, UnreadableOrNonPemFilesNameTheFlagAndPath) {
   swapped.tls_cert_file = pki_->server_key;
   status = MakeServerCredentials(swapped).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(), HasSubstr("--tls_cert"));
+  EXPECT_THAT(status.message(), HasSubstr("--tls-cert"));
 
   ServerSecurityOptions not_pem = TlsOptions();
   not_pem.tls_client_ca_file = WriteFile("not-pem.txt", "hello\n");
   status = MakeServerCredentials(not_pem).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(), HasSubstr("--tls_client_ca"));
+  EXPECT_THAT(status.message(), HasSubstr("--tls-client-ca"));
 }
 
 TEST_F(SecurityTest, TokenFileUsesTheTrimmedFirstLine) {
@@ -156,7 +156,7 @@ TEST_F(SecurityTest, TokenFileUsesTheTrimmedFirstLine) {
 TEST_F(SecurityTest, BadTokenFilesAreRejectedAtStartUp) {
   absl::Status missing = TokenAuthenticator::FromFile(pki_->dir + "/no-such-token").status();
   EXPECT_EQ(missing.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(missing.message(), HasSubstr("--auth_token_file"));
+  EXPECT_THAT(missing.message(), HasSubstr("--auth-token-file"));
 
   absl::Status empty = TokenAuthenticator::FromFile(WriteFile("empty", " \n token\n")).status();
   EXPECT_EQ(empty.code(), absl::StatusCode::kInvalidArgument);
