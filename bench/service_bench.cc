@@ -164,8 +164,8 @@ void Print(const Row& row, bool json) {
     std::printf(
         "{\"benchmark\":\"service\",\"row\":\"%s\",\"ratio\":%.4f,\"target\":%.2f,"
         "\"target_is\":\"%s\",\"pass\":%s%s}\n",
-        row.name, row.ratio, row.target, row.at_most ? "max" : "min", pass ? "true" : "false",
-        row.json);
+        row.name.c_str(), row.ratio, row.target, row.at_most ? "max" : "min",
+        pass ? "true" : "false", row.json.c_str());
   } else {
     std::printf("%-11s ratio %6.3f (target %s %.2f) %-4s  %s\n", row.name.c_str(), row.ratio,
                 row.at_most ? "<=" : ">=", row.target, pass ? "ok" : "MISS", row.detail.c_str());
