@@ -700,3 +700,31 @@ TEST_F(BadInputTest, SaveSessionWithoutDataDirIsAFailedPrecondition) {
 
 }  // namespace
 }  // namespace mlpd::testing
+
+namespace mlpd::testing {
+namespace {
+
+TEST(LimitsTest, SessionAndDatasetLimitsNameTheFlag) {
+  ServerOptions options;
+  options.max_sessions = 2;
+  options.max_datasets_mb = 1;
+  TestServer server(options);
+  ASSERT_TRUE(Create(server.stub(), "a", LinearSpec()).ok());
+  ASSERT_TRUE(Create(server.stub(), "b", LinearSpec()).ok());
+  grpc::Status status = Create(server.stub(), "c", LinearSpec());
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(status.error_message().find("--max-sessions is 2"), std::string::npos)
+      << status.error_message();
+  // 2 x 100k rows of 2 floats plus a target is 2.4 MB, over the 1 MiB budget.
+  status =
+      Upload(server.stub(), "big", {RegressionBatch(100000, 2, 1), RegressionBatch(100000, 2, 1)});
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(status.error_message().find("--max-datasets-mb"), std::string::npos)
+      << status.error_message();
+  // The refused upload released its budget: a small one fits.
+  EXPECT_TRUE(Upload(server.stub(), "small", {RegressionBatch(1000, 2, 1)}).ok());
+  EXPECT_EQ(server.server().service().dataset_count(), 1);
+}
+
+}  // namespace
+}  // namespace mlpd::testing
