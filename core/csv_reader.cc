@@ -9,8 +9,11 @@
 #include <system_error>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "core/dataset.h"
 #include "core/input_file.h"
 
@@ -27,10 +30,11 @@ absl::string_view Trim(absl::string_view text) {
   return text;
 }
 
-// Quoted shows a cell in an error message, cut short so a binary file cannot flood the log.
+// Quoted shows a cell in an error message, escaped and cut short so a binary file can neither
+// flood nor garble the log.
 std::string Quoted(absl::string_view cell) {
-  if (cell.size() <= kMaxQuotedCell) return absl::StrCat("\"", cell, "\"");
-  return absl::StrCat("\"", cell.substr(0, kMaxQuotedCell), "...\"");
+  if (cell.size() <= kMaxQuotedCell) return absl::StrCat("\"", absl::CHexEscape(cell), "\"");
+  return absl::StrCat("\"", absl::CHexEscape(cell.substr(0, kMaxQuotedCell)), "...\"");
 }
 
 // ParseNumber parses the whole of `cell` as a T; false when anything is left over.
@@ -122,6 +126,8 @@ class CsvParser {
       return absl::InvalidArgumentError(absl::StrCat(source_name_, ": target_columns is ",
                                                      options_.target_columns, ", expected >= 0"));
     }
+    // Spreadsheet exports often start with a UTF-8 byte order mark; it is not part of the data.
+    absl::ConsumePrefix(&text, "\xEF\xBB\xBF");
     LineReader reader(text);
     Line line;
     bool first = true;

@@ -293,6 +293,18 @@ TEST(ParseCsvTest, RejectsEmptyInputAndImpossibleOptions) {
   ExpectCsvError("1,2,3\n", Targets(-1), {"target_columns is -1"});
 }
 
+TEST(ParseCsvTest, SkipsAByteOrderMarkAndEscapesBinaryCells) {
+  absl::StatusOr<Dataset> dataset = ParseCsv(
+      "\xEF\xBB\xBF"
+      "1,2,3\n",
+      Labels());
+  ASSERT_TRUE(dataset.ok()) << dataset.status();
+  EXPECT_THAT(dataset->x.data, ElementsAre(1, 2));
+  const char binary[] = {'1', ',', '2', ',', '3', '\n', '1', ',', '\x01', '\0', ',', '3'};
+  ExpectCsvError(std::string(binary, sizeof(binary)), Labels(),
+                 {"line 2", "column 2", "\"\\x01\\x00\""});
+}
+
 TEST(ParseCsvTest, QuotesLongCellsShortened) {
   const std::string cell(1000, 'z');
   absl::StatusOr<Dataset> result = ParseCsv("1,2,3\n1," + cell + ",3\n", Labels(), "f.csv");
