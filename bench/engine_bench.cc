@@ -27,6 +27,7 @@
 
 #include "absl/strings/str_format.h"
 #include "bench/benchmarks.h"
+#include "bench/timing.h"
 #include "core/model.h"
 #include "oneapi/dnnl/dnnl.hpp"
 
@@ -53,25 +54,10 @@ const std::vector<EngineCase>& Cases() {
   return *cases;
 }
 
-// MedianSeconds runs `fn` a few times to warm up, then times single calls until `min_seconds`
-// have passed and at least `min_runs` calls were made, and returns the median call time.
+// MedianSeconds is the median time of single calls of `fn` after a short warm-up.
 template <typename Fn>
 double MedianSeconds(Fn&& fn, double min_seconds, int min_runs = 10) {
-  for (int i = 0; i < 3; ++i) fn();
-  std::vector<double> times;
-  const Clock::time_point start = Clock::now();
-  while (true) {
-    const Clock::time_point before = Clock::now();
-    fn();
-    const Clock::time_point after = Clock::now();
-    times.push_back(std::chrono::duration<double>(after - before).count());
-    if (static_cast<int>(times.size()) >= min_runs &&
-        std::chrono::duration<double>(after - start).count() >= min_seconds) {
-      break;
-    }
-  }
-  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
-  return times[times.size() / 2];
+  return Percentile(TimeCalls(fn, min_seconds, min_runs, /*warmup=*/3), 0.5);
 }
 
 struct EngineRow {

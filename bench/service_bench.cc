@@ -34,6 +34,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "bench/benchmarks.h"
+#include "bench/timing.h"
 #include "core/checkpoint.h"
 #include "core/dataset.h"
 #include "core/model.h"
@@ -119,29 +120,6 @@ v1::Batch RandomBatch(int64_t rows, int64_t in, int64_t classes, int64_t outputs
   return batch;
 }
 
-// Times runs `fn` after warm-up until `seconds` passed (and at least `min_runs` runs); returns
-// every run's time, sorted.
-template <typename Fn>
-std::vector<double> Times(Fn&& fn, double seconds, int min_runs = 20) {
-  for (int i = 0; i < 5; ++i) fn();
-  std::vector<double> times;
-  const Clock::time_point start = Clock::now();
-  while (true) {
-    const Clock::time_point before = Clock::now();
-    fn();
-    const Clock::time_point after = Clock::now();
-    times.push_back(Seconds(before, after));
-    if (static_cast<int>(times.size()) >= min_runs && Seconds(start, after) >= seconds) break;
-  }
-  std::sort(times.begin(), times.end());
-  return times;
-}
-
-double Percentile(const std::vector<double>& sorted, double fraction) {
-  const size_t index = std::min(sorted.size() - 1, static_cast<size_t>(fraction * sorted.size()));
-  return sorted[index];
-}
-
 int64_t ResidentBytes() {
   std::ifstream statm("/proc/self/statm");
   int64_t size = 0, resident = 0;
@@ -218,7 +196,7 @@ Row TrainStepRow(v1::Mlpd::Stub& stub, v1::Mlpd::Stub& null_stub, double seconds
                                   &in_process_times, [&] { (void)model->TrainStep(x, y); }},
                               {&rpc_times, step_rpc(stub)},
                               {&floor_times, step_rpc(null_stub)}}) {
-      std::vector<double> some = Times(run, seconds / 4, 10);
+      std::vector<double> some = TimeCalls(run, seconds / 4, 10);
       times->insert(times->end(), some.begin(), some.end());
     }
   }
@@ -333,8 +311,8 @@ std::vector<Row> PredictRows(v1::Mlpd::Stub& stub, v1::Mlpd::Stub& null_stub, do
   // Interleave rounds so both see the same machine.
   std::vector<double> rpc, floor;
   for (int round = 0; round < 4; ++round) {
-    std::vector<double> a = Times(call(stub), seconds / 4, 200);
-    std::vector<double> b = Times(call(null_stub), seconds / 4, 200);
+    std::vector<double> a = TimeCalls(call(stub), seconds / 4, 200);
+    std::vector<double> b = TimeCalls(call(null_stub), seconds / 4, 200);
     rpc.insert(rpc.end(), a.begin(), a.end());
     floor.insert(floor.end(), b.begin(), b.end());
   }
@@ -433,7 +411,7 @@ Row SnapshotRow(double seconds) {
       v1::TrainStepResponse response;
       (void)stub->TrainStep(&context, request, &response);
     };
-    alone_ms = Percentile(Times(step, seconds, 50), 0.99) * 1e3;
+    alone_ms = Percentile(TimeCalls(step, seconds, 50), 0.99) * 1e3;
     std::atomic<bool> stop{false};
     std::vector<double> saves;
     std::thread saving([&] {
@@ -448,7 +426,7 @@ Row SnapshotRow(double seconds) {
         }
       }
     });
-    during_ms = Percentile(Times(step, seconds, 50), 0.99) * 1e3;
+    during_ms = Percentile(TimeCalls(step, seconds, 50), 0.99) * 1e3;
     stop = true;
     saving.join();
     std::sort(saves.begin(), saves.end());
@@ -456,7 +434,8 @@ Row SnapshotRow(double seconds) {
     server.Shutdown();
     // The part that runs on the executor: copying the parameters into a checkpoint.
     std::unique_ptr<Model> model = *Model::Create(*SpecFromProto(spec));
-    make_ms = Percentile(Times([&] { (void)MakeCheckpoint(*model); }, seconds / 4, 20), 0.5) * 1e3;
+    make_ms =
+        Percentile(TimeCalls([&] { (void)MakeCheckpoint(*model); }, seconds / 4, 20), 0.5) * 1e3;
   }
   std::error_code ignored;
   std::filesystem::remove_all(data_dir, ignored);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "core/finite.h"
 #include "core/spec_proto.h"
 #include "core/status_macros.h"
 
@@ -25,11 +26,10 @@ void CopyInto(const std::vector<float>& values, google::protobuf::RepeatedField<
 // value means the checkpoint was damaged or forged.
 absl::Status CheckFinite(absl::string_view field,
                          const google::protobuf::RepeatedField<float>& values) {
-  for (int i = 0; i < values.size(); ++i) {
-    if (!std::isfinite(values[i])) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "checkpoint.%s[%d] is %f; every value must be finite", field, i, values[i]));
-    }
+  const int64_t bad = FirstNonFinite(values.data(), values.size());
+  if (bad >= 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "checkpoint.%s[%d] is %f; every value must be finite", field, bad, values[bad]));
   }
   return absl::OkStatus();
 }

@@ -6,17 +6,10 @@
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
+#include "core/finite.h"
 
 namespace mlpd {
 namespace {
-
-// FirstNonFinite returns the index of the first NaN or infinity in `values`, or -1.
-int64_t FirstNonFinite(const std::vector<float>& values) {
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (!std::isfinite(values[i])) return static_cast<int64_t>(i);
-  }
-  return -1;
-}
 
 absl::Status CheckMatrixShape(const Matrix& matrix, const char* name) {
   if (matrix.rows < 0 || matrix.cols < 0 ||
@@ -29,7 +22,7 @@ absl::Status CheckMatrixShape(const Matrix& matrix, const char* name) {
 }
 
 absl::Status CheckFinite(const Matrix& matrix, const char* name) {
-  const int64_t bad = FirstNonFinite(matrix.data);
+  const int64_t bad = FirstNonFinite(matrix.data.data(), static_cast<int64_t>(matrix.data.size()));
   if (bad < 0) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(name, "[", bad / matrix.cols, ", ",
                                                  bad % matrix.cols, "] is ", matrix.data[bad],

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "core/finite.h"
 #include "core/initializer.h"
 #include "core/loss.h"
 #include "core/onednn_plan.h"
@@ -68,12 +69,10 @@ absl::Status ValidateInput(const ModelSpec& spec, MatrixView x) {
         "x.shape[1] is %d, the session's input size is %d", x.cols, spec.input_size));
   }
   if (x.data == nullptr) return absl::InvalidArgumentError("x has no data");
-  const int64_t count = x.rows * x.cols;
-  for (int64_t i = 0; i < count; ++i) {
-    if (!std::isfinite(x.data[i])) {
-      return absl::InvalidArgumentError(absl::StrFormat("x[%d][%d] is %g, expected a finite value",
-                                                        i / x.cols, i % x.cols, x.data[i]));
-    }
+  const int64_t bad = FirstNonFinite(x.data, x.rows * x.cols);
+  if (bad >= 0) {
+    return absl::InvalidArgumentError(absl::StrFormat("x[%d][%d] is %g, expected a finite value",
+                                                      bad / x.cols, bad % x.cols, x.data[bad]));
   }
   return absl::OkStatus();
 }
@@ -241,11 +240,10 @@ class MlpModel final : public Model {
       return absl::InvalidArgumentError(
           absl::StrFormat("%s has %d values, expected %d", name, values.size(), expected));
     }
-    for (size_t i = 0; i < values.size(); ++i) {
-      if (!std::isfinite(values[i])) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("%s[%d] is %g, expected a finite value", name, i, values[i]));
-      }
+    const int64_t bad = FirstNonFinite(values.data(), static_cast<int64_t>(values.size()));
+    if (bad >= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s[%d] is %g, expected a finite value", name, bad, values[bad]));
     }
     return absl::OkStatus();
   }

@@ -6,30 +6,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "core/finite.h"
 
 namespace mlpd {
-namespace {
-
-// FirstNonFinite returns the index of the first NaN or Inf, or -1.
-int64_t FirstNonFinite(const float* data, int64_t size) {
-  // NaN and Inf are the floats whose exponent bits are all ones. Testing the bits with integer
-  // operations vectorises (a float compare chain would not, without fast-math), so checking a
-  // large batch costs a few microseconds; the index is only searched for when it fails.
-  constexpr uint32_t kExponent = 0x7f800000u;
-  uint32_t any = 0;
-  for (int64_t i = 0; i < size; ++i) {
-    uint32_t bits;
-    std::memcpy(&bits, data + i, sizeof(bits));
-    any |= static_cast<uint32_t>((bits & kExponent) == kExponent);
-  }
-  if (any == 0) return -1;
-  for (int64_t i = 0; i < size; ++i) {
-    if (!std::isfinite(data[i])) return i;
-  }
-  return -1;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 absl::StatusOr<MatrixView> ViewTensor(absl::string_view field, const v1::Tensor& tensor) {
   if (tensor.shape_size() != 2) {
