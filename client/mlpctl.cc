@@ -273,7 +273,7 @@ int Run(int argc, char** argv) {
       app.add_option("--timeout", global.timeout_seconds,
                      "Deadline of each call in seconds (default 60; train has none unless given)");
   app.add_option("--max-message-mb", global.max_message_mb,
-                 "Largest message sent or received; match the server's --max_message_mb")
+                 "Largest message sent or received; match the server's --max-message-mb")
       ->capture_default_str();
   app.add_option("--token-file", global.token_file,
                  "File whose first line is the bearer token (default: $MLPD_TOKEN)");
