@@ -1,7 +1,7 @@
 // mlpd-bench engine: train-step and predict medians of the anchor MLPs
-// (shared/anchors/torch_mlp_bench.py: same sizes, activations, losses, batch sizes, SGD with
-// learning rate 0.01, no activation after the last layer), plus oneDNN's f32 matmul GFLOP/s on a
-// 2048^3 product in the same run, the machine's ceiling for the wide MLP.
+// (as the PyTorch reference torch_mlp_bench.py: same sizes, activations, losses, batch sizes, SGD
+// with learning rate 0.01, no activation after the last layer), plus oneDNN's f32 matmul GFLOP/s on
+// a 2048^3 product in the same run, the machine's ceiling for the wide MLP.
 //
 //   mlpd-bench engine [--json] [--min-seconds S] [--anchor PATH]
 //

@@ -4,8 +4,8 @@
 //
 // Loading and preprocessing are not timed: a run is the 1000 full-batch training steps of a
 // freshly created model, and the reported seconds are the median over --repeats runs, after a
-// few untimed warm-up steps. --anchor runs the PyTorch anchor (shared/anchors/
-// torch_practical3.py, with /usr/bin/python3) at 1 and 2 threads in the same run and reports
+// few untimed warm-up steps. --anchor runs a PyTorch script of the same recipe
+// (torch_practical3.py, with /usr/bin/python3) at 1 and 2 threads in the same run and reports
 // our time as a ratio to its best.
 #include <algorithm>
 #include <chrono>

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# The lecture's practical (../shared/seed/practical-3.md) through a running mlpd, with mlpctl only:
+# The MLP lecture's practical session through a running mlpd, with mlpctl only:
 # the first 1000 MNIST train and test images, standardised with the train set's scalar mean and
 # std, one-hot targets scaled by 0.9; a 784-50-10 tanh,tanh network with a summed squared loss,
 # N(0, 1e-6) init and plain SGD (lr 1e-4 = 0.1 / 1000); 1000 full-batch steps. The last two
 # lines are the JSON evaluations on the train set, then on the test set (expect a train
 # error_rate <= 0.01 and a test error_rate in [0.14, 0.175]).
 #
-# Usage: examples/mnist-practical.sh [--compare-torch]
-#   --compare-torch  also time ../shared/anchors/torch_practical3.py (1 thread) and print the
-#                    ratio of the two training times (the target is <= 0.5).
+# Usage: examples/mnist-practical.sh [--compare-torch SCRIPT]
+#   --compare-torch SCRIPT  also run a PyTorch version of the same recipe (SCRIPT MNIST_DIR 1,
+#                    printing "time_1000_steps Ns") and print the ratio of the training times.
 # Environment: MLPD_SERVER (default 127.0.0.1:50051), MLPCTL_BIN (default build/client/mlpctl),
 #   MLPD_MNIST_DIR (default data/mnist; fetched when absent), PRACTICAL_NAME (default
 #   practical: the session; its datasets are NAME-train and NAME-test).
@@ -19,10 +19,13 @@ mlpctl=${MLPCTL_BIN:-$root/build/client/mlpctl}
 mnist=${MLPD_MNIST_DIR:-$root/data/mnist}
 name=${PRACTICAL_NAME:-practical}
 export MLPD_SERVER=${MLPD_SERVER:-127.0.0.1:50051}
-compare_torch=false
-for argument in "$@"; do
+torch_script=""
+while [ $# -gt 0 ]; do
+  argument=$1; shift
   case $argument in
-    --compare-torch) compare_torch=true ;;
+    --compare-torch)
+      [ $# -gt 0 ] || { echo "mnist-practical: --compare-torch needs a script path" >&2; exit 2; }
+      torch_script=$1; shift ;;
     -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "mnist-practical: unknown argument $argument (see --help)" >&2; exit 2 ;;
   esac
@@ -64,8 +67,8 @@ server_seconds=$(sed -n 's/.*"seconds":\([0-9.eE+-]*\).*/\1/p' <<<"$summary")
 wall_seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')
 echo "training time: ${server_seconds}s on the server, ${wall_seconds}s through mlpctl (1000 steps)"
 
-if $compare_torch; then
-  torch_line=$(/usr/bin/python3 "$root/../shared/anchors/torch_practical3.py" "$mnist" 1)
+if [ -n "$torch_script" ]; then
+  torch_line=$(/usr/bin/python3 "$torch_script" "$mnist" 1)
   echo "torch anchor (1 thread): $torch_line"
   torch_seconds=$(sed -n 's/.*time_1000_steps \([0-9.]*\)s.*/\1/p' <<<"$torch_line")
   awk -v m="$wall_seconds" -v t="$torch_seconds" \

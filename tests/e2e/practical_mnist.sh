@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The lecture's practical through the service: examples/mnist-practical.sh against a real mlpd,
 # then its two last lines (the train and test evaluations) checked against the acceptance band
-# of ../shared/seed/practical-3.md: train error_rate <= 0.01, test error_rate in [0.14, 0.175].
+# of the lecture's practical: train error_rate <= 0.01, test error_rate in [0.14, 0.175].
 source "$(dirname "$0")/mlpctl_common.bash"
 : "${MLPD_SOURCE_DIR:?MLPD_SOURCE_DIR must name the source tree}"
 : "${MLPD_MNIST_DIR:?MLPD_MNIST_DIR must name the MNIST folder}"
