@@ -1,4 +1,4 @@
-// practical.h: the lecture's practical session on MNIST (seed/practical-3.md) as a recipe.
+// practical.h: the lecture's practical session on MNIST as a recipe.
 //
 // The practical's data and network are fixed by the handout: the first 1000 train and test
 // images, one scalar mean/std fitted on the train slice, one-hot targets, a 784-50-10 tanh

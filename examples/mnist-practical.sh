@@ -57,7 +57,7 @@ normalize=$(sed -n 's/.*--normalize \([^)]*\)).*/\1/p' <<<"$fit")
   --limit 1000 --normalize "$normalize" --one-hot 0.9 --one-hot-base 0 --classes-count 10
 
 "$mlpctl" create "$name" --layers 784,50,10 --activations tanh,tanh --loss mse --reduction sum \
-  --optimizer sgd --lr 1e-4 --init normal:1e-6 --seed 0
+  --optimizer sgd --lr 1e-4 --init normal:1e-6 --seed 1
 
 start=$(date +%s.%N)
 summary=$("$mlpctl" --json train "$name" --dataset "$name-train" --epochs 1000 \

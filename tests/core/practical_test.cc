@@ -1,4 +1,4 @@
-// The lecture's practical on real MNIST (seed/practical-3.md), end to end through the readers,
+// The lecture's practical on real MNIST, end to end through the readers,
 // the preprocessing and the engine: the acceptance band of the 2019 handout, and the first
 // losses of the 2018 solution as a check of the loss definition.
 //
