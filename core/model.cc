@@ -118,14 +118,9 @@ class MlpModel final : public Model {
     const int64_t out = spec_.output_size();
     try {
       std::vector<float> data(x.rows * out);
-      for (int64_t first = 0; first < x.rows; first += kChunkRows) {
-        const int64_t rows = std::min(kChunkRows, x.rows - first);
-        ScopedThreads threads(ThreadsFor(rows));
-        MLPD_ASSIGN_OR_RETURN(OnednnPlan * plan, GetPlan(rows));
-        plan->Forward(PlanCache::ForThisThread().stream(), x.data + first * x.cols,
-                      parameters_.data());
-        std::copy_n(plan->outputs(), rows * out, data.data() + first * out);
-      }
+      MLPD_RETURN_IF_ERROR(ForwardInChunks(x, [&](MatrixView chunk, int64_t first) {
+        std::copy_n(chunk.data, chunk.rows * out, data.data() + first * out);
+      }));
       if (spec_.loss.kind == LossKind::kCrossEntropy) SoftmaxRows(data.data(), x.rows, out);
       outputs->rows = x.rows;
       outputs->cols = out;
@@ -149,16 +144,10 @@ class MlpModel final : public Model {
     try {
       double loss_sum = 0.0;
       int64_t errors = 0;
-      for (int64_t first = 0; first < x.rows; first += kChunkRows) {
-        const int64_t rows = std::min(kChunkRows, x.rows - first);
-        ScopedThreads threads(ThreadsFor(rows));
-        MLPD_ASSIGN_OR_RETURN(OnednnPlan * plan, GetPlan(rows));
-        plan->Forward(PlanCache::ForThisThread().stream(), x.data + first * x.cols,
-                      parameters_.data());
-        const MatrixView chunk{plan->outputs(), rows, out};
+      MLPD_RETURN_IF_ERROR(ForwardInChunks(x, [&](MatrixView chunk, int64_t first) {
         loss_sum += LossSum(spec_.loss.kind, chunk, y, first, nullptr, 0.0);
         if (evaluation.has_error_rate) errors += CountErrors(spec_.loss.kind, chunk, y, first);
-      }
+      }));
       evaluation.loss = loss_sum / LossNormalizer(spec_.loss, x.rows, out);
       evaluation.error_rate =
           evaluation.has_error_rate ? static_cast<double>(errors) / x.rows : 0.0;
@@ -244,6 +233,22 @@ class MlpModel final : public Model {
     if (bad >= 0) {
       return absl::InvalidArgumentError(
           absl::StrFormat("%s[%d] is %g, expected a finite value", name, bad, values[bad]));
+    }
+    return absl::OkStatus();
+  }
+
+  // ForwardInChunks runs the network on x, kChunkRows rows at a time (so any row count fits
+  // the plans' buffers), and hands each chunk's outputs and first row to `consume`.
+  template <typename Consume>
+  absl::Status ForwardInChunks(MatrixView x, Consume&& consume) {
+    const int64_t out = spec_.output_size();
+    for (int64_t first = 0; first < x.rows; first += kChunkRows) {
+      const int64_t rows = std::min(kChunkRows, x.rows - first);
+      ScopedThreads threads(ThreadsFor(rows));
+      MLPD_ASSIGN_OR_RETURN(OnednnPlan * plan, GetPlan(rows));
+      plan->Forward(PlanCache::ForThisThread().stream(), x.data + first * x.cols,
+                    parameters_.data());
+      consume(MatrixView{plan->outputs(), rows, out}, first);
     }
     return absl::OkStatus();
   }
