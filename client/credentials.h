@@ -19,9 +19,9 @@
 namespace mlpd {
 
 struct ClientSecurityOptions {
-  std::string tls_ca_file;    // PEM CA that signed the server's certificate; empty: plaintext.
-  std::string tls_cert_file;  // PEM client certificate (mutual TLS); needs tls_key_file.
-  std::string tls_key_file;   // PEM client private key.
+  std::string tls_ca_file;      // PEM CA that signed the server's certificate; empty: plaintext.
+  std::string tls_cert_file;    // PEM client certificate (mutual TLS); needs tls_key_file.
+  std::string tls_key_file;     // PEM client private key.
   std::string tls_server_name;  // Overrides the name checked against the server certificate.
 };
 

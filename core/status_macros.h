@@ -10,10 +10,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define MLPD_RETURN_IF_ERROR(expr)                   \
-  do {                                               \
-    ::absl::Status mlpd_status_ = (expr);            \
-    if (!mlpd_status_.ok()) return mlpd_status_;     \
+#define MLPD_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::absl::Status mlpd_status_ = (expr);        \
+    if (!mlpd_status_.ok()) return mlpd_status_; \
   } while (0)
 
 #define MLPD_STATUS_CONCAT_INNER_(a, b) a##b

@@ -7,9 +7,10 @@ namespace mlpd {
 
 absl::Status ValidateName(absl::string_view field, absl::string_view name) {
   if (name.empty()) {
-    return absl::InvalidArgumentError(absl::StrFormat("%s is empty; give 1-%d characters of "
-                                                      "[A-Za-z0-9._-]",
-                                                      field, kMaxNameLength));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s is empty; give 1-%d characters of "
+                        "[A-Za-z0-9._-]",
+                        field, kMaxNameLength));
   }
   if (name.size() > kMaxNameLength) {
     return absl::InvalidArgumentError(absl::StrFormat(
