@@ -1,5 +1,6 @@
 #include "core/onednn_plan.h"
 
+#include <algorithm>
 #include <new>
 
 #include "absl/strings/str_format.h"
@@ -46,7 +47,21 @@ dnnl::memory::desc Matrix(int64_t rows, int64_t cols) {
   return dnnl::memory::desc({rows, cols}, dt::f32, tag::ab);
 }
 
-dnnl::memory::desc Vector(int64_t size) { return dnnl::memory::desc({size}, dt::f32, tag::a); }
+// Transposed is a [rows, cols] view of a row-major [cols, rows] matrix.
+dnnl::memory::desc Transposed(int64_t rows, int64_t cols) {
+  return dnnl::memory::desc({rows, cols}, dt::f32, tag::ba);
+}
+
+// SumRows writes the column sums of the row-major [rows, cols] `m` to `sums`, row by row so
+// the result does not depend on the thread count.
+void SumRows(const float* m, int64_t rows, int64_t cols, float* sums) {
+  std::copy_n(m, cols, sums);
+  for (int64_t r = 1; r < rows; ++r) {
+    const float* row = m + r * cols;
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) sums[c] += row[c];
+  }
+}
 
 }  // namespace
 
@@ -83,8 +98,9 @@ void OnednnPlan::BuildForward(const ModelSpec& spec) {
     offset = layer.bias_offset + layer.units;
 
     const dnnl::memory::desc src_md = Matrix(rows_, inputs);
-    const dnnl::memory::desc weights_md = Matrix(layer.units, inputs);
-    const dnnl::memory::desc bias_md = Vector(layer.units);
+    // W^T [in, out] over the [out, in] row-major weights.
+    const dnnl::memory::desc weights_md = Transposed(inputs, layer.units);
+    const dnnl::memory::desc bias_md = Matrix(1, layer.units);
     const dnnl::memory::desc dst_md = Matrix(rows_, layer.units);
 
     dnnl::primitive_attr attr;
@@ -93,18 +109,18 @@ void OnednnPlan::BuildForward(const ModelSpec& spec) {
       ops.append_eltwise(1.0f, ForwardAlgorithm(layer.activation), 0.0f, 0.0f);
       attr.set_post_ops(ops);
     }
-    const dnnl::inner_product_forward::desc desc(dnnl::prop_kind::forward_training, src_md,
-                                                 weights_md, bias_md, dst_md);
-    layer.forward_pd = dnnl::inner_product_forward::primitive_desc(desc, attr, engine_);
-    layer.forward = dnnl::inner_product_forward(layer.forward_pd);
+    layer.forward = dnnl::matmul(dnnl::matmul::primitive_desc(
+        dnnl::matmul::desc(src_md, weights_md, bias_md, dst_md), attr, engine_));
 
     layer.src = l == 0 ? dnnl::memory(src_md, engine_, DNNL_MEMORY_NONE) : layers_[l - 1].dst;
-    layer.weights = dnnl::memory(weights_md, engine_, DNNL_MEMORY_NONE);
+    // Backward data reads the same buffer untransposed, through its own descriptor.
+    layer.weights = dnnl::memory(Matrix(layer.units, inputs), engine_, DNNL_MEMORY_NONE);
+    layer.weights_transposed = dnnl::memory(weights_md, engine_, DNNL_MEMORY_NONE);
     layer.bias = dnnl::memory(bias_md, engine_, DNNL_MEMORY_NONE);
     layer.dst = dnnl::memory(dst_md, engine_);
     bytes_ += static_cast<int64_t>(dst_md.get_size());
     layer.forward_args = {{DNNL_ARG_SRC, layer.src},
-                          {DNNL_ARG_WEIGHTS, layer.weights},
+                          {DNNL_ARG_WEIGHTS, layer.weights_transposed},
                           {DNNL_ARG_BIAS, layer.bias},
                           {DNNL_ARG_DST, layer.dst}};
     inputs = layer.units;
@@ -120,7 +136,6 @@ void OnednnPlan::BuildBackward() {
     Layer& layer = layers_[l];
     const dnnl::memory::desc src_md = Matrix(rows_, layer.inputs);
     const dnnl::memory::desc weights_md = Matrix(layer.units, layer.inputs);
-    const dnnl::memory::desc bias_md = Vector(layer.units);
     const dnnl::memory::desc dst_md = Matrix(rows_, layer.units);
     if (!layer.dst_gradient) {
       layer.dst_gradient = dnnl::memory(dst_md, engine_);
@@ -143,28 +158,24 @@ void OnednnPlan::BuildBackward() {
                                         {DNNL_ARG_DIFF_SRC, layer.dst_gradient}};
     }
     layer.weights_gradient = dnnl::memory(weights_md, engine_, DNNL_MEMORY_NONE);
-    layer.bias_gradient = dnnl::memory(bias_md, engine_, DNNL_MEMORY_NONE);
-    const dnnl::inner_product_backward_weights::primitive_desc weights_pd(
-        dnnl::inner_product_backward_weights::desc(src_md, weights_md, bias_md, dst_md), engine_,
-        layer.forward_pd);
-    layer.backward_weights = dnnl::inner_product_backward_weights(weights_pd);
-    layer.backward_weights_args = {{DNNL_ARG_SRC, layer.src},
-                                   {DNNL_ARG_DIFF_DST, layer.dst_gradient},
-                                   {DNNL_ARG_DIFF_WEIGHTS, layer.weights_gradient},
-                                   {DNNL_ARG_DIFF_BIAS, layer.bias_gradient}};
+    // dW [out, in] = dY^T [out, rows] X [rows, in].
+    layer.backward_weights = dnnl::matmul(dnnl::matmul::primitive_desc(
+        dnnl::matmul::desc(Transposed(layer.units, rows_), src_md, weights_md), engine_));
+    layer.backward_weights_args = {{DNNL_ARG_SRC, layer.dst_gradient},
+                                   {DNNL_ARG_WEIGHTS, layer.src},
+                                   {DNNL_ARG_DST, layer.weights_gradient}};
   }
   // Only after every layer has its dst_gradient can the data gradients be wired.
   for (size_t l = 1; l < layers_.size(); ++l) {
     Layer& layer = layers_[l];
-    const dnnl::inner_product_backward_data::primitive_desc data_pd(
-        dnnl::inner_product_backward_data::desc(Matrix(rows_, layer.inputs),
-                                                Matrix(layer.units, layer.inputs),
-                                                Matrix(rows_, layer.units)),
-        engine_, layer.forward_pd);
-    layer.backward_data = dnnl::inner_product_backward_data(data_pd);
-    layer.backward_data_args = {{DNNL_ARG_DIFF_DST, layer.dst_gradient},
+    // dX [rows, in] = dY [rows, out] W [out, in].
+    layer.backward_data = dnnl::matmul(dnnl::matmul::primitive_desc(
+        dnnl::matmul::desc(Matrix(rows_, layer.units), Matrix(layer.units, layer.inputs),
+                           Matrix(rows_, layer.inputs)),
+        engine_));
+    layer.backward_data_args = {{DNNL_ARG_SRC, layer.dst_gradient},
                                 {DNNL_ARG_WEIGHTS, layer.weights},
-                                {DNNL_ARG_DIFF_SRC, layers_[l - 1].dst_gradient}};
+                                {DNNL_ARG_DST, layers_[l - 1].dst_gradient}};
   }
   for (Layer& layer : layers_) layer.has_backward = true;
 }
@@ -174,6 +185,7 @@ void OnednnPlan::BindParameters(const float* x, float* parameters) {
   layers_.front().src.set_data_handle(const_cast<float*>(x));
   for (Layer& layer : layers_) {
     layer.weights.set_data_handle(parameters + layer.weight_offset);
+    layer.weights_transposed.set_data_handle(parameters + layer.weight_offset);
     layer.bias.set_data_handle(parameters + layer.bias_offset);
   }
 }
@@ -191,10 +203,12 @@ void OnednnPlan::Backward(dnnl::stream& stream, const float* x, float* parameter
   for (size_t i = layers_.size(); i-- > 0;) {
     Layer& layer = layers_[i];
     layer.weights_gradient.set_data_handle(gradients + layer.weight_offset);
-    layer.bias_gradient.set_data_handle(gradients + layer.bias_offset);
     if (layer.activation != Activation::kIdentity) {
       layer.activation_backward.execute(stream, layer.activation_backward_args);
     }
+    // The CPU stream runs primitives synchronously, so the activation gradient is ready here.
+    SumRows(static_cast<const float*>(layer.dst_gradient.get_data_handle()), rows_, layer.units,
+            gradients + layer.bias_offset);
     layer.backward_weights.execute(stream, layer.backward_weights_args);
     if (i > 0) layer.backward_data.execute(stream, layer.backward_data_args);
   }

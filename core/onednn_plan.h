@@ -62,23 +62,24 @@ class OnednnPlan {
     int64_t weight_offset = 0;  // Into the parameter (and gradient) buffer.
     int64_t bias_offset = 0;
 
-    dnnl::memory src;  // x for the first layer, else the previous layer's dst.
-    dnnl::memory weights;
+    dnnl::memory src;                 // x for the first layer, else the previous layer's dst.
+    dnnl::memory weights;             // [out, in], as stored.
+    dnnl::memory weights_transposed;  // The same buffer seen as [in, out].
     dnnl::memory bias;
     dnnl::memory dst;           // Activations after the fused activation function.
     dnnl::memory dst_gradient;  // dLoss/d(dst), then in place dLoss/d(pre-activation).
     dnnl::memory weights_gradient;
-    dnnl::memory bias_gradient;
 
-    dnnl::inner_product_forward::primitive_desc forward_pd;
-    dnnl::inner_product_forward forward;
+    // Every product is a matmul primitive (brgemm kernels on AVX-512), reading the [out, in]
+    // row-major weights transposed through strides rather than copying them.
+    dnnl::matmul forward;
     Args forward_args;
     bool has_backward = false;
     dnnl::eltwise_backward activation_backward;  // Unset for identity.
     Args activation_backward_args;
-    dnnl::inner_product_backward_weights backward_weights;
+    dnnl::matmul backward_weights;  // dW = dY^T X; the bias gradient is summed separately.
     Args backward_weights_args;
-    dnnl::inner_product_backward_data backward_data;  // Unset for the first layer.
+    dnnl::matmul backward_data;  // Unset for the first layer.
     Args backward_data_args;
   };
 
