@@ -153,6 +153,8 @@ class MlpdService::UploadReactor : public grpc::ServerReadReactor<v1::UploadData
 
   void Fail(const absl::Status& status) {
     LogFailure("UploadDataset", dataset_->name, status);
+    // Give the budget back before answering: the caller may upload again the moment it hears.
+    ReleaseBudget();
     Finish(ToGrpcStatus(status));
   }
 
@@ -171,11 +173,19 @@ class MlpdService::UploadReactor : public grpc::ServerReadReactor<v1::UploadData
   }
 
   void OnDone() override {
-    if (!registered_) service_->dataset_bytes_ -= reserved_;
+    ReleaseBudget();
     delete this;
   }
 
  private:
+  // ReleaseBudget returns the bytes this upload counted unless the dataset was registered
+  // (then they belong to it). Called once the upload has failed or ended.
+  void ReleaseBudget() {
+    if (registered_) return;
+    service_->dataset_bytes_ -= reserved_;
+    reserved_ = 0;
+  }
+
   absl::Status Append() {
     const std::string field = absl::StrFormat("chunk %d: rows", chunks_);
     if (chunks_ == 0) {
