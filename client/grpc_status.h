@@ -16,9 +16,6 @@
 namespace mlpd {
 
 absl::Status ToAbslStatus(const grpc::Status& status);
-// GrpcStatusFromAbsl is the reverse (named apart from the server's ToGrpcStatus, since tests
-// link both libraries).
-grpc::Status GrpcStatusFromAbsl(const absl::Status& status);
 
 // StatusLine is "CODE_NAME: message" (e.g. "INVALID_ARGUMENT: x.shape[1] is 3, ...").
 std::string StatusLine(const absl::Status& status);

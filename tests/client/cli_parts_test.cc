@@ -1,5 +1,5 @@
-// Tests of the pieces mlpctl is made of that need no server: status conversion, spec flags,
-// data flags and the progress renderings.
+// Tests of the pieces mlpctl is made of that need no server: status conversion (the client's
+// and the server's directions together), spec flags, data flags and the progress renderings.
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "server/wire.h"
 
 namespace mlpd {
 namespace {
@@ -25,12 +26,12 @@ TEST(GrpcStatusTest, EveryCodeAndMessageSurviveBothWays) {
     absl::Status converted = ToAbslStatus(grpc_status);
     EXPECT_EQ(static_cast<int>(converted.code()), code);
     EXPECT_EQ(converted.message(), message);
-    grpc::Status back = GrpcStatusFromAbsl(converted);
+    grpc::Status back = ToGrpcStatus(converted);
     EXPECT_EQ(back.error_code(), grpc_status.error_code());
     EXPECT_EQ(back.error_message(), message);
   }
   EXPECT_TRUE(ToAbslStatus(grpc::Status::OK).ok());
-  EXPECT_TRUE(GrpcStatusFromAbsl(absl::OkStatus()).ok());
+  EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
 }
 
 TEST(GrpcStatusTest, StatusLineStartsWithTheCodeName) {
