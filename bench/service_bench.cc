@@ -1,6 +1,6 @@
 // mlpd-bench service: the gRPC service against its floors, all measured in one run.
 //
-//   mlpd-bench service [--json] [--seconds S] [--sessions N]
+//   mlpd-bench service [--json] [--seconds S] [--sessions N] [--only ROW]
 //
 // Rows (each a ratio of two timings taken in this run; the machine is shared and noisy):
 //   trainstep   TrainStep over loopback vs the in-process step + 1.2x a no-work RPC carrying
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -31,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "bench/benchmarks.h"
@@ -492,6 +494,9 @@ Row MemoryRow(int sessions) {
 
 }  // namespace
 
+constexpr std::array<const char*, 6> kRowNames = {"trainstep",  "train",    "predict",
+                                                  "concurrent", "snapshot", "memory"};
+
 int RunService(int argc, char** argv) {
   {
     // Run under the OpenMP settings of `mlpd` itself (see server/openmp_environment.h): the
@@ -504,6 +509,7 @@ int RunService(int argc, char** argv) {
   bool json = false;
   double seconds = 2.0;
   int sessions = 10000;
+  std::string only;  // empty: every row
   for (int i = 1; i < argc; ++i) {
     const std::string argument = argv[i];
     if (argument == "--json") {
@@ -512,10 +518,14 @@ int RunService(int argc, char** argv) {
       seconds = std::atof(argv[++i]);
     } else if (argument == "--sessions" && i + 1 < argc) {
       sessions = std::atoi(argv[++i]);
+    } else if (argument == "--only" && i + 1 < argc &&
+               absl::c_linear_search(kRowNames, std::string(argv[i + 1]))) {
+      only = argv[++i];
     } else {
       std::fprintf(stderr,
                    "usage: mlpd-bench service [--json] [--seconds S (per measurement, default "
-                   "2)] [--sessions N (memory row, default 10000)]\n");
+                   "2)] [--sessions N (memory row, default 10000)] [--only "
+                   "trainstep|train|predict|concurrent|snapshot|memory]\n");
       return 2;
     }
   }
@@ -538,14 +548,17 @@ int RunService(int argc, char** argv) {
 
   std::unique_ptr<v1::Mlpd::Stub> stub = Connect(*port);
   std::unique_ptr<v1::Mlpd::Stub> null_stub = Connect(null_port);
-  Print(TrainStepRow(*stub, *null_stub, seconds), json);
-  Print(TrainRow(*stub, seconds), json);
-  for (const Row& row : PredictRows(*stub, *null_stub, seconds)) Print(row, json);
-  Print(ConcurrentRow(*port, seconds), json);
+  auto wanted = [&](const char* row) { return only.empty() || only == row; };
+  if (wanted("trainstep")) Print(TrainStepRow(*stub, *null_stub, seconds), json);
+  if (wanted("train")) Print(TrainRow(*stub, seconds), json);
+  if (wanted("predict")) {
+    for (const Row& row : PredictRows(*stub, *null_stub, seconds)) Print(row, json);
+  }
+  if (wanted("concurrent")) Print(ConcurrentRow(*port, seconds), json);
   null_server->Shutdown();
   server.Shutdown();
-  Print(SnapshotRow(seconds), json);
-  if (sessions > 0) Print(MemoryRow(sessions), json);
+  if (wanted("snapshot")) Print(SnapshotRow(seconds), json);
+  if (sessions > 0 && wanted("memory")) Print(MemoryRow(sessions), json);
   return 0;
 }
 
