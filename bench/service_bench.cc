@@ -46,6 +46,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "mlpd/v1/mlpd.grpc.pb.h"
+#include "server/malloc_settings.h"
 #include "server/openmp_environment.h"
 #include "server/server.h"
 
@@ -499,12 +500,14 @@ constexpr std::array<const char*, 6> kRowNames = {"trainstep",  "train",    "pre
 
 int RunService(int argc, char** argv) {
   {
-    // Run under the OpenMP settings of `mlpd` itself (see server/openmp_environment.h): the
-    // in-process server and the in-process engine rows then both see what production sees.
+    // Run under the OpenMP and malloc settings of `mlpd` itself (server/openmp_environment.h,
+    // server/malloc_settings.h): the in-process server, the no-work server and the in-process
+    // engine rows then all see what production sees.
     std::vector<char*> command = {const_cast<char*>("mlpd-bench")};
     for (int i = 0; i < argc; ++i) command.push_back(argv[i]);
     command.push_back(nullptr);
     UseServerOpenMpSettings(command.data());
+    UseServerMallocSettings();
   }
   bool json = false;
   double seconds = 2.0;

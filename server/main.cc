@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "server/log.h"
+#include "server/malloc_settings.h"
 #include "server/openmp_environment.h"
 #include "server/server.h"
 
@@ -62,6 +63,7 @@ void AcceptHyphenatedFlags(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   mlpd::UseServerOpenMpSettings(argv);
+  mlpd::UseServerMallocSettings();
   absl::SetProgramUsageMessage(
       "mlpd: a gRPC service that trains multi-layer perceptrons (API: mlpd.v1.Mlpd).\n"
       "usage: mlpd [--listen=127.0.0.1:50051] [--data-dir=./data/mlpd] [flags]\n"
