@@ -1,6 +1,7 @@
 #include "server/compute_executor.h"
 
 #include <omp.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <future>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 
 namespace mlpd {
 ComputeExecutor::ComputeExecutor(Options options)
@@ -32,6 +34,7 @@ absl::Status ComputeExecutor::Submit(uint64_t key, Work work) {
     queue.push_back(Item{std::move(work), /*admitted=*/true});
     ++queued_;
     ++admitted_waiting_;
+    submissions_.fetch_add(1, std::memory_order_release);
   }
   changed_.notify_all();
   return absl::OkStatus();
@@ -49,6 +52,7 @@ void ComputeExecutor::Continue(uint64_t key, Work work) {
     if (queue.empty()) ready_keys_.push_back(key);
     queue.push_back(Item{std::move(work), /*admitted=*/false});
     ++queued_;
+    submissions_.fetch_add(1, std::memory_order_release);
   }
   changed_.notify_all();
 }
@@ -132,11 +136,26 @@ int64_t ComputeExecutor::queued() const {
   return queued_;
 }
 
+void ComputeExecutor::SpinForWork() {
+  const uint64_t seen = submissions_.load(std::memory_order_acquire);
+  const absl::Time until = absl::Now() + options_.spin;
+  while (submissions_.load(std::memory_order_acquire) == seen && absl::Now() < until) {
+    // On a machine with few cores the gRPC threads that are receiving the next request may
+    // need this core: give it to them rather than burning it.
+    sched_yield();
+  }
+}
+
 void ComputeExecutor::Loop() {
   // The executor owns the cores: its OpenMP team is the only one that computes.
   omp_set_num_threads(options_.threads > 0 ? options_.threads : omp_get_num_procs());
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
+    if (ready_keys_.empty() && !stopping_ && options_.spin > absl::ZeroDuration()) {
+      lock.unlock();
+      SpinForWork();
+      lock.lock();
+    }
     changed_.wait(lock, [this] { return stopping_ || (!ready_keys_.empty() && !running_); });
     if (stopping_) return;
     const uint64_t key = ready_keys_.front();

@@ -30,6 +30,9 @@ ABSL_FLAG(int64_t, max_datasets_mb, 2048, "Most memory all datasets together may
 ABSL_FLAG(int64_t, max_queue, 1024,
           "Most calls waiting for the compute executor; beyond it calls get RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int32_t, threads, 0, "Compute threads (OpenMP) of the executor; 0: every core.");
+ABSL_FLAG(double, executor_spin_us, 500,
+          "Microseconds the idle executor polls for the next call before it sleeps (a thread "
+          "wake-up costs tens of microseconds per call); 0: sleep at once, never poll.");
 ABSL_FLAG(int64_t, checkpoint_every, 1000,
           "Snapshot a session every N applied steps; 0: only on the other triggers.");
 ABSL_FLAG(double, checkpoint_interval, 30,
@@ -95,6 +98,7 @@ int main(int argc, char** argv) {
   options.max_datasets_mb = absl::GetFlag(FLAGS_max_datasets_mb);
   options.max_queue = absl::GetFlag(FLAGS_max_queue);
   options.threads = absl::GetFlag(FLAGS_threads);
+  options.executor_spin_us = absl::GetFlag(FLAGS_executor_spin_us);
   options.checkpoint_every = absl::GetFlag(FLAGS_checkpoint_every);
   options.checkpoint_interval_seconds = absl::GetFlag(FLAGS_checkpoint_interval);
   options.drain_seconds = absl::GetFlag(FLAGS_drain_seconds);

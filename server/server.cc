@@ -42,8 +42,12 @@ absl::StatusOr<int> Server::Start(const ServerOptions& options) {
     MLPD_ASSIGN_OR_RETURN(auth_, TokenAuthenticator::FromFile(options_.security.auth_token_file));
   }
 
-  executor_ = std::make_unique<ComputeExecutor>(
-      ComputeExecutor::Options{options_.max_queue, options_.threads});
+  if (options_.executor_spin_us < 0 || options_.executor_spin_us > 1e6) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--executor-spin-us is %g; expected 0 to 1000000", options_.executor_spin_us));
+  }
+  executor_ = std::make_unique<ComputeExecutor>(ComputeExecutor::Options{
+      options_.max_queue, options_.threads, absl::Microseconds(options_.executor_spin_us)});
   SessionStore* store = nullptr;
   if (!options_.data_dir.empty()) {
     store_ = std::make_unique<SessionStore>(options_.data_dir);

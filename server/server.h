@@ -41,6 +41,8 @@ struct ServerOptions {
   int64_t max_datasets_mb = 2048;
   int64_t max_queue = 1024;
   int threads = 0;  // OpenMP threads of the compute executor; 0: every core.
+  // How long the idle executor polls for the next call before it sleeps; 0: sleep at once.
+  double executor_spin_us = 500;
   int64_t checkpoint_every = 1000;
   double checkpoint_interval_seconds = 30;  // 0: no periodic snapshots.
   double drain_seconds = 10;

@@ -1,6 +1,8 @@
 // ComputeExecutor: per-key order, turns between keys, cancellation and the queue limit.
 #include "server/compute_executor.h"
 
+#include <time.h>
+
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -136,6 +138,39 @@ TEST(ComputeExecutorTest, RunAndWaitRunsOnTheExecutorThread) {
   std::thread::id again;
   ASSERT_TRUE(executor.RunAndWait(5, [&] { again = std::this_thread::get_id(); }));
   EXPECT_EQ(again, executor_thread);
+}
+
+double ProcessCpuSeconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + now.tv_nsec * 1e-9;
+}
+
+TEST(ComputeExecutorTest, SpinningExecutorRunsWorkInOrderThenSleeps) {
+  ComputeExecutor executor({100, 1, absl::Milliseconds(20)});
+  std::mutex mutex;
+  std::vector<int> order;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_TRUE(executor
+                      .Submit(1,
+                              [&, i, round](bool cancelled) {
+                                std::lock_guard<std::mutex> lock(mutex);
+                                order.push_back(cancelled ? -1 : round * 4 + i);
+                              })
+                      .ok());
+    }
+    // Submitted while the executor polls (within its 20 ms) and after it went to sleep.
+    absl::SleepFor(absl::Milliseconds(round == 1 ? 100 : 2));
+  }
+  ASSERT_TRUE(executor.WaitIdle(absl::Now() + absl::Seconds(10)));
+  EXPECT_THAT(order, ElementsAre(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11));
+
+  // Idle past its spin, the executor sleeps: half a second costs the process almost no CPU.
+  absl::SleepFor(absl::Milliseconds(50));
+  const double before = ProcessCpuSeconds();
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_LT(ProcessCpuSeconds() - before, 0.05);
 }
 
 }  // namespace
