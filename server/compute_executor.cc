@@ -1,6 +1,7 @@
 #include "server/compute_executor.h"
 
 #include <omp.h>
+#include <pthread.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -147,6 +148,8 @@ void ComputeExecutor::SpinForWork() {
 }
 
 void ComputeExecutor::Loop() {
+  // Named so that top -H, perf and gdb show which thread computes.
+  pthread_setname_np(pthread_self(), "mlpd-compute");
   // The executor owns the cores: its OpenMP team is the only one that computes.
   omp_set_num_threads(options_.threads > 0 ? options_.threads : omp_get_num_procs());
   std::unique_lock<std::mutex> lock(mutex_);
