@@ -5,6 +5,8 @@
 // Rows (each a ratio of two timings taken in this run; the machine is shared and noisy):
 //   trainstep   TrainStep over loopback vs the in-process step + 1.2x a no-work RPC carrying
 //               the same request (784-256-256-10, cross-entropy, batch 128). Target <= 1.
+//               Also shown: the no-work RPC held for the step's time (what doing that much work
+//               costs any service here, with no hand-off or engine involved).
 //   train       Train over an uploaded dataset vs the same steps in-process. Target <= 1.10.
 //   predict     Predict of one row on the tiny 16-64-64-1 MLP vs the no-work RPC with the same
 //               request, p50 and p99. Target <= 1.3.
@@ -60,21 +62,33 @@ double Seconds(Clock::time_point from, Clock::time_point to) {
 }
 
 // NullService answers TrainStep and Predict without looking at them: the cost of the RPC alone.
+// With hold_ns set, TrainStep first keeps its thread busy that long: a service whose work takes
+// as long as a step but costs nothing else (a diagnostic next to the floor, not the target).
 class NullService final : public v1::Mlpd::CallbackService {
  public:
   grpc::ServerUnaryReactor* TrainStep(grpc::CallbackServerContext* context,
                                       const v1::TrainStepRequest*,
                                       v1::TrainStepResponse*) override {
+    const int64_t hold_ns = hold_ns_.load(std::memory_order_relaxed);
+    if (hold_ns > 0) {
+      const Clock::time_point until = Clock::now() + std::chrono::nanoseconds(hold_ns);
+      while (Clock::now() < until) {
+      }
+    }
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
+  void set_hold(double seconds) { hold_ns_ = static_cast<int64_t>(seconds * 1e9); }
   grpc::ServerUnaryReactor* Predict(grpc::CallbackServerContext* context, const v1::PredictRequest*,
                                     v1::PredictResponse*) override {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
+
+ private:
+  std::atomic<int64_t> hold_ns_{0};
 };
 
 std::unique_ptr<v1::Mlpd::Stub> Connect(int port) {
@@ -172,8 +186,11 @@ grpc::Status CreateSession(v1::Mlpd::Stub& stub, const std::string& name,
   return stub.CreateSession(&context, request, &info);
 }
 
-// TrainStepRow: the per-step RPC against the in-process step plus the no-work RPC.
-Row TrainStepRow(v1::Mlpd::Stub& stub, v1::Mlpd::Stub& null_stub, double seconds) {
+// TrainStepRow: the per-step RPC against the in-process step plus the no-work RPC. Also timed,
+// to show how much of the gap any service doing this much work would pay on this machine: the
+// no-work RPC held for the in-process step's median.
+Row TrainStepRow(v1::Mlpd::Stub& stub, v1::Mlpd::Stub& null_stub, NullService& null_service,
+                 double seconds) {
   const v1::ModelSpec spec = Spec({784, 256, 256, 10}, v1::RELU, v1::CROSS_ENTROPY);
   const v1::Batch batch = RandomBatch(128, 784, 10, 0, 1);
   Row row{"trainstep"};
@@ -192,30 +209,41 @@ Row TrainStepRow(v1::Mlpd::Stub& stub, v1::Mlpd::Stub& null_stub, double seconds
       (void)target.TrainStep(&context, request, &response);
     };
   };
-  // Interleave the three in rounds so drift on a shared machine hits them alike.
-  std::vector<double> in_process_times, rpc_times, floor_times;
+  // Interleave the four in rounds so drift on a shared machine hits them alike.
+  std::vector<double> in_process_times, rpc_times, floor_times, held_times;
   for (int round = 0; round < 4; ++round) {
     for (auto [times, run] : {std::pair<std::vector<double>*, std::function<void()>>{
                                   &in_process_times, [&] { (void)model->TrainStep(x, y); }},
                               {&rpc_times, step_rpc(stub)},
-                              {&floor_times, step_rpc(null_stub)}}) {
+                              {&floor_times, step_rpc(null_stub)},
+                              {&held_times, step_rpc(null_stub)}}) {
+      if (times == &held_times) {
+        std::vector<double> sorted = in_process_times;
+        std::sort(sorted.begin(), sorted.end());
+        null_service.set_hold(Percentile(sorted, 0.5));
+      }
       std::vector<double> some = TimeCalls(run, seconds / 4, 10);
+      null_service.set_hold(0);
       times->insert(times->end(), some.begin(), some.end());
     }
   }
-  for (auto* times : {&in_process_times, &rpc_times, &floor_times}) {
+  for (auto* times : {&in_process_times, &rpc_times, &floor_times, &held_times}) {
     std::sort(times->begin(), times->end());
   }
   const double in_process = Percentile(in_process_times, 0.5);
   const double rpc = Percentile(rpc_times, 0.5);
   const double floor = Percentile(floor_times, 0.5);
+  const double held = Percentile(held_times, 0.5);
   row.ratio = rpc / (in_process + 1.2 * floor);
   row.target = 1.0;
-  row.detail =
-      absl::StrFormat("rpc %.3f ms, in-process %.3f ms, no-work rpc %.3f ms (%d KB)", rpc * 1e3,
-                      in_process * 1e3, floor * 1e3, request.ByteSizeLong() / 1024);
-  row.json = absl::StrFormat(",\"rpc_ms\":%.4f,\"in_process_ms\":%.4f,\"floor_ms\":%.4f", rpc * 1e3,
-                             in_process * 1e3, floor * 1e3);
+  row.detail = absl::StrFormat(
+      "rpc %.3f ms, in-process %.3f ms, no-work rpc %.3f ms (%d KB); no-work rpc held for the "
+      "step's time %.3f ms (rpc / that %.3f)",
+      rpc * 1e3, in_process * 1e3, floor * 1e3, request.ByteSizeLong() / 1024, held * 1e3,
+      rpc / held);
+  row.json = absl::StrFormat(
+      ",\"rpc_ms\":%.4f,\"in_process_ms\":%.4f,\"floor_ms\":%.4f,\"held_floor_ms\":%.4f", rpc * 1e3,
+      in_process * 1e3, floor * 1e3, held * 1e3);
   return row;
 }
 
@@ -552,7 +580,7 @@ int RunService(int argc, char** argv) {
   std::unique_ptr<v1::Mlpd::Stub> stub = Connect(*port);
   std::unique_ptr<v1::Mlpd::Stub> null_stub = Connect(null_port);
   auto wanted = [&](const char* row) { return only.empty() || only == row; };
-  if (wanted("trainstep")) Print(TrainStepRow(*stub, *null_stub, seconds), json);
+  if (wanted("trainstep")) Print(TrainStepRow(*stub, *null_stub, null_service, seconds), json);
   if (wanted("train")) Print(TrainRow(*stub, seconds), json);
   if (wanted("predict")) {
     for (const Row& row : PredictRows(*stub, *null_stub, seconds)) Print(row, json);
