@@ -145,8 +145,9 @@ BatchView DatasetView(const Dataset& dataset) {
 // end of the stream and answers once its file is written.
 class MlpdService::UploadReactor : public grpc::ServerReadReactor<v1::UploadDatasetRequest> {
  public:
-  UploadReactor(MlpdService* service, v1::DatasetInfo* response)
-      : service_(service), response_(response) {
+  UploadReactor(MlpdService* service, grpc::CallbackServerContext* context,
+                v1::DatasetInfo* response)
+      : service_(service), context_(context), response_(response) {
     dataset_ = std::make_shared<StoredDataset>();
     StartRead(&chunk_);
   }
@@ -160,6 +161,13 @@ class MlpdService::UploadReactor : public grpc::ServerReadReactor<v1::UploadData
 
   void OnReadDone(bool ok) override {
     if (!ok) {
+      // The stream ended: a client half-close completes the upload; a cancelled call (the
+      // client cancelled, hit its deadline or went away) leaves nothing behind.
+      if (context_->IsCancelled()) {
+        Fail(absl::CancelledError(absl::StrFormat(
+            "the upload was cancelled after %d chunks; nothing was registered", chunks_)));
+        return;
+      }
       Complete();
       return;
     }
@@ -279,6 +287,7 @@ class MlpdService::UploadReactor : public grpc::ServerReadReactor<v1::UploadData
   }
 
   MlpdService* const service_;
+  grpc::CallbackServerContext* const context_;
   v1::DatasetInfo* const response_;
   v1::UploadDatasetRequest chunk_;
   std::shared_ptr<StoredDataset> dataset_;
@@ -993,7 +1002,7 @@ grpc::ServerReadReactor<v1::UploadDatasetRequest>* MlpdService::UploadDataset(
     LogFailure("UploadDataset", "", status);
     return new Refusal(status);
   }
-  return new UploadReactor(this, response);
+  return new UploadReactor(this, context, response);
 }
 
 grpc::ServerUnaryReactor* MlpdService::GetDataset(grpc::CallbackServerContext* context,

@@ -164,6 +164,36 @@ TEST_F(ServiceTest, DatasetsUploadInChunksListAndDelete) {
   EXPECT_EQ(stub().GetDataset(&again, get, &info).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+// A client that goes away mid-upload (cancelled, or its process died) must not leave the rows
+// it sent registered as a complete dataset: the name stays free for its retry.
+TEST_F(ServiceTest, AbandonedUploadIsNotRegistered) {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    grpc::ClientContext context;
+    v1::DatasetInfo info;
+    auto writer = stub().UploadDataset(&context, &info);
+    v1::UploadDatasetRequest request;
+    request.set_name("partial");
+    *request.mutable_rows() = RegressionBatch(3, 2, 1);
+    ASSERT_TRUE(writer->Write(request));
+    request.clear_name();
+    ASSERT_TRUE(writer->Write(request));
+    context.TryCancel();
+    EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
+
+    // The server hears of the cancellation asynchronously: give it a moment to (wrongly)
+    // register the rows, then check that it did not.
+    absl::SleepFor(absl::Milliseconds(20));
+    grpc::ClientContext get_context;
+    v1::GetDatasetRequest get;
+    get.set_name("partial");
+    EXPECT_EQ(stub().GetDataset(&get_context, get, &info).error_code(), grpc::StatusCode::NOT_FOUND)
+        << "attempt " << attempt << ": " << info.rows() << " rows registered";
+  }
+  v1::DatasetInfo info;
+  ASSERT_TRUE(Upload(stub(), "partial", {RegressionBatch(5, 2, 1)}, &info).ok());
+  EXPECT_EQ(info.rows(), 5);
+}
+
 TEST_F(ServiceTest, TrainStreamsProgressThenSummaryWithEval) {
   ASSERT_TRUE(Create(stub(), "t", LinearSpec(2, 1)).ok());
   ASSERT_TRUE(Upload(stub(), "train", {RegressionBatch(10, 2, 1)}).ok());
