@@ -1,6 +1,7 @@
 #include "server/session_store.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <limits>
 #include <system_error>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -42,6 +44,7 @@ enum class PayloadKind : uint32_t { kSession = 1, kDataset = 2 };
 constexpr absl::string_view kSessionsFolder = "sessions";
 constexpr absl::string_view kDatasetsFolder = "datasets";
 constexpr absl::string_view kQuarantineFolder = "quarantine";
+constexpr absl::string_view kLockFile = "lock";
 constexpr absl::string_view kSessionSuffix = ".ckpt";
 constexpr absl::string_view kDatasetSuffix = ".data";
 // Temporary files are "NAME.ckpt.tmp-PID-N": they never end in a data suffix.
@@ -410,6 +413,10 @@ std::string QuarantineName(const std::string& quarantine_folder, const std::stri
 
 SessionStore::SessionStore(std::string data_dir) : data_dir_(std::move(data_dir)) {}
 
+SessionStore::~SessionStore() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // Closing the file releases the flock.
+}
+
 std::string SessionStore::SessionPath(absl::string_view name) const {
   return absl::StrCat(data_dir_, "/", kSessionsFolder, "/", name, kSessionSuffix);
 }
@@ -433,7 +440,36 @@ absl::Status SessionStore::Open() {
           absl::StrFormat("the data dir path %s is not a directory", path));
     }
   }
+  MLPD_RETURN_IF_ERROR(Lock());
   return SyncDirectory(data_dir_);
+}
+
+absl::Status SessionStore::Lock() {
+  if (lock_fd_ >= 0) return absl::OkStatus();
+  const std::string path = absl::StrCat(data_dir_, "/", kLockFile);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError(errno, "open the data dir lock", path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    char holder[32] = {};
+    const ssize_t got = ::pread(fd, holder, sizeof(holder) - 1, 0);
+    ::close(fd);
+    if (error != EWOULDBLOCK) return ErrnoError(error, "lock the data dir with", path);
+    const std::string pid(holder, got > 0 ? static_cast<size_t>(got) : 0);
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "the data dir %s is in use by another mlpd (pid %s, holding %s); two servers on one "
+        "dir would overwrite each other's snapshots",
+        data_dir_, pid.empty() ? "unknown" : std::string(absl::StripAsciiWhitespace(pid)), path));
+  }
+  // Record the owner for the message above; the lock, not this content, is what counts.
+  const std::string pid = absl::StrCat(::getpid(), "\n");
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    const int error = errno;
+    ::close(fd);
+    return ErrnoError(error, "write the owner's pid to", path);
+  }
+  lock_fd_ = fd;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<SessionStore::Contents> SessionStore::LoadAll() {

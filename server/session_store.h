@@ -61,8 +61,15 @@ class SessionStore {
   };
 
   explicit SessionStore(std::string data_dir);
+  // The destructor releases the data dir's lock.
+  ~SessionStore();
+  SessionStore(const SessionStore&) = delete;
+  SessionStore& operator=(const SessionStore&) = delete;
 
-  // Open creates the data dir and its folders when missing.
+  // Open creates the data dir and its folders when missing and locks the dir (an flock on
+  // DATA_DIR/lock, which holds the owner's pid): while one store has it open, Open of another
+  // store on the same dir, in this process or another, fails with FAILED_PRECONDITION. Two
+  // servers on one dir would overwrite each other's snapshots.
   absl::Status Open();
   // LoadAll reads every session and dataset, quarantining what does not load and removing
   // temporary files left by a crash. Fails only when a folder cannot be read.
@@ -83,7 +90,10 @@ class SessionStore {
   std::string DatasetPath(absl::string_view name) const;
 
  private:
+  absl::Status Lock();
+
   const std::string data_dir_;
+  int lock_fd_ = -1;  // Open file holding the dir's flock; -1 before Open.
 };
 
 }  // namespace mlpd

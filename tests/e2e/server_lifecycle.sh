@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The real `mlpd` binary: --help documents every flag, hyphenated flags work, SIGTERM and
 # SIGINT drain and exit 0 with start and stop log lines, a graceful stop keeps the trained
-# session (steps and weights), and a failed call is logged with method, code and name.
+# session (steps and weights), a failed call is logged with method, code and name, and a
+# second mlpd on the same data dir refuses to start.
 source "$(dirname "$0")/mlpctl_common.bash"
 
 help=$("$MLPD_BIN" --help 2>&1 || true)
 for flag in listen data_dir max_message_mb max_sessions max_session_params max_queue threads \
-  checkpoint_every checkpoint_interval drain_seconds tls_cert tls_key tls_client_ca \
+  executor_spin_us checkpoint_every checkpoint_interval drain_seconds tls_cert tls_key tls_client_ca \
   auth_token_file; do
   contains "$help" "--$flag" "mlpd --help"
 done
@@ -36,6 +37,16 @@ start_server
 contains "$(tail -n 1 "$work/mlpd.log")" "1 sessions and 0 datasets loaded" "restart log line"
 run 0 --json get keep
 check "$(json_get "$out" 'v["step_count"]') == 3" "restored step count: $out"
+
+# A second server on the same data dir would overwrite the first one's snapshots: it must
+# refuse to start, name the dir and the owner, and leave the first one serving.
+code=0
+"$MLPD_BIN" --listen "unix:$work/second.sock" --data-dir "$work/data" >"$work/second.log" 2>&1 ||
+  code=$?
+[ "$code" != 0 ] || fail "a second mlpd on the same data dir started"
+contains "$(cat "$work/second.log")" "is in use by another mlpd (pid $server_pid" \
+  "second server's refusal"
+run 0 --json get keep
 run 0 --json predict keep --csv "$work/rows.csv" --target-columns 2
 [ "$out" = "$before" ] || fail "predictions changed across the restart: $before vs $out"
 

@@ -143,6 +143,20 @@ TEST_F(SessionStoreTest, OpenCreatesTheFolders) {
   EXPECT_THAT(contents.quarantined, IsEmpty());
 }
 
+TEST_F(SessionStoreTest, DataDirIsLockedWhileOpen) {
+  SessionStore second(data_dir_);
+  const absl::Status refused = second.Open();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.message(), HasSubstr("in use by another mlpd"));
+  EXPECT_THAT(refused.message(), HasSubstr(absl::StrCat("pid ", ::getpid())));
+  EXPECT_THAT(refused.message(), HasSubstr(data_dir_));
+
+  store_.reset();
+  EXPECT_TRUE(second.Open().ok());
+  SessionStore third(data_dir_);
+  EXPECT_EQ(third.Open().code(), absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_F(SessionStoreTest, SessionsAndDatasetsComeBackIdentical) {
   const v1::Checkpoint adam = TrainedCheckpoint(SmallSpec(OptimizerKind::kAdam), 5);
   const v1::Checkpoint sgd = TrainedCheckpoint(SmallSpec(OptimizerKind::kSgd), 2);
@@ -155,6 +169,7 @@ TEST_F(SessionStoreTest, SessionsAndDatasetsComeBackIdentical) {
   EXPECT_TRUE(fs::exists(store_->SessionPath("adam-1")));
   EXPECT_TRUE(fs::exists(store_->DatasetPath("labelled")));
 
+  store_.reset();  // As a restarted server would, the new store opens once the old one is gone.
   SessionStore reopened(data_dir_);
   ASSERT_TRUE(reopened.Open().ok());
   absl::StatusOr<SessionStore::Contents> contents = reopened.LoadAll();
