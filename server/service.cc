@@ -631,6 +631,8 @@ void MlpdService::Snapshot(Session& target, SnapshotDone done) {
     if (done) done(checkpoint.status(), 0);
     return;
   }
+  checkpoint->set_create_time_unix_ms(session->create_time_unix_ms);
+  checkpoint->set_update_time_unix_ms(session->update_time_unix_ms.load());
   const int64_t step = session->model->step_count();
   session->snapshot_step = step;
   auto copy = std::make_shared<v1::Checkpoint>(*std::move(checkpoint));
@@ -681,10 +683,16 @@ absl::Status MlpdService::RestoreSession(const std::string& name,
   // Building a model touches oneDNN; it belongs on the executor like every engine call.
   executor_->RunAndWait(kServiceKey, [&] { model = RestoreCheckpoint(checkpoint); });
   if (!model.ok()) return model.status();
-  auto session = std::make_shared<Session>(next_session_id_++, name, (*model)->spec(), NowUnixMs());
+  // Snapshots since this field exists keep the session's times; older ones fall back to now.
+  const int64_t now = NowUnixMs();
+  const int64_t created =
+      checkpoint.create_time_unix_ms() > 0 ? checkpoint.create_time_unix_ms() : now;
+  const int64_t updated =
+      checkpoint.update_time_unix_ms() > 0 ? checkpoint.update_time_unix_ms() : created;
+  auto session = std::make_shared<Session>(next_session_id_++, name, (*model)->spec(), created);
   session->model = *std::move(model);
   session->snapshot_step = session->model->step_count();
-  session->PublishCounters(session->create_time_unix_ms);
+  session->PublishCounters(updated);
   return sessions_.Add(name, std::move(session));
 }
 
