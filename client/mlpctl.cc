@@ -317,19 +317,30 @@ int Run(int argc, char** argv) {
       Example("  mlpctl create practical --layers 784,50,10 --activations tanh,tanh --loss mse \\\n"
               "      --reduction sum --optimizer sgd --lr 1e-4 --init normal:1e-6 --seed 0"));
 
+  // Dataset calls name no session; behind a proxy that routes on the session header (see
+  // deploy/), --session sends them to the server holding that session.
+  std::string routing_session;
+  const char* const kRouteHelp =
+      "With the dataset flag: route the call to the server holding this session (behind a proxy)";
   CLI::App* get = app.add_subcommand("get", "Describe a session (or a dataset)");
   get->add_option("NAME", name, "Session name")->required();
   bool dataset_object = false;
-  get->add_flag("--dataset", dataset_object, "NAME is a dataset");
-  get->footer(Example("  mlpctl get practical\n  mlpctl get --dataset train --json"));
+  CLI::Option* get_dataset = get->add_flag("--dataset", dataset_object, "NAME is a dataset");
+  get->add_option("--session", routing_session, kRouteHelp)->needs(get_dataset);
+  get->footer(
+      Example("  mlpctl get practical\n  mlpctl get --dataset train --json\n"
+              "  mlpctl get --dataset train --session practical"));
 
   CLI::App* list = app.add_subcommand("list", "List sessions (or datasets)");
-  list->add_flag("--datasets", dataset_object, "List datasets instead of sessions");
+  CLI::Option* list_datasets =
+      list->add_flag("--datasets", dataset_object, "List datasets instead of sessions");
+  list->add_option("--session", routing_session, kRouteHelp)->needs(list_datasets);
   list->footer(Example("  mlpctl list\n  mlpctl list --datasets --json"));
 
   CLI::App* remove = app.add_subcommand("delete", "Delete a session (or a dataset)");
   remove->add_option("NAME", name, "Session name")->required();
-  remove->add_flag("--dataset", dataset_object, "NAME is a dataset");
+  CLI::Option* remove_dataset = remove->add_flag("--dataset", dataset_object, "NAME is a dataset");
+  remove->add_option("--session", routing_session, kRouteHelp)->needs(remove_dataset);
   remove->footer(Example("  mlpctl delete practical\n  mlpctl delete --dataset train"));
 
   CLI::App* save = app.add_subcommand("save", "Write a durable snapshot of a session");
@@ -346,7 +357,6 @@ int Run(int argc, char** argv) {
 
   // upload
   DataFlags data;
-  std::string routing_session;
   CLI::App* upload = app.add_subcommand("upload", "Upload a dataset (IDX or CSV) under a name");
   upload->add_option("DATASET", name, "Dataset name")->required();
   AddDataOptions(upload, &data, /*preprocessing=*/true);
@@ -452,9 +462,12 @@ int Run(int argc, char** argv) {
     return kExitOk;
   }
 
+  CallOptions dataset_call;
+  dataset_call.routing_session = routing_session;
+
   if (get->parsed()) {
     if (dataset_object) {
-      absl::StatusOr<v1::DatasetInfo> info = client.GetDataset(name);
+      absl::StatusOr<v1::DatasetInfo> info = client.GetDataset(name, dataset_call);
       if (!info.ok()) return Refused(info.status());
       if (json) {
         std::cout << DatasetJson(*info).dump() << "\n";
@@ -476,7 +489,7 @@ int Run(int argc, char** argv) {
 
   if (list->parsed()) {
     if (dataset_object) {
-      absl::StatusOr<std::vector<v1::DatasetInfo>> datasets = client.ListDatasets();
+      absl::StatusOr<std::vector<v1::DatasetInfo>> datasets = client.ListDatasets(dataset_call);
       if (!datasets.ok()) return Refused(datasets.status());
       if (json) {
         nlohmann::json all = nlohmann::json::array();
@@ -511,7 +524,8 @@ int Run(int argc, char** argv) {
   }
 
   if (remove->parsed()) {
-    absl::Status status = dataset_object ? client.DeleteDataset(name) : client.DeleteSession(name);
+    absl::Status status =
+        dataset_object ? client.DeleteDataset(name, dataset_call) : client.DeleteSession(name);
     if (!status.ok()) return Refused(status);
     if (json) {
       std::cout << nlohmann::json{{"deleted", name}}.dump() << "\n";

@@ -50,6 +50,11 @@ run 0 --json list --datasets
 [ "$(json_get "$out" 'len(v)')" = 3 ] || fail "list --datasets: $out"
 run 0 get --dataset xor-data --json
 [ "$(json_get "$out" 'v["rows"]')" = 4 ] || fail "get --dataset: $out"
+# --session only adds the routing header (for a proxy); a single server answers as before.
+run 0 --json get --dataset xor-data --session xor
+[ "$(json_get "$out" 'v["rows"]')" = 4 ] || fail "get --dataset --session: $out"
+run 0 --json list --datasets --session xor
+[ "$(json_get "$out" 'len(v)')" = 3 ] || fail "list --datasets --session: $out"
 
 # train: plain lines when piped, JSON lines with --json
 run 0 train xor --dataset xor-data --epochs 100 --batch-size full --report-every 50
@@ -131,7 +136,9 @@ run 0 save xor
 contains "$out" "saved session xor at step 502" "save"
 run 0 delete xor-copy
 contains "$out" "deleted session xor-copy" "delete"
-run 0 delete --dataset xor-plain
+run 0 delete --dataset xor-plain --session xor
+run 1 get --dataset xor-plain
+contains "$err" "NOT_FOUND: " "get of a deleted dataset"
 run 1 get xor-copy
 contains "$err" "NOT_FOUND: " "get after delete"
 
@@ -165,6 +172,8 @@ run 2 train xor --dataset xor-data --batch-size lots
 contains "$err" "--batch-size" "bad batch size"
 run 2 train xor --dataset xor-data --epochs 0
 run 2 get xor --no-such-flag
+run 2 get xor --session xor
+contains "$err" "--session requires --dataset" "--session without --dataset"
 run 2 upload d --csv "$work/missing.csv"
 run 2 upload d --csv "$work/xor.csv" --label-column --target-columns 1
 run 2 export xor --format pdf -o "$work/x"
