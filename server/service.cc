@@ -569,9 +569,15 @@ grpc::ServerUnaryReactor* MlpdService::RunOnSession(grpc::CallbackServerContext*
           })) {
         return reactor;
       }
-      status = executor_->Submit(key, [reactor, method, target = std::move(target),
+      status = executor_->Submit(key, [context, reactor, method, target = std::move(target),
                                        work = std::move(work)](bool cancelled) {
         absl::Status result = SessionGone(*target, cancelled);
+        // A caller that gave up while the call waited (its deadline passed, it cancelled or
+        // went away) has its answer already: do not apply a step it will never hear of.
+        if (result.ok() && context->IsCancelled()) {
+          result = absl::CancelledError(
+              "the call was cancelled or passed its deadline while it waited; it did not run");
+        }
         if (result.ok()) result = work(*target);
         Finish(reactor, method, target->name, result);
       });

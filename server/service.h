@@ -128,8 +128,9 @@ class MlpdService final : public v1::Mlpd::CallbackService {
   // FindSession validates the name and looks the session up.
   absl::StatusOr<std::shared_ptr<Session>> FindSession(const std::string& name) const;
   // RunOnSession queues `work` for the session and answers the call with its status; a
-  // `precheck` error answers at once. Work on `inline_rows` rows whose cost (rows x the
-  // session's parameters) is small runs on the calling thread when the executor is idle.
+  // `precheck` error answers at once, and a call cancelled while it waited never runs. Work on
+  // `inline_rows` rows whose cost (rows x the session's parameters) is small runs on the calling
+  // thread when the executor is idle.
   grpc::ServerUnaryReactor* RunOnSession(grpc::CallbackServerContext* context, const char* method,
                                          const std::string& name, absl::Status precheck,
                                          SessionWork work, int64_t inline_rows = 0);

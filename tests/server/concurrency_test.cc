@@ -7,6 +7,7 @@
 // middle of an update would match none.
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <future>
 #include <limits>
 #include <mutex>
@@ -151,6 +152,44 @@ TEST(ConcurrencyTest, MixedCallsOnFourSessions) {
   EXPECT_EQ(torn, 0) << "of " << predictions.size() << " predictions";
 }
 
+// BurstOfSteps sends `calls` TrainSteps of `batch` to session "big" without waiting between
+// them (`prepare` may set a call's deadline) and returns every call's status once all answered.
+std::vector<grpc::Status> BurstOfSteps(
+    TestServer& server, const v1::Batch& batch, int calls,
+    const std::function<void(int, grpc::ClientContext&)>& prepare = nullptr) {
+  std::vector<grpc::Status> statuses(calls);
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<v1::TrainStepRequest> requests(calls);
+  std::vector<v1::TrainStepResponse> responses(calls);
+  std::atomic<int> pending{calls};
+  std::promise<void> all_done;
+  for (int i = 0; i < calls; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    if (prepare) prepare(i, *contexts[i]);
+    requests[i].set_name("big");
+    *requests[i].mutable_batch() = batch;
+  }
+  for (int i = 0; i < calls; ++i) {
+    server.stub().async()->TrainStep(contexts[i].get(), &requests[i], &responses[i],
+                                     [&, i](grpc::Status status) {
+                                       statuses[i] = status;
+                                       if (--pending == 0) all_done.set_value();
+                                     });
+  }
+  all_done.get_future().wait();
+  return statuses;
+}
+
+// StepCount is the applied steps of session "big".
+int64_t StepCount(TestServer& server) {
+  grpc::ClientContext context;
+  v1::GetSessionRequest request;
+  request.set_name("big");
+  v1::SessionInfo info;
+  EXPECT_TRUE(server.stub().GetSession(&context, request, &info).ok());
+  return info.step_count();
+}
+
 // With a queue of 2, a burst of calls behind slow steps gets RESOURCE_EXHAUSTED at once;
 // the admitted ones all run and are counted.
 TEST(ConcurrencyTest, FullQueueAnswersResourceExhausted) {
@@ -159,26 +198,7 @@ TEST(ConcurrencyTest, FullQueueAnswersResourceExhausted) {
   TestServer server(options);
   ASSERT_TRUE(Create(server.stub(), "big", MlpSpec(256, 512, 10, v1::MSE, v1::ADAM)).ok());
   const v1::Batch batch = RegressionBatch(256, 256, 10);
-  constexpr int kCalls = 40;
-  std::vector<grpc::Status> statuses(kCalls);
-  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
-  std::vector<v1::TrainStepRequest> requests(kCalls);
-  std::vector<v1::TrainStepResponse> responses(kCalls);
-  std::atomic<int> pending{kCalls};
-  std::promise<void> all_done;
-  for (int i = 0; i < kCalls; ++i) {
-    contexts.push_back(std::make_unique<grpc::ClientContext>());
-    requests[i].set_name("big");
-    *requests[i].mutable_batch() = batch;
-  }
-  for (int i = 0; i < kCalls; ++i) {
-    server.stub().async()->TrainStep(contexts[i].get(), &requests[i], &responses[i],
-                                     [&, i](grpc::Status status) {
-                                       statuses[i] = status;
-                                       if (--pending == 0) all_done.set_value();
-                                     });
-  }
-  all_done.get_future().wait();
+  const std::vector<grpc::Status> statuses = BurstOfSteps(server, batch, 40);
   int ok = 0, exhausted = 0;
   for (const grpc::Status& status : statuses) {
     if (status.ok()) {
@@ -191,12 +211,34 @@ TEST(ConcurrencyTest, FullQueueAnswersResourceExhausted) {
   }
   EXPECT_GT(ok, 0);
   EXPECT_GT(exhausted, 0);
-  grpc::ClientContext context;
-  v1::GetSessionRequest request;
-  request.set_name("big");
-  v1::SessionInfo info;
-  ASSERT_TRUE(server.stub().GetSession(&context, request, &info).ok());
-  EXPECT_EQ(info.step_count(), ok);
+  EXPECT_EQ(StepCount(server), ok);
+}
+
+// Calls whose deadline passes while they wait in the queue are not run: the caller already has
+// DEADLINE_EXCEEDED and must not find a step applied that it was told failed.
+TEST(ConcurrencyTest, CallsThatExpireWhileQueuedDoNotRun) {
+  TestServer server;
+  // Steps that are slow (two 1024-wide layers) on small requests (8 inputs), so every call
+  // reaches the server long before the hasty ones' deadline, and then waits behind the others.
+  ASSERT_TRUE(Create(server.stub(), "big", MlpSpec(8, 1024, 10, v1::MSE, v1::ADAM)).ok());
+  const v1::Batch batch = RegressionBatch(256, 8, 10);
+  constexpr int kPatient = 30, kHasty = 3;  // The hasty calls go last, behind 30 slow steps.
+  constexpr int kCalls = kPatient + kHasty;
+  const std::vector<grpc::Status> statuses =
+      BurstOfSteps(server, batch, kCalls, [](int i, grpc::ClientContext& context) {
+        if (i >= kPatient) {
+          context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(30));
+        }
+      });
+  for (int i = 0; i < kCalls; ++i) {
+    EXPECT_EQ(statuses[i].error_code(),
+              i < kPatient ? grpc::StatusCode::OK : grpc::StatusCode::DEADLINE_EXCEEDED)
+        << "call " << i << ": " << statuses[i].error_message();
+  }
+  // The expired calls are queued right behind the last patient one, which has answered; give
+  // the executor a moment to reach them, then count the applied steps.
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(StepCount(server), kPatient);
 }
 
 }  // namespace
