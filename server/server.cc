@@ -76,7 +76,8 @@ absl::StatusOr<int> Server::Start(const ServerOptions& options) {
       }
     }
     for (auto& [name, dataset] : contents.datasets) {
-      const absl::Status restored = service_->RestoreDataset(name, std::move(dataset));
+      const absl::Status restored =
+          service_->RestoreDataset(name, std::move(dataset), store_->DatasetCreatedUnixMs(name));
       if (!restored.ok()) {
         LogLine(absl::StrFormat("dataset \"%s\" was not restored: %s", name, restored.ToString()));
       }

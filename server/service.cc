@@ -277,7 +277,8 @@ class MlpdService::UploadReactor : public grpc::ServerReadReactor<v1::UploadData
     std::shared_ptr<StoredDataset> dataset = dataset_;
     SessionStore* store = service_->store_;
     service_->writer_->Post([this, dataset, store] {
-      const absl::Status saved = store->SaveDataset(dataset->name, dataset->data);
+      const absl::Status saved =
+          store->SaveDataset(dataset->name, dataset->data, dataset->create_time_unix_ms);
       if (saved.ok()) {
         Finish(grpc::Status::OK);
       } else {
@@ -702,12 +703,13 @@ absl::Status MlpdService::RestoreSession(const std::string& name,
   return sessions_.Add(name, std::move(session));
 }
 
-absl::Status MlpdService::RestoreDataset(const std::string& name, Dataset dataset) {
+absl::Status MlpdService::RestoreDataset(const std::string& name, Dataset dataset,
+                                         int64_t create_time_unix_ms) {
   MLPD_RETURN_IF_ERROR(ValidateName("dataset file name", name));
   auto stored = std::make_shared<StoredDataset>();
   stored->name = name;
   stored->data = std::move(dataset);
-  stored->create_time_unix_ms = NowUnixMs();
+  stored->create_time_unix_ms = create_time_unix_ms > 0 ? create_time_unix_ms : NowUnixMs();
   dataset_bytes_ += stored->data.ByteSize();
   return datasets_.Add(name, std::move(stored));
 }

@@ -57,8 +57,10 @@ class MlpdService final : public v1::Mlpd::CallbackService {
 
   // RestoreSession registers a session from its snapshot (start-up; not on the executor).
   absl::Status RestoreSession(const std::string& name, const v1::Checkpoint& checkpoint);
-  // RestoreDataset registers a dataset loaded from disk (start-up).
-  absl::Status RestoreDataset(const std::string& name, Dataset dataset);
+  // RestoreDataset registers a dataset loaded from disk (start-up); `create_time_unix_ms` is
+  // its upload time (0: unknown, use now).
+  absl::Status RestoreDataset(const std::string& name, Dataset dataset,
+                              int64_t create_time_unix_ms);
 
   // BeginDrain makes every new call answer UNAVAILABLE; work already queued still runs.
   void BeginDrain();

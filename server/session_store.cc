@@ -176,9 +176,11 @@ absl::Status SyncDirectory(const std::string& folder) {
 }
 
 // WriteFileAtomically replaces folder/file_name with header + payload pieces so that a crash
-// leaves either the old file or the new one, and the new one is durable on return.
+// leaves either the old file or the new one, and the new one is durable on return. A positive
+// `modified_unix_ms` becomes the file's modification time.
 absl::Status WriteFileAtomically(const std::string& folder, const std::string& file_name,
-                                 PayloadKind kind, absl::Span<const absl::string_view> pieces) {
+                                 PayloadKind kind, absl::Span<const absl::string_view> pieces,
+                                 int64_t modified_unix_ms = 0) {
   static std::atomic<uint64_t> temp_counter{0};
   uint64_t length = 0;
   uint32_t crc = 0;
@@ -197,6 +199,12 @@ absl::Status WriteFileAtomically(const std::string& folder, const std::string& f
     MLPD_RETURN_IF_ERROR(WriteAll(fd.get(), header, temp_path));
     for (absl::string_view piece : pieces) {
       MLPD_RETURN_IF_ERROR(WriteAll(fd.get(), piece, temp_path));
+    }
+    if (modified_unix_ms > 0) {
+      const timespec modified = {static_cast<time_t>(modified_unix_ms / 1000),
+                                 static_cast<long>(modified_unix_ms % 1000) * 1000000};
+      const timespec times[2] = {modified, modified};
+      if (::futimens(fd.get(), times) != 0) return ErrnoError(errno, "set the times of", temp_path);
     }
     if (::fdatasync(fd.get()) != 0) return ErrnoError(errno, "fdatasync", temp_path);
     if (fd.Close() != 0) return ErrnoError(errno, "close", temp_path);
@@ -413,6 +421,12 @@ std::string QuarantineName(const std::string& quarantine_folder, const std::stri
 
 SessionStore::SessionStore(std::string data_dir) : data_dir_(std::move(data_dir)) {}
 
+int64_t SessionStore::DatasetCreatedUnixMs(absl::string_view name) const {
+  struct stat info {};
+  if (::stat(DatasetPath(name).c_str(), &info) != 0) return 0;
+  return int64_t{info.st_mtim.tv_sec} * 1000 + info.st_mtim.tv_nsec / 1000000;
+}
+
 SessionStore::~SessionStore() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // Closing the file releases the flock.
 }
@@ -572,7 +586,8 @@ absl::Status SessionStore::DeleteSession(absl::string_view name) {
   return RemoveNamedFile(data_dir_, kSessionsFolder, name, kSessionSuffix);
 }
 
-absl::Status SessionStore::SaveDataset(absl::string_view name, const Dataset& dataset) {
+absl::Status SessionStore::SaveDataset(absl::string_view name, const Dataset& dataset,
+                                       int64_t create_time_unix_ms) {
   MLPD_RETURN_IF_ERROR(ValidateName("name", name));
   // The prefix must describe exactly the bytes that follow it.
   const auto check = [&](absl::string_view what, size_t size, int64_t rows, int64_t cols) {
@@ -594,7 +609,8 @@ absl::Status SessionStore::SaveDataset(absl::string_view name, const Dataset& da
   const absl::string_view pieces[] = {prefix, bytes_of(dataset.x.data),
                                       bytes_of(dataset.targets.data), bytes_of(dataset.labels)};
   return WriteFileAtomically(absl::StrCat(data_dir_, "/", kDatasetsFolder),
-                             absl::StrCat(name, kDatasetSuffix), PayloadKind::kDataset, pieces);
+                             absl::StrCat(name, kDatasetSuffix), PayloadKind::kDataset, pieces,
+                             create_time_unix_ms);
 }
 
 absl::Status SessionStore::DeleteDataset(absl::string_view name) {

@@ -79,12 +79,17 @@ class SessionStore {
   absl::Status SaveSession(absl::string_view name, const v1::Checkpoint& checkpoint);
   // DeleteSession removes the session's snapshot; OK when there is none.
   absl::Status DeleteSession(absl::string_view name);
-  // SaveDataset durably replaces the dataset's file; returns once it is on disk.
-  absl::Status SaveDataset(absl::string_view name, const Dataset& dataset);
+  // SaveDataset durably replaces the dataset's file; returns once it is on disk. A positive
+  // `create_time_unix_ms` is kept as the file's modification time (see DatasetCreatedUnixMs).
+  absl::Status SaveDataset(absl::string_view name, const Dataset& dataset,
+                           int64_t create_time_unix_ms = 0);
   // DeleteDataset removes the dataset's file; OK when there is none.
   absl::Status DeleteDataset(absl::string_view name);
 
   const std::string& data_dir() const { return data_dir_; }
+  // DatasetCreatedUnixMs is the dataset's creation time as SaveDataset kept it (the file's
+  // modification time), in ms since the Unix epoch; 0 when there is no file.
+  int64_t DatasetCreatedUnixMs(absl::string_view name) const;
   // Paths of the files that hold `name` (the name is not validated here).
   std::string SessionPath(absl::string_view name) const;
   std::string DatasetPath(absl::string_view name) const;

@@ -116,6 +116,15 @@ TEST_F(PersistenceTest, GracefulRestartRestoresEverythingBitForBit) {
   std::vector<v1::SessionInfo> infos;
   for (const char* name : {"adam", "clf", "fresh"}) infos.push_back(info(name));
 
+  v1::ListDatasetsResponse datasets_before;
+  {
+    grpc::ClientContext list_context;
+    ASSERT_TRUE(server.stub()
+                    .ListDatasets(&list_context, v1::ListDatasetsRequest(), &datasets_before)
+                    .ok());
+  }
+  const int64_t before_restart_ms = absl::ToUnixMillis(absl::Now());
+
   // Later than any time above, so a restore that took "now" for a session's times would show.
   absl::SleepFor(absl::Milliseconds(20));
   server.Restart(Options());
@@ -132,6 +141,12 @@ TEST_F(PersistenceTest, GracefulRestartRestoresEverythingBitForBit) {
   ASSERT_EQ(datasets.datasets_size(), 2);
   EXPECT_EQ(datasets.datasets(1).rows(), 12);
   EXPECT_EQ(datasets.datasets(0).rows(), 9);
+  // Datasets keep their creation times too (not the restart's time).
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(datasets.datasets(i).create_time_unix_ms(),
+              datasets_before.datasets(i).create_time_unix_ms());
+    EXPECT_LE(datasets.datasets(i).create_time_unix_ms(), before_restart_ms);
+  }
   EXPECT_EQ(evaluate("adam", "targets"), targets_evaluation);
   EXPECT_EQ(evaluate("clf", "labels"), labels_evaluation);
   // A restored session trains on from where it was.
