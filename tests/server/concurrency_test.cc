@@ -180,16 +180,6 @@ std::vector<grpc::Status> BurstOfSteps(
   return statuses;
 }
 
-// StepCount is the applied steps of session "big".
-int64_t StepCount(TestServer& server) {
-  grpc::ClientContext context;
-  v1::GetSessionRequest request;
-  request.set_name("big");
-  v1::SessionInfo info;
-  EXPECT_TRUE(server.stub().GetSession(&context, request, &info).ok());
-  return info.step_count();
-}
-
 // With a queue of 2, a burst of calls behind slow steps gets RESOURCE_EXHAUSTED at once;
 // the admitted ones all run and are counted.
 TEST(ConcurrencyTest, FullQueueAnswersResourceExhausted) {
@@ -211,7 +201,7 @@ TEST(ConcurrencyTest, FullQueueAnswersResourceExhausted) {
   }
   EXPECT_GT(ok, 0);
   EXPECT_GT(exhausted, 0);
-  EXPECT_EQ(StepCount(server), ok);
+  EXPECT_EQ(Info(server.stub(), "big").step_count(), ok);
 }
 
 // Calls whose deadline passes while they wait in the queue are not run: the caller already has
@@ -238,7 +228,7 @@ TEST(ConcurrencyTest, CallsThatExpireWhileQueuedDoNotRun) {
   // The expired calls are queued right behind the last patient one, which has answered; give
   // the executor a moment to reach them, then count the applied steps.
   absl::SleepFor(absl::Milliseconds(200));
-  EXPECT_EQ(StepCount(server), kPatient);
+  EXPECT_EQ(Info(server.stub(), "big").step_count(), kPatient);
 }
 
 }  // namespace

@@ -105,16 +105,8 @@ TEST_F(PersistenceTest, GracefulRestartRestoresEverythingBitForBit) {
   };
   const std::string targets_evaluation = evaluate("adam", "targets");
   const std::string labels_evaluation = evaluate("clf", "labels");
-  auto info = [&](const char* name) {
-    grpc::ClientContext info_context;
-    v1::GetSessionRequest request;
-    request.set_name(name);
-    v1::SessionInfo response;
-    EXPECT_TRUE(server.stub().GetSession(&info_context, request, &response).ok()) << name;
-    return response;
-  };
   std::vector<v1::SessionInfo> infos;
-  for (const char* name : {"adam", "clf", "fresh"}) infos.push_back(info(name));
+  for (const char* name : {"adam", "clf", "fresh"}) infos.push_back(Info(server.stub(), name));
 
   v1::ListDatasetsResponse datasets_before;
   {
@@ -132,7 +124,7 @@ TEST_F(PersistenceTest, GracefulRestartRestoresEverythingBitForBit) {
   for (const char* name : {"adam", "clf", "fresh"}) {
     EXPECT_EQ(Exported(server.stub(), name).SerializeAsString(), checkpoints[index]) << name;
     // Counters and creation and update times come back as they were.
-    EXPECT_EQ(info(name).DebugString(), infos[index].DebugString()) << name;
+    EXPECT_EQ(Info(server.stub(), name).DebugString(), infos[index].DebugString()) << name;
     ++index;
   }
   grpc::ClientContext context;

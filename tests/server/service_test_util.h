@@ -161,6 +161,17 @@ inline grpc::Status Create(v1::Mlpd::Stub& stub, const std::string& name, const 
   return stub.CreateSession(&context, CreateRequest(name, spec), info ? info : &ignored);
 }
 
+// Info is GetSession's answer for `name` (a failed call fails the test and returns an empty one).
+inline v1::SessionInfo Info(v1::Mlpd::Stub& stub, const std::string& name) {
+  grpc::ClientContext context;
+  v1::GetSessionRequest request;
+  request.set_name(name);
+  v1::SessionInfo info;
+  const grpc::Status status = stub.GetSession(&context, request, &info);
+  EXPECT_TRUE(status.ok()) << name << ": " << status.error_message();
+  return info;
+}
+
 inline grpc::Status Step(v1::Mlpd::Stub& stub, const std::string& name, const v1::Batch& batch,
                          v1::TrainStepResponse* response = nullptr) {
   grpc::ClientContext context;
