@@ -145,6 +145,8 @@ int64_t ResidentBytes() {
 }
 
 struct Row {
+  explicit Row(std::string row_name) : name(std::move(row_name)) {}
+
   std::string name;
   std::string detail;  // Human-readable measurements.
   std::string json;    // Extra JSON fields (leading comma).
