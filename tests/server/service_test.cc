@@ -250,14 +250,7 @@ TEST_F(ServiceTest, CancelledTrainKeepsAppliedStepsAndStops) {
   while (reader->Read(&response)) {
   }
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
-  auto step_count = [&] {
-    grpc::ClientContext get_context;
-    v1::GetSessionRequest get;
-    get.set_name("c");
-    v1::SessionInfo info;
-    EXPECT_TRUE(stub().GetSession(&get_context, get, &info).ok());
-    return info.step_count();
-  };
+  auto step_count = [&] { return Info(stub(), "c").step_count(); };
   // The server notices the cancellation at its next mini-batch; then the count stays.
   absl::SleepFor(absl::Milliseconds(200));
   const int64_t stopped_at = step_count();
