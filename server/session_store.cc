@@ -144,6 +144,12 @@ class FileDescriptor {
     if (fd_ >= 0) ::close(fd_);
   }
   int get() const { return fd_; }
+  // Release hands the descriptor to the caller, who closes it.
+  int Release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
   // Close reports the error of close(), which may be the first sign of a failed write.
   int Close() {
     const int result = ::close(fd_);
@@ -461,14 +467,12 @@ absl::Status SessionStore::Open() {
 absl::Status SessionStore::Lock() {
   if (lock_fd_ >= 0) return absl::OkStatus();
   const std::string path = absl::StrCat(data_dir_, "/", kLockFile);
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoError(errno, "open the data dir lock", path);
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    const int error = errno;
+  FileDescriptor fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (fd.get() < 0) return ErrnoError(errno, "open the data dir lock", path);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) return ErrnoError(errno, "lock the data dir with", path);
     char holder[32] = {};
-    const ssize_t got = ::pread(fd, holder, sizeof(holder) - 1, 0);
-    ::close(fd);
-    if (error != EWOULDBLOCK) return ErrnoError(error, "lock the data dir with", path);
+    const ssize_t got = ::pread(fd.get(), holder, sizeof(holder) - 1, 0);
     const std::string pid(holder, got > 0 ? static_cast<size_t>(got) : 0);
     return absl::FailedPreconditionError(absl::StrFormat(
         "the data dir %s is in use by another mlpd (pid %s, holding %s); two servers on one "
@@ -477,12 +481,10 @@ absl::Status SessionStore::Lock() {
   }
   // Record the owner for the message above; the lock, not this content, is what counts.
   const std::string pid = absl::StrCat(::getpid(), "\n");
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
-    const int error = errno;
-    ::close(fd);
-    return ErrnoError(error, "write the owner's pid to", path);
+  if (::ftruncate(fd.get(), 0) != 0 || ::pwrite(fd.get(), pid.data(), pid.size(), 0) < 0) {
+    return ErrnoError(errno, "write the owner's pid to", path);
   }
-  lock_fd_ = fd;
+  lock_fd_ = fd.Release();
   return absl::OkStatus();
 }
 
