@@ -302,6 +302,12 @@ class MlpModel final : public Model {
 
 }  // namespace
 
+int64_t ModelStateBytes(const ModelSpec& spec) {
+  const int64_t parameters = ParameterCount(spec);
+  const Optimizer optimizer(spec.optimizer, parameters);
+  return (parameters + optimizer.state_size()) * static_cast<int64_t>(sizeof(float));
+}
+
 absl::StatusOr<std::unique_ptr<Model>> Model::Create(const ModelSpec& spec) {
   ModelSpec filled = WithDefaults(spec);
   MLPD_RETURN_IF_ERROR(ValidateModelSpec(filled));

@@ -84,6 +84,10 @@ class Model {
   virtual int64_t ApproximateBytes() const = 0;
 };
 
+// ModelStateBytes is what a model of `spec` keeps between calls, known before it is built: its
+// parameters and its optimizer state (sgd none, momentum one copy, adam two), as float32.
+int64_t ModelStateBytes(const ModelSpec& spec);
+
 }  // namespace mlpd
 
 #endif  // MLPD_CORE_MODEL_H_

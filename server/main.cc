@@ -25,6 +25,9 @@ ABSL_FLAG(int64_t, max_message_mb, 64, "Largest request or response message, in 
 ABSL_FLAG(int64_t, max_sessions, 10000, "Most sessions the server holds at once.");
 ABSL_FLAG(int64_t, max_session_params, 100000000,
           "Most parameters (weights plus biases) of one session.");
+ABSL_FLAG(int64_t, max_sessions_mb, 4096,
+          "Most memory all sessions' parameters and optimizer state may take together, in MiB; "
+          "0: no limit.");
 ABSL_FLAG(int64_t, max_datasets, 1000, "Most datasets the server holds at once.");
 ABSL_FLAG(int64_t, max_datasets_mb, 2048, "Most memory all datasets together may hold, in MiB.");
 ABSL_FLAG(int64_t, max_queue, 1024,
@@ -94,6 +97,7 @@ int main(int argc, char** argv) {
   options.max_message_mb = absl::GetFlag(FLAGS_max_message_mb);
   options.max_sessions = absl::GetFlag(FLAGS_max_sessions);
   options.max_session_params = absl::GetFlag(FLAGS_max_session_params);
+  options.max_sessions_mb = absl::GetFlag(FLAGS_max_sessions_mb);
   options.max_datasets = absl::GetFlag(FLAGS_max_datasets);
   options.max_datasets_mb = absl::GetFlag(FLAGS_max_datasets_mb);
   options.max_queue = absl::GetFlag(FLAGS_max_queue);

@@ -1,11 +1,13 @@
-// named_registry.h: a thread-safe name -> shared object map with a size limit and paging.
+// named_registry.h: a thread-safe name -> shared object map with limits and paging.
 //
 // Sessions and datasets are both found by name from any handler thread and listed in name
 // order a page at a time. A handler takes a shared_ptr, so an entry removed meanwhile stays
-// alive until the work holding it ends.
+// alive until the work holding it ends. Besides the number of entries, the registry can limit
+// the memory they hold together: each entry is added with its size in bytes.
 //
-//   NamedRegistry<Session> sessions("session", /*max_entries=*/10000, "--max-sessions");
-//   MLPD_RETURN_IF_ERROR(sessions.Add("a", session));
+//   NamedRegistry<Session> sessions("session", {10000, "--max-sessions"},
+//                                   {int64_t{4} << 30, "--max-sessions-mb"});
+//   MLPD_RETURN_IF_ERROR(sessions.Add("a", session, session->memory_bytes));
 //   absl::StatusOr<std::shared_ptr<Session>> found = sessions.Find("a");
 #ifndef MLPD_SERVER_NAMED_REGISTRY_H_
 #define MLPD_SERVER_NAMED_REGISTRY_H_
@@ -25,25 +27,44 @@
 
 namespace mlpd {
 
+// RegistryLimit is one limit and the flag that sets it, named in RESOURCE_EXHAUSTED messages.
+struct RegistryLimit {
+  int64_t max = 0;  // 0: no limit.
+  std::string flag;
+};
+
 template <typename T>
 class NamedRegistry {
  public:
-  // `kind` names entries in messages ("session"); `limit_flag` names the flag of max_entries.
-  NamedRegistry(std::string kind, int64_t max_entries, std::string limit_flag)
-      : kind_(std::move(kind)), max_entries_(max_entries), limit_flag_(std::move(limit_flag)) {}
+  // What Add does at a limit: refuse (new entries), or add and let the total pass it (entries
+  // read back from disk at start-up, which a lowered limit must not lose).
+  enum class AtLimit { kRefuse, kAdd };
 
-  // Add inserts `entry`: ALREADY_EXISTS when the name is taken, RESOURCE_EXHAUSTED at the limit.
-  absl::Status Add(const std::string& name, std::shared_ptr<T> entry) {
+  // `kind` names entries in messages ("session"); `bytes` limits the sum of the entries' sizes.
+  NamedRegistry(std::string kind, RegistryLimit entries, RegistryLimit bytes = {})
+      : kind_(std::move(kind)), max_entries_(std::move(entries)), max_bytes_(std::move(bytes)) {}
+
+  // Add inserts `entry`, which holds `bytes` of memory: ALREADY_EXISTS when the name is taken,
+  // RESOURCE_EXHAUSTED when either limit would be passed (unless `at_limit` is kAdd).
+  absl::Status Add(const std::string& name, std::shared_ptr<T> entry, int64_t bytes = 0,
+                   AtLimit at_limit = AtLimit::kRefuse) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (entries_.count(name) != 0) {
       return absl::AlreadyExistsError(absl::StrFormat("%s \"%s\" already exists", kind_, name));
     }
-    if (max_entries_ > 0 && static_cast<int64_t>(entries_.size()) >= max_entries_) {
+    if (at_limit == AtLimit::kRefuse && max_entries_.max > 0 &&
+        static_cast<int64_t>(entries_.size()) >= max_entries_.max) {
       return absl::ResourceExhaustedError(
           absl::StrFormat("the server holds %d %ss, the limit %s is %d", entries_.size(), kind_,
-                          limit_flag_, max_entries_));
+                          max_entries_.flag, max_entries_.max));
     }
-    entries_.emplace(name, std::move(entry));
+    if (at_limit == AtLimit::kRefuse && max_bytes_.max > 0 && bytes_ + bytes > max_bytes_.max) {
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "%s \"%s\" needs %.1f MiB and the %ss held take %.1f MiB; the limit %s is %d",
+          kind_, name, Mib(bytes), kind_, Mib(bytes_), max_bytes_.flag, max_bytes_.max >> 20));
+    }
+    entries_.emplace(name, Held{std::move(entry), bytes});
+    bytes_ += bytes;
     return absl::OkStatus();
   }
 
@@ -52,7 +73,7 @@ class NamedRegistry {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = entries_.find(std::string(name));
     if (it == entries_.end()) return NotFound(name);
-    return it->second;
+    return it->second.entry;
   }
 
   // Remove takes the entry out and returns it, or NOT_FOUND.
@@ -60,7 +81,8 @@ class NamedRegistry {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = entries_.find(std::string(name));
     if (it == entries_.end()) return NotFound(name);
-    std::shared_ptr<T> entry = std::move(it->second);
+    std::shared_ptr<T> entry = std::move(it->second.entry);
+    bytes_ -= it->second.bytes;
     entries_.erase(it);
     return entry;
   }
@@ -69,7 +91,10 @@ class NamedRegistry {
   void RemoveIf(const std::string& name, const T* entry) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = entries_.find(name);
-    if (it != entries_.end() && it->second.get() == entry) entries_.erase(it);
+    if (it != entries_.end() && it->second.entry.get() == entry) {
+      bytes_ -= it->second.bytes;
+      entries_.erase(it);
+    }
   }
 
   // Page lists up to `page_size` entries (0: 100, capped at 1000) after `page_token` (the
@@ -85,7 +110,7 @@ class NamedRegistry {
     auto it = page_token.empty() ? entries_.begin() : entries_.upper_bound(page_token);
     page->clear();
     next_token->clear();
-    for (; it != entries_.end() && page->size() < size; ++it) page->push_back(it->second);
+    for (; it != entries_.end() && page->size() < size; ++it) page->push_back(it->second.entry);
     if (it != entries_.end() && !page->empty()) {
       *next_token = std::prev(it)->first;
     }
@@ -97,7 +122,7 @@ class NamedRegistry {
     std::lock_guard<std::mutex> lock(mutex_);
     std::vector<std::shared_ptr<T>> all;
     all.reserve(entries_.size());
-    for (const auto& [name, entry] : entries_) all.push_back(entry);
+    for (const auto& [name, held] : entries_) all.push_back(held.entry);
     return all;
   }
 
@@ -106,17 +131,47 @@ class NamedRegistry {
     return static_cast<int64_t>(entries_.size());
   }
 
+  // bytes is the sum of the sizes the entries were added with.
+  int64_t bytes() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return bytes_;
+  }
+
+  // OverLimit describes how the entries pass a limit (possible after AtLimit::kAdd), or is
+  // empty.
+  std::string OverLimit() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const int64_t count = static_cast<int64_t>(entries_.size());
+    if (max_entries_.max > 0 && count > max_entries_.max) {
+      return absl::StrFormat("%d %ss, over the limit %s of %d", count, kind_, max_entries_.flag,
+                             max_entries_.max);
+    }
+    if (max_bytes_.max > 0 && bytes_ > max_bytes_.max) {
+      return absl::StrFormat("%ss of %.1f MiB, over the limit %s of %d", kind_, Mib(bytes_),
+                             max_bytes_.flag, max_bytes_.max >> 20);
+    }
+    return "";
+  }
+
  private:
+  struct Held {
+    std::shared_ptr<T> entry;
+    int64_t bytes;
+  };
+
+  static double Mib(int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
+
   absl::Status NotFound(absl::string_view name) const {
     return absl::NotFoundError(absl::StrFormat("%s \"%s\" does not exist", kind_, name));
   }
 
   const std::string kind_;
-  const int64_t max_entries_;  // 0: no limit.
-  const std::string limit_flag_;
+  const RegistryLimit max_entries_;
+  const RegistryLimit max_bytes_;
 
   mutable std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<T>> entries_;  // Guarded by mutex_.
+  std::map<std::string, Held> entries_;  // Guarded by mutex_.
+  int64_t bytes_ = 0;                    // Guarded by mutex_.
 };
 
 }  // namespace mlpd

@@ -32,6 +32,10 @@ absl::StatusOr<int> Server::Start(const ServerOptions& options) {
     return absl::InvalidArgumentError(
         absl::StrFormat("--max-message-mb is %d; expected >= 1", options_.max_message_mb));
   }
+  if (options_.max_sessions_mb < 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--max-sessions-mb is %d; expected >= 0 (0: no limit)", options_.max_sessions_mb));
+  }
   if (options_.max_queue < 1) {
     return absl::InvalidArgumentError(
         absl::StrFormat("--max-queue is %d; expected >= 1", options_.max_queue));
@@ -58,6 +62,7 @@ absl::StatusOr<int> Server::Start(const ServerOptions& options) {
   ServiceOptions service_options;
   service_options.max_sessions = options_.max_sessions;
   service_options.max_session_params = options_.max_session_params;
+  service_options.max_session_bytes = options_.max_sessions_mb << 20;
   service_options.max_datasets = options_.max_datasets;
   service_options.max_dataset_bytes = options_.max_datasets_mb << 20;
   service_options.checkpoint_every = options_.checkpoint_every;
@@ -119,6 +124,10 @@ absl::StatusOr<int> Server::Start(const ServerOptions& options) {
                           options_.listen, unix_socket ? "" : absl::StrFormat(" (port %d)", port),
                           options_.data_dir.empty() ? "(none)" : options_.data_dir,
                           service_->session_count(), service_->dataset_count()));
+  if (const std::string over = service_->OverLimits(); !over.empty()) {
+    LogLine(absl::StrFormat("loaded %s: all are kept, new ones are refused until some are deleted",
+                            over));
+  }
   return unix_socket ? 0 : port;
 }
 

@@ -37,6 +37,7 @@ struct ServerOptions {
   int64_t max_message_mb = 64;
   int64_t max_sessions = 10000;
   int64_t max_session_params = 100000000;
+  int64_t max_sessions_mb = 4096;
   int64_t max_datasets = 1000;
   int64_t max_datasets_mb = 2048;
   int64_t max_queue = 1024;

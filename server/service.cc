@@ -521,8 +521,16 @@ MlpdService::MlpdService(ServiceOptions options, ComputeExecutor* executor, Sess
       store_(writer != nullptr ? store : nullptr),
       writer_(writer),
       auth_(auth),
-      sessions_("session", options.max_sessions, "--max-sessions"),
-      datasets_("dataset", options.max_datasets, "--max-datasets") {}
+      sessions_("session", {options.max_sessions, "--max-sessions"},
+                {options.max_session_bytes, "--max-sessions-mb"}),
+      datasets_("dataset", {options.max_datasets, "--max-datasets"}) {}
+
+std::string MlpdService::OverLimits() const {
+  std::string over = sessions_.OverLimit();
+  const std::string datasets = datasets_.OverLimit();
+  if (!over.empty() && !datasets.empty()) over += "; ";
+  return over + datasets;
+}
 
 MlpdService::~MlpdService() = default;
 
@@ -593,7 +601,7 @@ grpc::ServerUnaryReactor* MlpdService::AddSession(
     const ModelSpec& spec, std::function<absl::StatusOr<std::unique_ptr<Model>>()> make_model,
     v1::SessionInfo* response) {
   auto session = std::make_shared<Session>(next_session_id_++, name, spec, NowUnixMs());
-  absl::Status status = sessions_.Add(name, session);
+  absl::Status status = sessions_.Add(name, session, session->memory_bytes);
   if (status.ok()) {
     status = executor_->Submit(session->id, [this, reactor, method, session, response,
                                              make_model = std::move(make_model)](bool cancelled) {
@@ -700,7 +708,10 @@ absl::Status MlpdService::RestoreSession(const std::string& name,
   session->model = *std::move(model);
   session->snapshot_step = session->model->step_count();
   session->PublishCounters(updated);
-  return sessions_.Add(name, std::move(session));
+  // A session on disk is loaded even past a lowered limit: left out, its file could be
+  // overwritten by a new session of the same name.
+  const int64_t bytes = session->memory_bytes;
+  return sessions_.Add(name, std::move(session), bytes, NamedRegistry<Session>::AtLimit::kAdd);
 }
 
 absl::Status MlpdService::RestoreDataset(const std::string& name, Dataset dataset,
@@ -711,7 +722,7 @@ absl::Status MlpdService::RestoreDataset(const std::string& name, Dataset datase
   stored->data = std::move(dataset);
   stored->create_time_unix_ms = create_time_unix_ms > 0 ? create_time_unix_ms : NowUnixMs();
   dataset_bytes_ += stored->data.ByteSize();
-  return datasets_.Add(name, std::move(stored));
+  return datasets_.Add(name, std::move(stored), 0, NamedRegistry<StoredDataset>::AtLimit::kAdd);
 }
 
 void MlpdService::BeginDrain() { draining_ = true; }

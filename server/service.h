@@ -35,6 +35,7 @@ namespace mlpd {
 struct ServiceOptions {
   int64_t max_sessions = 10000;                  // 0: no limit.
   int64_t max_session_params = 100000000;        // Parameters of one session.
+  int64_t max_session_bytes = int64_t{4} << 30;  // All sessions' parameters and state; 0: none.
   int64_t max_datasets = 1000;                   // 0: no limit.
   int64_t max_dataset_bytes = int64_t{2} << 30;  // All datasets together.
   int64_t checkpoint_every = 1000;               // Snapshot every N steps of a session; 0: never.
@@ -71,6 +72,11 @@ class MlpdService final : public v1::Mlpd::CallbackService {
   void SnapshotChanged();
 
   int64_t session_count() const { return sessions_.size(); }
+  // session_bytes is the memory of all sessions' parameters and optimizer state.
+  int64_t session_bytes() const { return sessions_.bytes(); }
+  // OverLimits describes how the sessions and datasets read back at start-up pass the limits
+  // (they are all kept; new ones are refused until enough are deleted), or is empty.
+  std::string OverLimits() const;
   int64_t dataset_count() const { return datasets_.size(); }
 
   // The mlpd.v1.Mlpd methods.

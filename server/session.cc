@@ -14,6 +14,7 @@ Session::Session(uint64_t id, std::string name, ModelSpec spec, int64_t create_t
       name(std::move(name)),
       spec(std::move(spec)),
       parameter_count(ParameterCount(this->spec)),
+      memory_bytes(ModelStateBytes(this->spec)),
       create_time_unix_ms(create_time_unix_ms),
       update_time_unix_ms(create_time_unix_ms) {}
 

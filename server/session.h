@@ -42,6 +42,7 @@ struct Session : std::enable_shared_from_this<Session> {
   const std::string name;
   const ModelSpec spec;  // With defaults filled in.
   const int64_t parameter_count;
+  const int64_t memory_bytes;  // Parameters and optimizer state (ModelStateBytes).
   const int64_t create_time_unix_ms;
 
   // Executor only. model is null until the creation work has run (and after a failed one).

@@ -484,6 +484,18 @@ TEST(MemoryTest, ManySmallTrainedModelsCostLittleMoreThanTheirParameters) {
 namespace mlpd {
 namespace {
 
+TEST(MemoryTest, StateBytesFromTheSpecMatchTheBuiltModel) {
+  for (OptimizerKind kind : {OptimizerKind::kSgd, OptimizerKind::kMomentum, OptimizerKind::kAdam}) {
+    const ModelSpec spec = TestSpec(30, {{20, Activation::kRelu}, {5, Activation::kIdentity}},
+                                    LossKind::kCrossEntropy, Reduction::kMean, kind);
+    auto model = MustCreate(spec);
+    EXPECT_EQ(ModelStateBytes(spec),
+              4 * (model->parameter_count() + model->optimizer_state_size()))
+        << OptimizerKindName(kind);
+    EXPECT_GE(model->ApproximateBytes(), ModelStateBytes(spec));
+  }
+}
+
 TEST(ThreadTest, ModelsOfOneShapeTrainConcurrentlyOnTwoThreadsLikeAlone) {
   // Plans are per thread, so two threads never share a primitive.
   const ModelSpec spec =

@@ -79,11 +79,7 @@ TEST(ConcurrencyTest, MixedCallsOnFourSessions) {
         status = RunTrain(server.stub(), request, &events);
         if (status.ok()) steps[session] += events.back().summary().steps();
       } else if (session == kDeletedSession) {
-        grpc::ClientContext context;
-        v1::DeleteSessionRequest request;
-        request.set_name(name);
-        v1::DeleteSessionResponse response;
-        status = server.stub().DeleteSession(&context, request, &response);
+        status = Delete(server.stub(), name);
         const grpc::Status created = Create(server.stub(), name, spec);
         // Another thread may have created it first, or deleted it before its model was built.
         if (!created.ok() && created.error_code() != grpc::StatusCode::ALREADY_EXISTS &&

@@ -197,11 +197,7 @@ TEST_F(PersistenceTest, DeletesRemoveFiles) {
   ASSERT_TRUE(Upload(server.stub(), "d", {RegressionBatch(2, 2, 1)}).ok());
   ASSERT_TRUE(WaitForStoredStep("s", 0));
   EXPECT_TRUE(fs::exists(data_dir_ + "/datasets/d.data"));
-  grpc::ClientContext delete_session;
-  v1::DeleteSessionRequest remove;
-  remove.set_name("s");
-  v1::DeleteSessionResponse removed;
-  ASSERT_TRUE(server.stub().DeleteSession(&delete_session, remove, &removed).ok());
+  ASSERT_TRUE(Delete(server.stub(), "s").ok());
   EXPECT_EQ(StoredStep("s"), -1);
   EXPECT_FALSE(fs::exists(data_dir_ + "/sessions/s.ckpt"));
   grpc::ClientContext delete_dataset;
@@ -213,6 +209,32 @@ TEST_F(PersistenceTest, DeletesRemoveFiles) {
   server.Restart(Options());
   EXPECT_EQ(server.server().service().session_count(), 0);
   EXPECT_EQ(server.server().service().dataset_count(), 0);
+}
+
+TEST_F(PersistenceTest, ARestartUnderLowerLimitsKeepsEverySession) {
+  TestServer server(Options());
+  // 0.71 MiB each (parameters and Adam's moments).
+  const v1::ModelSpec spec = MlpSpec(100, 200, 10, v1::CROSS_ENTROPY, v1::ADAM);
+  for (const char* name : {"a", "b", "c"}) {
+    ASSERT_TRUE(Create(server.stub(), name, spec).ok());
+    ASSERT_TRUE(WaitForStoredStep(name, 0));
+  }
+  ServerOptions lower = Options();
+  lower.max_sessions = 2;
+  lower.max_sessions_mb = 1;
+  server.Restart(lower);
+  const MlpdService& service = server.server().service();
+  EXPECT_EQ(service.session_count(), 3);
+  EXPECT_NE(service.OverLimits().find("over the limit --max-sessions of 2"), std::string::npos)
+      << service.OverLimits();
+  // New sessions wait until enough are deleted; the loaded ones work as before.
+  EXPECT_EQ(Create(server.stub(), "d", LinearSpec()).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(Step(server.stub(), "a", ClassificationBatch(4, 100, 10)).ok());
+  ASSERT_TRUE(Delete(server.stub(), "b").ok());
+  ASSERT_TRUE(Delete(server.stub(), "c").ok());
+  EXPECT_EQ(service.OverLimits(), "");
+  EXPECT_TRUE(Create(server.stub(), "d", LinearSpec()).ok());
 }
 
 TEST_F(PersistenceTest, BadFilesAreQuarantinedAndTheRestLoads) {

@@ -48,11 +48,7 @@ TEST_F(ServiceTest, SessionLifecycle) {
   EXPECT_EQ(info.samples_seen(), 4);
   EXPECT_EQ(info.last_loss(), step.loss());
 
-  grpc::ClientContext delete_context;
-  v1::DeleteSessionRequest remove;
-  remove.set_name("a");
-  v1::DeleteSessionResponse removed;
-  ASSERT_TRUE(stub().DeleteSession(&delete_context, remove, &removed).ok());
+  ASSERT_TRUE(Delete(stub(), "a").ok());
   grpc::ClientContext again;
   EXPECT_EQ(stub().GetSession(&again, get, &info).error_code(), grpc::StatusCode::NOT_FOUND);
 }
@@ -279,11 +275,7 @@ TEST_F(ServiceTest, DeleteDuringTrainEndsItCleanly) {
   auto reader = stub().Train(&context, request);
   v1::TrainResponse response;
   ASSERT_TRUE(reader->Read(&response));
-  grpc::ClientContext delete_context;
-  v1::DeleteSessionRequest remove;
-  remove.set_name("d");
-  v1::DeleteSessionResponse removed;
-  ASSERT_TRUE(stub().DeleteSession(&delete_context, remove, &removed).ok());
+  ASSERT_TRUE(Delete(stub(), "d").ok());
   while (reader->Read(&response)) {
   }
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
@@ -477,15 +469,12 @@ TEST_F(BadInputTest, UnknownAndBadNames) {
     EXPECT_EQ(TrainStepCode(name, RegressionBatch(2, 2, 1)), expected) << name;
     EXPECT_EQ(PredictCode(name, RegressionBatch(2, 2, 1).x()), expected) << name;
     EXPECT_EQ(EvaluateCode(name, RegressionBatch(2, 2, 1)), expected) << name;
-    grpc::ClientContext get_context, delete_context, save_context, export_context;
+    grpc::ClientContext get_context, save_context, export_context;
     v1::GetSessionRequest get;
     get.set_name(name);
     v1::SessionInfo info;
     EXPECT_EQ(stub().GetSession(&get_context, get, &info).error_code(), expected);
-    v1::DeleteSessionRequest remove;
-    remove.set_name(name);
-    v1::DeleteSessionResponse removed;
-    EXPECT_EQ(stub().DeleteSession(&delete_context, remove, &removed).error_code(), expected);
+    EXPECT_EQ(Delete(stub(), name).error_code(), expected);
     v1::ExportSessionRequest exported;
     exported.set_name(name);
     exported.set_format(v1::NATIVE);
@@ -747,6 +736,51 @@ TEST(LimitsTest, SessionAndDatasetLimitsNameTheFlag) {
   // The refused upload released its budget: a small one fits.
   EXPECT_TRUE(Upload(server.stub(), "small", {RegressionBatch(1000, 2, 1)}).ok());
   EXPECT_EQ(server.server().service().dataset_count(), 1);
+}
+
+// Import sends `checkpoint` to ImportSession as session `name`.
+grpc::Status Import(v1::Mlpd::Stub& stub, const std::string& name,
+                    const v1::Checkpoint& checkpoint) {
+  grpc::ClientContext context;
+  v1::ImportSessionRequest request;
+  request.set_name(name);
+  request.set_format(v1::NATIVE);
+  request.set_data(checkpoint.SerializeAsString());
+  v1::SessionInfo info;
+  return stub.ImportSession(&context, request, &info);
+}
+
+TEST(LimitsTest, SessionMemoryLimitCountsParametersAndOptimizerState) {
+  ServerOptions options;
+  options.max_sessions_mb = 1;
+  TestServer server(options);
+  const MlpdService& service = server.server().service();
+  // 100-200-200-10 has 62,410 parameters: 0.71 MiB with Adam's two moments, 0.24 with SGD.
+  const v1::ModelSpec adam = MlpSpec(100, 200, 10, v1::CROSS_ENTROPY, v1::ADAM);
+  const v1::ModelSpec sgd = MlpSpec(100, 200, 10, v1::CROSS_ENTROPY, v1::SGD);
+  constexpr int64_t kAdamBytes = 62410 * 3 * 4, kSgdBytes = 62410 * 4;
+  ASSERT_TRUE(Create(server.stub(), "adam", adam).ok());
+  EXPECT_EQ(service.session_bytes(), kAdamBytes);
+
+  grpc::Status status = Create(server.stub(), "adam-2", adam);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(status.error_message().find("--max-sessions-mb is 1"), std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(service.session_bytes(), kAdamBytes);
+
+  ASSERT_TRUE(Create(server.stub(), "sgd", sgd).ok());
+  EXPECT_EQ(service.session_bytes(), kAdamBytes + kSgdBytes);
+  // An import is a new session and counts alike.
+  const v1::Checkpoint checkpoint = Exported(server.stub(), "adam");
+  EXPECT_EQ(Import(server.stub(), "copy", checkpoint).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  // A deleted session gives its memory back.
+  ASSERT_TRUE(Delete(server.stub(), "adam").ok());
+  EXPECT_EQ(service.session_bytes(), kSgdBytes);
+  EXPECT_TRUE(Import(server.stub(), "copy", checkpoint).ok());
+  EXPECT_EQ(service.session_bytes(), kAdamBytes + kSgdBytes);
+  EXPECT_EQ(service.session_count(), 2);
 }
 
 }  // namespace

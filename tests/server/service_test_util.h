@@ -172,6 +172,14 @@ inline v1::SessionInfo Info(v1::Mlpd::Stub& stub, const std::string& name) {
   return info;
 }
 
+inline grpc::Status Delete(v1::Mlpd::Stub& stub, const std::string& name) {
+  grpc::ClientContext context;
+  v1::DeleteSessionRequest request;
+  request.set_name(name);
+  v1::DeleteSessionResponse response;
+  return stub.DeleteSession(&context, request, &response);
+}
+
 inline grpc::Status Step(v1::Mlpd::Stub& stub, const std::string& name, const v1::Batch& batch,
                          v1::TrainStepResponse* response = nullptr) {
   grpc::ClientContext context;
