@@ -32,9 +32,16 @@ absl::StatusOr<int> Server::Start(const ServerOptions& options) {
     return absl::InvalidArgumentError(
         absl::StrFormat("--max-message-mb is %d; expected >= 1", options_.max_message_mb));
   }
-  if (options_.max_sessions_mb < 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "--max-sessions-mb is %d; expected >= 0 (0: no limit)", options_.max_sessions_mb));
+  // Memory limits in MiB, turned into bytes below: 1 PiB is beyond any machine and far from
+  // overflowing.
+  constexpr int64_t kMaxMib = int64_t{1} << 30;
+  for (const auto& [flag, value] : {std::pair<const char*, int64_t>{"--max-sessions-mb",
+                                                                    options_.max_sessions_mb},
+                                    {"--max-datasets-mb", options_.max_datasets_mb}}) {
+    if (value < 0 || value > kMaxMib) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s is %d; expected 0 to %d", flag, value, kMaxMib));
+    }
   }
   if (options_.max_queue < 1) {
     return absl::InvalidArgumentError(

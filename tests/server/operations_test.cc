@@ -1,9 +1,12 @@
 // Operations around the API: server reflection lists mlpd.v1.Mlpd, bearer tokens guard every
 // mlpd.v1 call while health stays open, and the server listens on unix sockets.
 #include <fstream>
+#include <functional>
 #include <future>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
@@ -134,6 +137,26 @@ TEST(OperationsTest, ServesOnAUnixSocket) {
   ASSERT_TRUE(Create(*stub, "u", LinearSpec()).ok());
   EXPECT_TRUE(Step(*stub, "u", RegressionBatch(2, 2, 1)).ok());
   server.Shutdown();
+}
+
+TEST(OperationsTest, OutOfRangeOptionsFailToStartNamingTheFlag) {
+  const std::vector<std::pair<std::string, std::function<void(ServerOptions&)>>> cases = {
+      {"--max-message-mb", [](ServerOptions& o) { o.max_message_mb = 0; }},
+      {"--max-queue", [](ServerOptions& o) { o.max_queue = 0; }},
+      {"--max-sessions-mb", [](ServerOptions& o) { o.max_sessions_mb = -1; }},
+      {"--max-sessions-mb", [](ServerOptions& o) { o.max_sessions_mb = int64_t{1} << 50; }},
+      {"--max-datasets-mb", [](ServerOptions& o) { o.max_datasets_mb = int64_t{1} << 50; }},
+      {"--executor-spin-us", [](ServerOptions& o) { o.executor_spin_us = -1; }},
+  };
+  for (const auto& [flag, set] : cases) {
+    ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    set(options);
+    Server server;
+    const absl::StatusOr<int> port = server.Start(options);
+    EXPECT_EQ(port.status().code(), absl::StatusCode::kInvalidArgument) << flag;
+    EXPECT_NE(port.status().message().find(flag), std::string::npos) << port.status();
+  }
 }
 
 TEST(OperationsTest, BadListenAddressFailsToStart) {
