@@ -4,10 +4,12 @@
 #include <cmath>
 #include <deque>
 #include <mutex>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/checkpoint.h"
@@ -526,10 +528,15 @@ MlpdService::MlpdService(ServiceOptions options, ComputeExecutor* executor, Sess
       datasets_("dataset", {options.max_datasets, "--max-datasets"}) {}
 
 std::string MlpdService::OverLimits() const {
-  std::string over = sessions_.OverLimit();
-  const std::string datasets = datasets_.OverLimit();
-  if (!over.empty() && !datasets.empty()) over += "; ";
-  return over + datasets;
+  std::vector<std::string> over = {sessions_.OverLimit(), datasets_.OverLimit()};
+  // Dataset memory is counted here rather than in the registry: uploads reserve it as they go.
+  if (const int64_t held = dataset_bytes_.load(); held > options_.max_dataset_bytes) {
+    over.push_back(absl::StrFormat("datasets of %.1f MiB, over the limit --max-datasets-mb of %d",
+                                   static_cast<double>(held) / (1 << 20),
+                                   options_.max_dataset_bytes >> 20));
+  }
+  over.erase(std::remove(over.begin(), over.end(), ""), over.end());
+  return absl::StrJoin(over, "; ");
 }
 
 MlpdService::~MlpdService() = default;

@@ -200,18 +200,14 @@ TEST_F(PersistenceTest, DeletesRemoveFiles) {
   ASSERT_TRUE(Delete(server.stub(), "s").ok());
   EXPECT_EQ(StoredStep("s"), -1);
   EXPECT_FALSE(fs::exists(data_dir_ + "/sessions/s.ckpt"));
-  grpc::ClientContext delete_dataset;
-  v1::DeleteDatasetRequest remove_dataset;
-  remove_dataset.set_name("d");
-  v1::DeleteDatasetResponse dataset_removed;
-  ASSERT_TRUE(server.stub().DeleteDataset(&delete_dataset, remove_dataset, &dataset_removed).ok());
+  ASSERT_TRUE(DeleteDataset(server.stub(), "d").ok());
   EXPECT_FALSE(fs::exists(data_dir_ + "/datasets/d.data"));
   server.Restart(Options());
   EXPECT_EQ(server.server().service().session_count(), 0);
   EXPECT_EQ(server.server().service().dataset_count(), 0);
 }
 
-TEST_F(PersistenceTest, ARestartUnderLowerLimitsKeepsEverySession) {
+TEST_F(PersistenceTest, ARestartUnderLowerLimitsKeepsEverything) {
   TestServer server(Options());
   // 0.71 MiB each (parameters and Adam's moments).
   const v1::ModelSpec spec = MlpSpec(100, 200, 10, v1::CROSS_ENTROPY, v1::ADAM);
@@ -219,13 +215,19 @@ TEST_F(PersistenceTest, ARestartUnderLowerLimitsKeepsEverySession) {
     ASSERT_TRUE(Create(server.stub(), name, spec).ok());
     ASSERT_TRUE(WaitForStoredStep(name, 0));
   }
+  // 100k rows of 2 features and a target: 1.1 MiB.
+  ASSERT_TRUE(Upload(server.stub(), "big", {RegressionBatch(100000, 2, 1)}).ok());
   ServerOptions lower = Options();
   lower.max_sessions = 2;
   lower.max_sessions_mb = 1;
+  lower.max_datasets_mb = 1;
   server.Restart(lower);
   const MlpdService& service = server.server().service();
   EXPECT_EQ(service.session_count(), 3);
+  EXPECT_EQ(service.dataset_count(), 1);
   EXPECT_NE(service.OverLimits().find("over the limit --max-sessions of 2"), std::string::npos)
+      << service.OverLimits();
+  EXPECT_NE(service.OverLimits().find("over the limit --max-datasets-mb of 1"), std::string::npos)
       << service.OverLimits();
   // New sessions wait until enough are deleted; the loaded ones work as before.
   EXPECT_EQ(Create(server.stub(), "d", LinearSpec()).error_code(),
@@ -233,6 +235,7 @@ TEST_F(PersistenceTest, ARestartUnderLowerLimitsKeepsEverySession) {
   EXPECT_TRUE(Step(server.stub(), "a", ClassificationBatch(4, 100, 10)).ok());
   ASSERT_TRUE(Delete(server.stub(), "b").ok());
   ASSERT_TRUE(Delete(server.stub(), "c").ok());
+  ASSERT_TRUE(DeleteDataset(server.stub(), "big").ok());
   EXPECT_EQ(service.OverLimits(), "");
   EXPECT_TRUE(Create(server.stub(), "d", LinearSpec()).ok());
 }

@@ -151,11 +151,7 @@ TEST_F(ServiceTest, DatasetsUploadInChunksListAndDelete) {
   ASSERT_TRUE(stub().GetDataset(&get_context, get, &info).ok());
   EXPECT_EQ(info.rows(), 7);
 
-  grpc::ClientContext delete_context;
-  v1::DeleteDatasetRequest remove;
-  remove.set_name("d1");
-  v1::DeleteDatasetResponse removed;
-  ASSERT_TRUE(stub().DeleteDataset(&delete_context, remove, &removed).ok());
+  ASSERT_TRUE(DeleteDataset(stub(), "d1").ok());
   grpc::ClientContext again;
   EXPECT_EQ(stub().GetDataset(&again, get, &info).error_code(), grpc::StatusCode::NOT_FOUND);
 }

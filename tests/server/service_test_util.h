@@ -180,6 +180,14 @@ inline grpc::Status Delete(v1::Mlpd::Stub& stub, const std::string& name) {
   return stub.DeleteSession(&context, request, &response);
 }
 
+inline grpc::Status DeleteDataset(v1::Mlpd::Stub& stub, const std::string& name) {
+  grpc::ClientContext context;
+  v1::DeleteDatasetRequest request;
+  request.set_name(name);
+  v1::DeleteDatasetResponse response;
+  return stub.DeleteDataset(&context, request, &response);
+}
+
 inline grpc::Status Step(v1::Mlpd::Stub& stub, const std::string& name, const v1::Batch& batch,
                          v1::TrainStepResponse* response = nullptr) {
   grpc::ClientContext context;
