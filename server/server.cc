@@ -186,9 +186,15 @@ void Server::Shutdown() {
   server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
   executor_->Stop();
   if (writer_ != nullptr) writer_->Flush();
-  LogLine(absl::StrFormat("stopped after draining for %.2f s; %d sessions saved",
-                          absl::ToDoubleSeconds(absl::Now() - start),
-                          writer_ != nullptr ? service_->session_count() : 0));
+  const int64_t unsaved = writer_ != nullptr ? service_->unsaved_sessions() : 0;
+  LogLine(absl::StrFormat(
+      "stopped after draining for %.2f s; %d sessions saved%s",
+      absl::ToDoubleSeconds(absl::Now() - start),
+      writer_ != nullptr ? service_->session_count() - unsaved : 0,
+      unsaved == 0 ? ""
+                   : absl::StrFormat(", %d NOT saved (see the snapshot errors above): their "
+                                     "files hold older steps or nothing",
+                                     unsaved)));
 }
 
 }  // namespace mlpd

@@ -657,6 +657,7 @@ void MlpdService::Snapshot(Session& target, SnapshotDone done) {
   checkpoint->set_update_time_unix_ms(session->update_time_unix_ms.load());
   const int64_t step = session->model->step_count();
   session->snapshot_step = step;
+  session->snapshot_failed = false;
   auto copy = std::make_shared<v1::Checkpoint>(*std::move(checkpoint));
   SessionStore* store = store_;
   writer_->Post([store, session, copy, step, done = std::move(done)] {
@@ -666,7 +667,10 @@ void MlpdService::Snapshot(Session& target, SnapshotDone done) {
                              ? absl::NotFoundError(absl::StrFormat(
                                    "session \"%s\" was deleted before its snapshot", session->name))
                              : store->SaveSession(session->name, *copy);
-    if (!saved.ok() && !session->deleted) LogFailure("snapshot", session->name, saved);
+    if (!saved.ok() && !session->deleted) {
+      LogFailure("snapshot", session->name, saved);
+      session->snapshot_failed = true;
+    }
     if (done) done(saved, step);
   });
 }
@@ -690,6 +694,14 @@ void MlpdService::AfterSteps(Session& session) {
       session.model->step_count() - session.snapshot_step >= options_.checkpoint_every) {
     Snapshot(session, nullptr);
   }
+}
+
+int64_t MlpdService::unsaved_sessions() const {
+  int64_t unsaved = 0;
+  for (const std::shared_ptr<Session>& session : sessions_.All()) {
+    unsaved += session->snapshot_failed ? 1 : 0;
+  }
+  return unsaved;
 }
 
 void MlpdService::SnapshotChanged() {

@@ -68,7 +68,9 @@ class MlpdService final : public v1::Mlpd::CallbackService {
   // StopTrains makes running Train calls stop at their next mini-batch.
   void StopTrains();
   int64_t active_trains() const { return active_trains_.load(); }
-  // SnapshotChanged snapshots every session with steps since its last snapshot. Executor only.
+  // unsaved_sessions counts the sessions whose last snapshot could not be written.
+  int64_t unsaved_sessions() const;
+  // SnapshotChanged snapshots every session whose file lags it. Executor only.
   void SnapshotChanged();
 
   int64_t session_count() const { return sessions_.size(); }

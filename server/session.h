@@ -33,8 +33,11 @@ struct Session : std::enable_shared_from_this<Session> {
   void FillInfo(v1::SessionInfo* info) const;
   // PublishCounters copies the model's counters into the atomics (executor only).
   void PublishCounters(int64_t update_time_unix_ms);
-  // Dirty says whether steps were applied since the last snapshot (executor only).
-  bool Dirty() const { return model != nullptr && model->step_count() != snapshot_step; }
+  // Dirty says whether the file lags the model: steps were applied since the last snapshot, or
+  // that snapshot failed to be written (executor only).
+  bool Dirty() const {
+    return model != nullptr && (model->step_count() != snapshot_step || snapshot_failed.load());
+  }
 
   // Constant after construction. `id` keys the session's work on the executor, so a session
   // deleted and created again under the same name never shares a queue with the old one.
@@ -52,6 +55,9 @@ struct Session : std::enable_shared_from_this<Session> {
 
   // Set once by DeleteSession; queued work that sees it answers NOT_FOUND.
   std::atomic<bool> deleted{false};
+  // Set by the writer when a snapshot could not be written (disk full, I/O error), cleared when
+  // the next one is handed to it: the periodic and final snapshots try again.
+  std::atomic<bool> snapshot_failed{false};
 
   // Published counters.
   std::atomic<int64_t> step_count{0};

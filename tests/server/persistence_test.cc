@@ -191,6 +191,32 @@ TEST_F(PersistenceTest, IntervalSnapshotsChangedSessions) {
   EXPECT_TRUE(WaitForStoredStep("s", 3));
 }
 
+TEST_F(PersistenceTest, AFailedSnapshotIsWrittenAgainOnceTheDiskRecovers) {
+  ServerOptions options = Options();
+  options.checkpoint_every = 0;
+  options.checkpoint_interval_seconds = 0.2;
+  TestServer server(options);
+  ASSERT_TRUE(Create(server.stub(), "s", LinearSpec()).ok());
+  ASSERT_TRUE(WaitForStoredStep("s", 0));
+  // A file where the sessions folder was: every snapshot write fails, as on a full disk.
+  const std::string sessions = data_dir_ + "/sessions";
+  fs::rename(sessions, sessions + "-away");
+  std::ofstream(sessions) << "not a folder";
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Step(server.stub(), "s", RegressionBatch(2, 2, 1)).ok());
+  grpc::ClientContext context;
+  v1::SaveSessionRequest save;
+  save.set_name("s");
+  v1::SaveSessionResponse saved;
+  EXPECT_FALSE(server.stub().SaveSession(&context, save, &saved).ok());
+  EXPECT_EQ(server.server().service().unsaved_sessions(), 1);
+
+  // No step follows, yet the periodic snapshot writes the session once it can.
+  fs::remove(sessions);
+  fs::rename(sessions + "-away", sessions);
+  EXPECT_TRUE(WaitForStoredStep("s", 3));
+  EXPECT_EQ(server.server().service().unsaved_sessions(), 0);
+}
+
 TEST_F(PersistenceTest, DeletesRemoveFiles) {
   TestServer server(Options());
   ASSERT_TRUE(Create(server.stub(), "s", LinearSpec()).ok());
