@@ -162,12 +162,9 @@ TEST_F(PersistenceTest, SnapshotsFollowThePolicyNotEveryStep) {
 
   // SaveSession answers once the snapshot is durable.
   ASSERT_TRUE(Step(server.stub(), "s", RegressionBatch(2, 2, 1)).ok());
-  grpc::ClientContext context;
-  v1::SaveSessionRequest save;
-  save.set_name("s");
-  v1::SaveSessionResponse saved;
-  ASSERT_TRUE(server.stub().SaveSession(&context, save, &saved).ok());
-  EXPECT_EQ(saved.step_count(), 6);
+  int64_t saved_step = 0;
+  ASSERT_TRUE(Save(server.stub(), "s", &saved_step).ok());
+  EXPECT_EQ(saved_step, 6);
   EXPECT_EQ(StoredStep("s"), 6);
 
   // The end of a Train call is a snapshot point.
@@ -203,11 +200,7 @@ TEST_F(PersistenceTest, AFailedSnapshotIsWrittenAgainOnceTheDiskRecovers) {
   fs::rename(sessions, sessions + "-away");
   std::ofstream(sessions) << "not a folder";
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(Step(server.stub(), "s", RegressionBatch(2, 2, 1)).ok());
-  grpc::ClientContext context;
-  v1::SaveSessionRequest save;
-  save.set_name("s");
-  v1::SaveSessionResponse saved;
-  EXPECT_FALSE(server.stub().SaveSession(&context, save, &saved).ok());
+  EXPECT_FALSE(Save(server.stub(), "s").ok());
   EXPECT_EQ(server.server().service().unsaved_sessions(), 1);
 
   // No step follows, yet the periodic snapshot writes the session once it can.

@@ -698,12 +698,7 @@ TEST_F(BadInputTest, ListPageSizeMustNotBeNegative) {
 }
 
 TEST_F(BadInputTest, SaveSessionWithoutDataDirIsAFailedPrecondition) {
-  grpc::ClientContext context;
-  v1::SaveSessionRequest request;
-  request.set_name("s");
-  v1::SaveSessionResponse response;
-  EXPECT_EQ(stub().SaveSession(&context, request, &response).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Save(stub(), "s").error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 }  // namespace

@@ -188,6 +188,18 @@ inline grpc::Status DeleteDataset(v1::Mlpd::Stub& stub, const std::string& name)
   return stub.DeleteDataset(&context, request, &response);
 }
 
+// Save asks for a durable snapshot; `step_count` gets the step it holds.
+inline grpc::Status Save(v1::Mlpd::Stub& stub, const std::string& name,
+                         int64_t* step_count = nullptr) {
+  grpc::ClientContext context;
+  v1::SaveSessionRequest request;
+  request.set_name(name);
+  v1::SaveSessionResponse response;
+  const grpc::Status status = stub.SaveSession(&context, request, &response);
+  if (step_count != nullptr) *step_count = response.step_count();
+  return status;
+}
+
 inline grpc::Status Step(v1::Mlpd::Stub& stub, const std::string& name, const v1::Batch& batch,
                          v1::TrainStepResponse* response = nullptr) {
   grpc::ClientContext context;
