@@ -302,9 +302,15 @@ class MlpdService::UploadReactor : public grpc::ServerReadReactor<v1::UploadData
 // ---------------------------------------------------------------------------------------------
 // TrainReactor: one executor item per mini-batch, each queuing the next with Continue, so other
 // sessions' work runs between them. Progress messages are written one at a time (gRPC allows
-// one outstanding write); the stream finishes once the last one is written.
+// one outstanding write); the stream finishes once the last one is written. Training does not
+// wait for a slow reader: past kMaxQueuedReports waiting reports, the newest replaces the last
+// one queued, so memory stays bounded whatever the client does.
 class MlpdService::TrainReactor : public grpc::ServerWriteReactor<v1::TrainResponse> {
  public:
+  // Reports waiting behind the one being written before newer ones replace the last: a client
+  // reading as fast as its network allows misses none; one that stops reading costs a few KB.
+  static constexpr size_t kMaxQueuedReports = 64;
+
   TrainReactor(MlpdService* service, std::shared_ptr<Session> session,
                std::shared_ptr<StoredDataset> train, std::shared_ptr<StoredDataset> eval,
                const v1::TrainRequest& request)
@@ -481,6 +487,10 @@ class MlpdService::TrainReactor : public grpc::ServerWriteReactor<v1::TrainRespo
 
   void Send(v1::TrainResponse message) {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (pending_.size() > kMaxQueuedReports && pending_.back().has_progress()) {
+      pending_.back() = std::move(message);  // Not started yet: the newer report replaces it.
+      return;
+    }
     pending_.push_back(std::move(message));
     if (pending_.size() == 1) StartWrite(&pending_.front());
   }

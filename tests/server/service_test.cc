@@ -280,6 +280,41 @@ TEST_F(ServiceTest, DeleteDuringTrainEndsItCleanly) {
 
 // Train over an uploaded dataset applies exactly the steps TrainStep would with the same
 // batches in the same order.
+TEST_F(ServiceTest, ASlowReaderGetsTheNewestReportsAndTrainingDoesNotWait) {
+  ASSERT_TRUE(Create(stub(), "slow", LinearSpec()).ok());
+  ASSERT_TRUE(Upload(stub(), "rows", {RegressionBatch(8, 2, 1)}).ok());
+  constexpr int64_t kSteps = 20000;
+  v1::TrainRequest request;
+  request.set_name("slow");
+  request.set_dataset("rows");
+  request.set_epochs(kSteps / 8);
+  request.set_batch_size(1);
+  request.set_report_every_steps(1);
+  grpc::ClientContext context;
+  auto reader = stub().Train(&context, request);
+  v1::TrainResponse response;
+  ASSERT_TRUE(reader->Read(&response));
+  // Read nothing more until every step has run: a report per step would pile up meanwhile.
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (Info(stub(), "slow").step_count() < kSteps && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ(Info(stub(), "slow").step_count(), kSteps);
+  int64_t received = 1, last_step = 0;
+  while (reader->Read(&response)) {
+    ++received;
+    if (response.has_progress()) {
+      EXPECT_GT(response.progress().steps_done(), last_step);  // In order, the newest last.
+      last_step = response.progress().steps_done();
+    }
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  ASSERT_TRUE(response.has_summary());
+  EXPECT_EQ(response.summary().steps(), kSteps);
+  // What the transport buffered before the client stopped reading, plus the newest report.
+  EXPECT_LT(received, kSteps / 4) << "reports were queued for the slow reader";
+}
+
 TEST_F(ServiceTest, TrainEqualsTheSameBatchesThroughTrainStep) {
   const v1::ModelSpec spec = MlpSpec(3, 5, 2, v1::MSE, v1::ADAM);
   ASSERT_TRUE(Create(stub(), "by-train", spec).ok());
