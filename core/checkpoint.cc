@@ -76,13 +76,16 @@ absl::StatusOr<std::unique_ptr<Model>> RestoreCheckpoint(const v1::Checkpoint& c
         absl::StrFormat("checkpoint.parameters has %d values, the spec's layers %s need %d",
                         checkpoint.parameters_size(), LayerSizesString(spec), parameter_count));
   }
-  if (checkpoint.step_count() < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("checkpoint.step_count is %d, expected >= 0", checkpoint.step_count()));
+  // Counters far below int64's end, so that training on never makes them wrap negative (a
+  // session that could not be exported and imported again).
+  constexpr int64_t kMaxCounter = int64_t{1} << 53;
+  if (checkpoint.step_count() < 0 || checkpoint.step_count() > kMaxCounter) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "checkpoint.step_count is %d, expected 0 to %d", checkpoint.step_count(), kMaxCounter));
   }
-  if (checkpoint.samples_seen() < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("checkpoint.samples_seen is %d, expected >= 0", checkpoint.samples_seen()));
+  if (checkpoint.samples_seen() < 0 || checkpoint.samples_seen() > kMaxCounter) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "checkpoint.samples_seen is %d, expected 0 to %d", checkpoint.samples_seen(), kMaxCounter));
   }
   if (!std::isfinite(checkpoint.last_loss())) {
     return absl::InvalidArgumentError(absl::StrFormat(

@@ -173,7 +173,9 @@ absl::Status OneHotTargets(int64_t classes, float scale, float base, Dataset* da
 BatchIterator::BatchIterator(const Dataset& dataset, int64_t batch_size, bool shuffle,
                              uint64_t seed)
     : dataset_(dataset),
-      batch_size_(batch_size > 0 ? batch_size : dataset.rows()),
+      // Larger than the dataset is the whole dataset too (and keeps batches_per_epoch's
+      // rounding from overflowing).
+      batch_size_(batch_size > 0 && batch_size < dataset.rows() ? batch_size : dataset.rows()),
       shuffle_(shuffle),
       generator_(seed) {
   Reset();
@@ -192,9 +194,10 @@ void BatchIterator::Reset() {
   }
 }
 
-int64_t BatchIterator::batches_per_epoch() const {
-  if (batch_size_ <= 0) return 0;
-  return (dataset_.rows() + batch_size_ - 1) / batch_size_;
+int64_t BatchIterator::BatchesPerEpoch(int64_t rows, int64_t batch_size) {
+  if (rows <= 0) return 0;
+  if (batch_size <= 0 || batch_size >= rows) return 1;
+  return (rows + batch_size - 1) / batch_size;
 }
 
 bool BatchIterator::Next(MatrixView* x, TargetsView* y) {

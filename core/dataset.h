@@ -89,7 +89,7 @@ absl::Status OneHotTargets(int64_t classes, float scale, float base, Dataset* da
 // unshuffled ones are views of the dataset.
 class BatchIterator {
  public:
-  // batch_size 0 (or negative) means the whole dataset as one batch. The iterator reads
+  // batch_size 0 (or negative, or above the rows) means the whole dataset as one batch. It reads
   // `dataset` at every Next(): the dataset must outlive it and keep its rows.
   BatchIterator(const Dataset& dataset, int64_t batch_size, bool shuffle, uint64_t seed);
 
@@ -99,7 +99,10 @@ class BatchIterator {
   bool Next(MatrixView* x, TargetsView* y);
   // Reset starts a new epoch (a new permutation when shuffling).
   void Reset();
-  int64_t batches_per_epoch() const;
+  int64_t batches_per_epoch() const { return BatchesPerEpoch(dataset_.rows(), batch_size_); }
+  // BatchesPerEpoch is the number of batches an epoch of `rows` takes at `batch_size` (as the
+  // constructor reads it).
+  static int64_t BatchesPerEpoch(int64_t rows, int64_t batch_size);
   int64_t batch_size() const { return batch_size_; }
 
  private:

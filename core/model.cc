@@ -162,6 +162,9 @@ class MlpModel final : public Model {
 
   int64_t parameter_count() const override { return parameter_count_; }
   std::vector<float> GetParameters() const override { return parameters_; }
+  bool ParametersFinite() const {
+    return FirstNonFinite(parameters_.data(), static_cast<int64_t>(parameters_.size())) < 0;
+  }
 
   absl::Status SetParameters(absl::Span<const float> parameters) override {
     MLPD_RETURN_IF_ERROR(CheckFiniteBlock("parameters", parameters, parameter_count_));
@@ -313,7 +316,16 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Create(const ModelSpec& spec) {
   MLPD_RETURN_IF_ERROR(ValidateModelSpec(filled));
   const int64_t parameter_count = ParameterCount(filled);
   try {
-    return std::unique_ptr<Model>(new MlpModel(std::move(filled)));
+    auto model = std::make_unique<MlpModel>(std::move(filled));
+    // A scale near float's limit draws infinite weights: a session that could not predict,
+    // train or be saved and loaded again.
+    if (!model->ParametersFinite()) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("spec.init.scale is %g; %s init at that scale draws weights that are "
+                          "not finite",
+                          model->spec().init.scale, InitKindName(model->spec().init.kind)));
+    }
+    return std::unique_ptr<Model>(std::move(model));
   } catch (const std::bad_alloc&) {
     return absl::ResourceExhaustedError(
         absl::StrFormat("out of memory allocating %d parameters", parameter_count));

@@ -198,6 +198,15 @@ TEST_F(CheckpointRejectionTest, NegativeCounters) {
   ExpectRejected("checkpoint.samples_seen is -5");
 }
 
+TEST_F(CheckpointRejectionTest, CountersNearTheirEnd) {
+  // One more step would wrap int64 to a negative count.
+  checkpoint_.set_step_count(std::numeric_limits<int64_t>::max());
+  ExpectRejected("checkpoint.step_count is 9223372036854775807, expected 0 to");
+  checkpoint_.set_step_count(int64_t{1} << 53);
+  checkpoint_.set_samples_seen((int64_t{1} << 53) + 1);
+  ExpectRejected("checkpoint.samples_seen is 9007199254740993, expected 0 to");
+}
+
 TEST_F(CheckpointRejectionTest, UnspecifiedActivation) {
   checkpoint_.mutable_spec()->mutable_layers(1)->set_activation(v1::ACTIVATION_UNSPECIFIED);
   ExpectRejected("activation");

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <numeric>
 #include <set>
 #include <string>
@@ -540,11 +541,16 @@ TEST(BatchIteratorTest, ZeroMeansTheWholeDataset) {
   EXPECT_THAT(Epoch(batches, &sizes), ElementsAreArray(Iota(7)));
   EXPECT_THAT(sizes, ElementsAre(7));
 
-  BatchIterator larger(dataset, 100, /*shuffle=*/false, /*seed=*/0);
-  EXPECT_EQ(larger.batches_per_epoch(), 1);
-  sizes.clear();
-  Epoch(larger, &sizes);
-  EXPECT_THAT(sizes, ElementsAre(7));
+  for (int64_t size : {int64_t{100}, std::numeric_limits<int64_t>::max()}) {
+    BatchIterator larger(dataset, size, /*shuffle=*/false, /*seed=*/0);
+    EXPECT_EQ(larger.batches_per_epoch(), 1) << size;
+    sizes.clear();
+    Epoch(larger, &sizes);
+    EXPECT_THAT(sizes, ElementsAre(7)) << size;
+  }
+  EXPECT_EQ(BatchIterator::BatchesPerEpoch(7, 3), 3);
+  EXPECT_EQ(BatchIterator::BatchesPerEpoch(7, std::numeric_limits<int64_t>::max() - 1), 1);
+  EXPECT_EQ(BatchIterator::BatchesPerEpoch(0, 3), 0);
 }
 
 TEST(BatchIteratorTest, ShuffleIsASeededPermutationNewEachEpoch) {

@@ -484,6 +484,19 @@ TEST(MemoryTest, ManySmallTrainedModelsCostLittleMoreThanTheirParameters) {
 namespace mlpd {
 namespace {
 
+TEST(InitTest, AScaleThatDrawsNonFiniteWeightsIsRefused) {
+  ModelSpec spec = TestSpec(4, {{8, Activation::kTanh}, {2, Activation::kIdentity}},
+                            LossKind::kMse);
+  spec.init = {InitKind::kNormal, 3e38f, /*seed=*/1};
+  absl::StatusOr<std::unique_ptr<Model>> model = Model::Create(spec);
+  ASSERT_FALSE(model.ok());
+  EXPECT_EQ(model.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(model.status().message().find("spec.init.scale is 3e+38"), std::string::npos)
+      << model.status();
+  spec.init.scale = 1e3f;  // Large but finite: allowed.
+  EXPECT_TRUE(Model::Create(spec).ok());
+}
+
 TEST(MemoryTest, StateBytesFromTheSpecMatchTheBuiltModel) {
   for (OptimizerKind kind : {OptimizerKind::kSgd, OptimizerKind::kMomentum, OptimizerKind::kAdam}) {
     const ModelSpec spec = TestSpec(30, {{20, Activation::kRelu}, {5, Activation::kIdentity}},
