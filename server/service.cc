@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/checkpoint.h"
+#include "core/loss.h"
 #include "core/model.h"
 #include "core/onnx_export.h"
 #include "core/spec_proto.h"
@@ -138,6 +139,21 @@ void FillDatasetInfo(const StoredDataset& dataset, v1::DatasetInfo* info) {
 
 BatchView DatasetView(const Dataset& dataset) {
   return BatchView{dataset.x.view(), dataset.targets_view()};
+}
+
+// One Train call runs at most this many steps: far beyond any real run, and far from wrapping
+// the step counters.
+constexpr int64_t kMaxTrainSteps = int64_t{1} << 53;
+
+// CheckAllTargets applies the engine's target rules to every row of a dataset; the message
+// names the dataset and the row within it.
+absl::Status CheckAllTargets(absl::string_view field, const StoredDataset& dataset,
+                             const ModelSpec& spec, TargetUse use) {
+  const BatchView view = DatasetView(dataset.data);
+  const absl::Status status = ValidateTargets(spec, view.x.rows, view.y, use);
+  if (status.ok()) return status;
+  return absl::Status(status.code(),
+                      absl::StrFormat("%s \"%s\": %s", field, dataset.name, status.message()));
 }
 
 }  // namespace
@@ -1024,6 +1040,20 @@ grpc::ServerWriteReactor<v1::TrainResponse>* MlpdService::Train(
                           request->report_every_steps()));
     }
     MLPD_RETURN_IF_ERROR(CheckBatch("dataset", DatasetView(train->data), session->spec, false));
+    const int64_t steps_per_epoch =
+        BatchIterator::BatchesPerEpoch(train->data.rows(), request->batch_size());
+    if (request->epochs() > kMaxTrainSteps / steps_per_epoch) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "epochs is %d; at %d steps per epoch that is over %d steps, expected at most %d epochs",
+          request->epochs(), steps_per_epoch, kMaxTrainSteps, kMaxTrainSteps / steps_per_epoch));
+    }
+    // Every row is checked before the first step, so a bad value deep in the dataset refuses
+    // the call instead of stopping it with steps applied.
+    MLPD_RETURN_IF_ERROR(CheckAllTargets("dataset", *train, session->spec, TargetUse::kTraining));
+    if (eval != nullptr) {
+      MLPD_RETURN_IF_ERROR(
+          CheckAllTargets("eval_dataset", *eval, session->spec, TargetUse::kEvaluation));
+    }
     return absl::OkStatus();
   };
   const absl::Status status = validate();

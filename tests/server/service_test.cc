@@ -724,6 +724,58 @@ TEST_F(BadInputTest, TrainArgumentsAndExportImportFormats) {
   EXPECT_EQ(stub().GetSession(&get_context, get, &info).error_code(), kNotFound);
 }
 
+// Train checks every row and its length before the first step: a refused call applies none.
+TEST_F(BadInputTest, TrainChecksTheWholeDatasetAndItsLengthFirst) {
+  v1::ModelSpec spec = LinearSpec(2, 1);
+  spec.mutable_loss()->set_kind(v1::LOGISTIC);
+  spec.mutable_loss()->set_reduction(v1::MEAN);
+  ASSERT_TRUE(Create(stub(), "lg", spec).ok());
+  auto with_targets = [](std::vector<float> values) {
+    v1::Batch batch = RegressionBatch(static_cast<int64_t>(values.size()), 2, 1);
+    for (size_t i = 0; i < values.size(); ++i) batch.mutable_targets()->set_data(i, values[i]);
+    return batch;
+  };
+  ASSERT_TRUE(Upload(stub(), "good", {with_targets({1, -1, 1, -1, 1, -1, 1, -1})}).ok());
+  // Logistic targets are -1 or +1; row 5 is not, in the second mini-batch of 4.
+  ASSERT_TRUE(Upload(stub(), "mixed", {with_targets({1, -1, 1, -1, 1, 0.5f, 1, -1})}).ok());
+  ASSERT_TRUE(Upload(stub(), "zero-one", {with_targets({1, 0, 1, 0})}).ok());
+
+  v1::TrainRequest train;
+  train.set_name("lg");
+  train.set_dataset("mixed");
+  train.set_epochs(1);
+  train.set_batch_size(4);
+  grpc::Status status = RunTrain(stub(), train);
+  EXPECT_EQ(status.error_code(), kInvalid);
+  EXPECT_NE(status.error_message().find("dataset \"mixed\": targets[5]"), std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(Info(stub(), "lg").step_count(), 0);
+
+  train.set_dataset("good");
+  train.set_eval_dataset("zero-one");
+  status = RunTrain(stub(), train);
+  EXPECT_EQ(status.error_code(), kInvalid);
+  EXPECT_NE(status.error_message().find("eval_dataset \"zero-one\""), std::string::npos)
+      << status.error_message();
+  train.clear_eval_dataset();
+
+  train.set_batch_size(1);
+  train.set_epochs(int64_t{1} << 61);  // 8 steps each: 2^64 steps.
+  status = RunTrain(stub(), train);
+  EXPECT_EQ(status.error_code(), kInvalid);
+  EXPECT_NE(status.error_message().find("epochs is 2305843009213693952"), std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(Info(stub(), "lg").step_count(), 0);
+
+  // A batch larger than the dataset is the whole dataset.
+  train.set_epochs(2);
+  train.set_batch_size(std::numeric_limits<int64_t>::max());
+  std::vector<v1::TrainResponse> events;
+  ASSERT_TRUE(RunTrain(stub(), train, &events).ok());
+  EXPECT_EQ(events.back().summary().steps(), 2);
+  EXPECT_EQ(Info(stub(), "lg").step_count(), 2);
+}
+
 TEST_F(BadInputTest, ListPageSizeMustNotBeNegative) {
   grpc::ClientContext context;
   v1::ListSessionsRequest request;
