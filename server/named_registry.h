@@ -87,14 +87,15 @@ class NamedRegistry {
     return entry;
   }
 
-  // RemoveIf removes `name` only while it still maps to `entry` (undoing a failed creation).
-  void RemoveIf(const std::string& name, const T* entry) {
+  // RemoveIf removes `name` only while it still maps to `entry` (undoing a failed creation),
+  // and says whether it did.
+  bool RemoveIf(const std::string& name, const T* entry) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = entries_.find(name);
-    if (it != entries_.end() && it->second.entry.get() == entry) {
-      bytes_ -= it->second.bytes;
-      entries_.erase(it);
-    }
+    if (it == entries_.end() || it->second.entry.get() != entry) return false;
+    bytes_ -= it->second.bytes;
+    entries_.erase(it);
+    return true;
   }
 
   // Page lists up to `page_size` entries (0: 100, capped at 1000) after `page_token` (the

@@ -299,9 +299,12 @@ class MlpdService::UploadReactor : public grpc::ServerReadReactor<v1::UploadData
           store->SaveDataset(dataset->name, dataset->data, dataset->create_time_unix_ms);
       if (saved.ok()) {
         Finish(grpc::Status::OK);
-      } else {
-        Fail(saved);
+        return;
       }
+      // Not on disk, so not uploaded: take it back out (unless a delete already did, which
+      // also took its bytes back).
+      if (service_->datasets_.RemoveIf(dataset->name, dataset.get())) registered_ = false;
+      Fail(saved);
     });
   }
 
@@ -1131,18 +1134,33 @@ grpc::ServerUnaryReactor* MlpdService::DeleteDataset(grpc::CallbackServerContext
   if (status.ok()) status = ValidateName("name", request->name());
   absl::StatusOr<std::shared_ptr<StoredDataset>> dataset;
   if (status.ok()) {
-    dataset = datasets_.Remove(request->name());
+    dataset = datasets_.Find(request->name());
     status = dataset.status();
   }
   if (!status.ok()) {
     Finish(reactor, "DeleteDataset", request->name(), status);
     return reactor;
   }
-  // A Train still reading it keeps its copy alive; the memory is released when that ends.
-  dataset_bytes_ -= (*dataset)->data.ByteSize();
-  FinishOnWriter(
-      reactor, "DeleteDataset", request->name(),
-      [name = request->name()](SessionStore& store) { return store.DeleteDataset(name); });
+  // The dataset leaves memory only once its file is gone: a deletion that fails on disk
+  // leaves it in both, rather than gone now and back after a restart.
+  auto forget = [this, found = *dataset]() -> absl::Status {
+    if (!datasets_.RemoveIf(found->name, found.get())) {
+      return absl::NotFoundError(absl::StrFormat("dataset \"%s\" does not exist", found->name));
+    }
+    // A Train still reading it keeps its copy alive; the memory is released when that ends.
+    dataset_bytes_ -= found->data.ByteSize();
+    return absl::OkStatus();
+  };
+  if (store_ == nullptr) {
+    Finish(reactor, "DeleteDataset", request->name(), forget());
+    return reactor;
+  }
+  SessionStore* store = store_;
+  writer_->Post([store, reactor, name = request->name(), forget = std::move(forget)] {
+    absl::Status deleted = store->DeleteDataset(name);
+    if (deleted.ok()) deleted = forget();
+    Finish(reactor, "DeleteDataset", name, deleted);
+  });
   return reactor;
 }
 

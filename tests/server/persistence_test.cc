@@ -210,6 +210,34 @@ TEST_F(PersistenceTest, AFailedSnapshotIsWrittenAgainOnceTheDiskRecovers) {
   EXPECT_EQ(server.server().service().unsaved_sessions(), 0);
 }
 
+TEST_F(PersistenceTest, DatasetCallsThatFailOnDiskLeaveMemoryAsItWas) {
+  TestServer server(Options());
+  ASSERT_TRUE(Upload(server.stub(), "kept", {RegressionBatch(4, 2, 1)}).ok());
+  const MlpdService& service = server.server().service();
+  // A file where the datasets folder was: writes and removals there fail.
+  const std::string datasets = data_dir_ + "/datasets";
+  fs::rename(datasets, datasets + "-away");
+  std::ofstream(datasets) << "not a folder";
+
+  EXPECT_FALSE(Upload(server.stub(), "new", {RegressionBatch(4, 2, 1)}).ok());
+  EXPECT_FALSE(DeleteDataset(server.stub(), "kept").ok());
+  EXPECT_EQ(service.dataset_count(), 1);
+  grpc::ClientContext context;
+  v1::GetDatasetRequest get;
+  get.set_name("kept");
+  v1::DatasetInfo info;
+  EXPECT_TRUE(server.stub().GetDataset(&context, get, &info).ok());
+
+  // Once the disk works again, the same calls succeed (the failed upload left no name taken).
+  fs::remove(datasets);
+  fs::rename(datasets + "-away", datasets);
+  EXPECT_TRUE(Upload(server.stub(), "new", {RegressionBatch(4, 2, 1)}).ok());
+  EXPECT_TRUE(DeleteDataset(server.stub(), "kept").ok());
+  EXPECT_EQ(DeleteDataset(server.stub(), "kept").error_code(), grpc::StatusCode::NOT_FOUND);
+  server.Restart(Options());
+  EXPECT_EQ(server.server().service().dataset_count(), 1);
+}
+
 TEST_F(PersistenceTest, DeletesRemoveFiles) {
   TestServer server(Options());
   ASSERT_TRUE(Create(server.stub(), "s", LinearSpec()).ok());
