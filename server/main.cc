@@ -22,13 +22,13 @@ ABSL_FLAG(std::string, data_dir, "./data/mlpd",
           "Folder holding session snapshots and datasets; loaded at start. Empty: keep nothing "
           "on disk.");
 ABSL_FLAG(int64_t, max_message_mb, 64, "Largest request or response message, in MiB.");
-ABSL_FLAG(int64_t, max_sessions, 10000, "Most sessions the server holds at once.");
+ABSL_FLAG(int64_t, max_sessions, 10000, "Most sessions the server holds at once; 0: no limit.");
 ABSL_FLAG(int64_t, max_session_params, 100000000,
           "Most parameters (weights plus biases) of one session.");
 ABSL_FLAG(int64_t, max_sessions_mb, 4096,
           "Most memory all sessions' parameters and optimizer state may take together, in MiB; "
           "0: no limit.");
-ABSL_FLAG(int64_t, max_datasets, 1000, "Most datasets the server holds at once.");
+ABSL_FLAG(int64_t, max_datasets, 1000, "Most datasets the server holds at once; 0: no limit.");
 ABSL_FLAG(int64_t, max_datasets_mb, 2048, "Most memory all datasets together may hold, in MiB.");
 ABSL_FLAG(int64_t, max_queue, 1024,
           "Most calls waiting for the compute executor; beyond it calls get RESOURCE_EXHAUSTED.");

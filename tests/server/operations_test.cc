@@ -1,5 +1,6 @@
 // Operations around the API: server reflection lists mlpd.v1.Mlpd, bearer tokens guard every
 // mlpd.v1 call while health stays open, and the server listens on unix sockets.
+#include <cmath>
 #include <fstream>
 #include <functional>
 #include <future>
@@ -147,11 +148,22 @@ TEST(OperationsTest, OutOfRangeOptionsFailToStartNamingTheFlag) {
       {"--max-sessions-mb", [](ServerOptions& o) { o.max_sessions_mb = int64_t{1} << 50; }},
       {"--max-datasets-mb", [](ServerOptions& o) { o.max_datasets_mb = int64_t{1} << 50; }},
       {"--executor-spin-us", [](ServerOptions& o) { o.executor_spin_us = -1; }},
+      {"--threads", [](ServerOptions& o) { o.threads = -1; }},
+      {"--threads", [](ServerOptions& o) { o.threads = 1000000; }},
+      {"--max-sessions", [](ServerOptions& o) { o.max_sessions = -1; }},
+      {"--max-session-params", [](ServerOptions& o) { o.max_session_params = 0; }},
+      {"--checkpoint-every", [](ServerOptions& o) { o.checkpoint_every = -1; }},
+      {"--checkpoint-interval", [](ServerOptions& o) { o.checkpoint_interval_seconds = NAN; }},
+      {"--drain-seconds", [](ServerOptions& o) { o.drain_seconds = -1; }},
+      {"--listen", [](ServerOptions& o) { o.listen = "127.0.0.1:99999"; }},
+      {"--listen", [](ServerOptions& o) { o.listen = "127.0.0.1:http"; }},
+      {"--listen", [](ServerOptions& o) { o.listen = "unix:"; }},
   };
   for (const auto& [flag, set] : cases) {
     ServerOptions options;
     options.listen = "127.0.0.1:0";
     set(options);
+    SCOPED_TRACE(flag);
     Server server;
     const absl::StatusOr<int> port = server.Start(options);
     EXPECT_EQ(port.status().code(), absl::StatusCode::kInvalidArgument) << flag;
