@@ -653,6 +653,7 @@ grpc::ServerUnaryReactor* MlpdService::AddSession(
         if (result.ok()) {
           session->model = *std::move(model);
           session->PublishCounters(session->create_time_unix_ms);
+          session->ready = true;
           session->FillInfo(response);
           // A session exists on disk from its creation on, not only after its first steps.
           if (store_ != nullptr) Snapshot(*session, nullptr);
@@ -756,6 +757,7 @@ absl::Status MlpdService::RestoreSession(const std::string& name,
   session->model = *std::move(model);
   session->snapshot_step = session->model->step_count();
   session->PublishCounters(updated);
+  session->ready = true;
   // A session on disk is loaded even past a lowered limit: left out, its file could be
   // overwritten by a new session of the same name.
   const int64_t bytes = session->memory_bytes;
@@ -849,6 +851,11 @@ grpc::ServerUnaryReactor* MlpdService::GetSession(grpc::CallbackServerContext* c
   if (status.ok()) {
     absl::StatusOr<std::shared_ptr<Session>> session = FindSession(request->name());
     status = session.status();
+    if (status.ok() && !(*session)->ready) {
+      status = absl::NotFoundError(absl::StrFormat(
+          "session \"%s\" does not exist yet: its creation or import has not finished",
+          request->name()));
+    }
     if (status.ok()) (*session)->FillInfo(response);
   }
   Finish(reactor, "GetSession", request->name(), status);
@@ -866,7 +873,9 @@ grpc::ServerUnaryReactor* MlpdService::ListSessions(grpc::CallbackServerContext*
                             response->mutable_next_page_token());
   }
   if (status.ok()) {
-    for (const auto& session : page) session->FillInfo(response->add_sessions());
+    for (const auto& session : page) {
+      if (session->ready) session->FillInfo(response->add_sessions());
+    }
   }
   Finish(reactor, "ListSessions", "", status);
   return reactor;

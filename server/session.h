@@ -55,6 +55,9 @@ struct Session : std::enable_shared_from_this<Session> {
 
   // Set once by DeleteSession; queued work that sees it answers NOT_FOUND.
   std::atomic<bool> deleted{false};
+  // Set once the model is built: until then (a large import is being checked) GetSession and
+  // ListSessions do not show the session, which may still be refused.
+  std::atomic<bool> ready{false};
   // Set by the writer when a snapshot could not be written (disk full, I/O error), cleared when
   // the next one is handed to it: the periodic and final snapshots try again.
   std::atomic<bool> snapshot_failed{false};

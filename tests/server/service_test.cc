@@ -1,6 +1,7 @@
 // The mlpd.v1 service through real stubs: every RPC's happy path, then bad input of every
 // kind against every RPC, checking the code, that the server still answers and that the
 // session is unchanged.
+#include <atomic>
 #include <cmath>
 #include <future>
 #include <limits>
@@ -774,6 +775,43 @@ TEST_F(BadInputTest, TrainChecksTheWholeDatasetAndItsLengthFirst) {
   ASSERT_TRUE(RunTrain(stub(), train, &events).ok());
   EXPECT_EQ(events.back().summary().steps(), 2);
   EXPECT_EQ(Info(stub(), "lg").step_count(), 2);
+}
+
+// While an import is being checked (it may yet be refused), GetSession and ListSessions do not
+// show it.
+TEST_F(BadInputTest, AnImportBeingCheckedIsNotListedOrFound) {
+  v1::ModelSpec spec = LinearSpec(3000, 3000);  // 9M parameters: checking takes a while.
+  ASSERT_TRUE(Create(stub(), "big", spec).ok());
+  v1::Checkpoint checkpoint = Exported(stub(), "big");
+  ASSERT_TRUE(Delete(stub(), "big").ok());
+  checkpoint.set_parameters(checkpoint.parameters_size() - 1, NAN);
+  std::atomic<bool> done{false};
+  std::thread importer([&] {
+    grpc::ClientContext context;
+    v1::ImportSessionRequest request;
+    request.set_name("ghost");
+    request.set_format(v1::NATIVE);
+    request.set_data(checkpoint.SerializeAsString());
+    v1::SessionInfo info;
+    EXPECT_EQ(stub().ImportSession(&context, request, &info).error_code(), kInvalid);
+    done = true;
+  });
+  int looks = 0;
+  while (!done) {
+    grpc::ClientContext get_context;
+    v1::GetSessionRequest get;
+    get.set_name("ghost");
+    v1::SessionInfo info;
+    EXPECT_EQ(stub().GetSession(&get_context, get, &info).error_code(), kNotFound);
+    grpc::ClientContext list_context;
+    v1::ListSessionsRequest list;
+    v1::ListSessionsResponse listed;
+    EXPECT_TRUE(stub().ListSessions(&list_context, list, &listed).ok());
+    for (const v1::SessionInfo& session : listed.sessions()) EXPECT_NE(session.name(), "ghost");
+    ++looks;
+  }
+  importer.join();
+  EXPECT_GT(looks, 0);
 }
 
 TEST_F(BadInputTest, ListPageSizeMustNotBeNegative) {
