@@ -97,7 +97,7 @@ absl::StatusOr<std::unique_ptr<Model>> RestoreCheckpoint(const v1::Checkpoint& c
   MLPD_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::Create(spec));
   if (checkpoint.optimizer_state_size() != model->optimizer_state_size()) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "checkpoint.optimizer_state has %d values, a %s optimizer over %d parameters needs %d",
+        "checkpoint.optimizer_state has %d values, the %s optimizer over %d parameters needs %d",
         checkpoint.optimizer_state_size(), OptimizerKindName(spec.optimizer.kind), parameter_count,
         model->optimizer_state_size()));
   }

@@ -138,14 +138,15 @@ absl::Status TokenAuthenticator::Check(const grpc::ServerContextBase& context) c
     return absl::UnauthenticatedError(
         "metadata 'authorization' is missing; expected 'Bearer <token>'");
   }
-  const std::string expected = absl::StrCat(kBearerPrefix, token_);
   bool any_bearer = false;
   bool accepted = false;
-  // Every value is compared (no early exit), so a second header cannot be used as a timer.
+  // Every value is compared (no early exit), so a second header cannot be used as a timer. The
+  // scheme's name is case-insensitive (RFC 7235); the token is not.
   for (auto it = begin; it != end; ++it) {
     const absl::string_view value(it->second.data(), it->second.size());
-    any_bearer |= absl::StartsWith(value, kBearerPrefix);
-    accepted |= ConstantTimeEquals(value, expected);
+    const bool bearer = absl::StartsWithIgnoreCase(value, kBearerPrefix);
+    any_bearer |= bearer;
+    accepted |= bearer && ConstantTimeEquals(value.substr(kBearerPrefix.size()), token_);
   }
   if (accepted) return absl::OkStatus();
   if (!any_bearer) {

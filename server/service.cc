@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -135,6 +136,12 @@ void FillDatasetInfo(const StoredDataset& dataset, v1::DatasetInfo* info) {
   info->set_has_labels(dataset.data.has_labels);
   info->set_bytes(dataset.data.ByteSize());
   info->set_create_time_unix_ms(dataset.create_time_unix_ms);
+}
+
+// FormatName is the enum's name, or its number when it has none (a newer or a bad client).
+std::string FormatName(v1::ExportFormat format) {
+  const std::string& name = v1::ExportFormat_Name(format);
+  return name.empty() ? absl::StrCat(static_cast<int>(format)) : name;
 }
 
 BatchView DatasetView(const Dataset& dataset) {
@@ -817,7 +824,7 @@ grpc::ServerUnaryReactor* MlpdService::ImportSession(grpc::CallbackServerContext
     if (request->format() != v1::NATIVE) {
       return absl::InvalidArgumentError(
           absl::StrFormat("format is %s; ImportSession takes NATIVE only",
-                          v1::ExportFormat_Name(request->format())));
+                          FormatName(request->format())));
     }
     if (request->data().empty() || !checkpoint->ParseFromString(request->data())) {
       return absl::InvalidArgumentError(absl::StrFormat(
@@ -1183,7 +1190,7 @@ grpc::ServerUnaryReactor* MlpdService::ExportSession(grpc::CallbackServerContext
   const v1::ExportFormat format = request->format();
   if (precheck.ok() && format != v1::NATIVE && format != v1::ONNX) {
     precheck = absl::InvalidArgumentError(
-        absl::StrFormat("format is %s; expected NATIVE or ONNX", v1::ExportFormat_Name(format)));
+        absl::StrFormat("format is %s; expected NATIVE or ONNX", FormatName(format)));
   }
   return RunOnSession(
       context, "ExportSession", request->name(), precheck, [format, response](Session& session) {

@@ -174,8 +174,11 @@ TEST_F(SecurityTest, TokenAuthenticatorAcceptsOnlyTheExactBearerValue) {
   ASSERT_TRUE(server.started());
   const auto plaintext = grpc::InsecureChannelCredentials();
 
-  grpc::Status right = testing::Ping(server.port(), plaintext, "Bearer s3cret");
-  EXPECT_TRUE(right.ok()) << right.error_message();
+  // The scheme's name is case-insensitive (RFC 7235); the token is not.
+  for (const char* right : {"Bearer s3cret", "bearer s3cret", "BEARER s3cret"}) {
+    grpc::Status status = testing::Ping(server.port(), plaintext, right);
+    EXPECT_TRUE(status.ok()) << right << ": " << status.error_message();
+  }
 
   grpc::Status missing = testing::Ping(server.port(), plaintext);
   EXPECT_EQ(missing.error_code(), grpc::StatusCode::UNAUTHENTICATED);
@@ -186,7 +189,7 @@ TEST_F(SecurityTest, TokenAuthenticatorAcceptsOnlyTheExactBearerValue) {
   EXPECT_THAT(other_scheme.error_message(), HasSubstr("Bearer scheme"));
 
   for (const char* wrong : {"Bearer s3crex", "Bearer s3cre", "Bearer s3crett", "Bearer ",
-                            "Bearer S3CRET", "bearer s3cret", "s3cret"}) {
+                            "Bearer S3CRET", "bearer S3CRET", "Bearers3cret", "s3cret"}) {
     grpc::Status status = testing::Ping(server.port(), plaintext, wrong);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << wrong;
     // The reply never echoes the expected token.

@@ -686,6 +686,13 @@ TEST_F(BadInputTest, TrainArgumentsAndExportImportFormats) {
   exported.set_name("s");
   v1::ExportSessionResponse bytes;
   EXPECT_EQ(stub().ExportSession(&export_context, exported, &bytes).error_code(), kInvalid);
+  grpc::ClientContext unknown_format_context;
+  exported.set_format(static_cast<v1::ExportFormat>(7));  // A number without a name.
+  const grpc::Status unknown_format =
+      stub().ExportSession(&unknown_format_context, exported, &bytes);
+  EXPECT_EQ(unknown_format.error_code(), kInvalid);
+  EXPECT_NE(unknown_format.error_message().find("format is 7;"), std::string::npos)
+      << unknown_format.error_message();
 
   for (const std::string& data : {std::string(), std::string("garbage\xff\xff\xff"),
                                   Exported(stub(), "s").SerializeAsString()}) {
