@@ -118,6 +118,7 @@ absl::StatusOr<int> Server::Start(const ServerOptions& options) {
   service_options.max_datasets = options_.max_datasets;
   service_options.max_dataset_bytes = options_.max_datasets_mb << 20;
   service_options.checkpoint_every = options_.checkpoint_every;
+  service_options.max_message_bytes = options_.max_message_mb << 20;
   service_ = std::make_unique<MlpdService>(service_options, executor_.get(), store, writer_.get(),
                                            auth_.get());
 

@@ -982,6 +982,15 @@ grpc::ServerUnaryReactor* MlpdService::Predict(grpc::CallbackServerContext* cont
       context, "Predict", request->name(), precheck,
       [this, x = x.value_or(MatrixView{}), response](Session& session) {
         MLPD_RETURN_IF_ERROR(CheckInput("x", x, session.spec));
+        // gRPC would refuse an answer over the limit only after the work, and without naming
+        // the flag. Each row costs its outputs as floats plus up to 5 bytes of class.
+        const int64_t answer_bytes = x.rows * (session.spec.output_size() * 4 + 5);
+        if (answer_bytes > options_.max_message_bytes) {
+          return absl::ResourceExhaustedError(absl::StrFormat(
+              "the outputs of %d rows take about %d bytes, over the limit --max-message-mb of "
+              "%d MiB; send fewer rows per call",
+              x.rows, answer_bytes, options_.max_message_bytes >> 20));
+        }
         MLPD_RETURN_IF_ERROR(session.model->Predict(x, &outputs_));
         WriteTensor(outputs_, response->mutable_outputs());
         WriteClasses(session.spec, outputs_, response->mutable_classes());

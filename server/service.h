@@ -39,6 +39,7 @@ struct ServiceOptions {
   int64_t max_datasets = 1000;                   // 0: no limit.
   int64_t max_dataset_bytes = int64_t{2} << 30;  // All datasets together.
   int64_t checkpoint_every = 1000;               // Snapshot every N steps of a session; 0: never.
+  int64_t max_message_bytes = int64_t{64} << 20;  // Largest answer gRPC will send.
 };
 
 // StoredDataset is an uploaded dataset; immutable once registered.

@@ -873,6 +873,27 @@ grpc::Status Import(v1::Mlpd::Stub& stub, const std::string& name,
   return stub.ImportSession(&context, request, &info);
 }
 
+TEST(LimitsTest, APredictionOverTheMessageLimitIsRefusedBeforeTheWork) {
+  ServerOptions options;
+  options.max_message_mb = 1;
+  TestServer server(options);
+  ASSERT_TRUE(Create(server.stub(), "wide", LinearSpec(2, 1000)).ok());
+  // 300 rows of 1000 outputs answer 1.2 MB; the 2.4 KB request is small.
+  grpc::ClientContext context;
+  v1::PredictRequest request;
+  request.set_name("wide");
+  *request.mutable_x() = RegressionBatch(300, 2, 1).x();
+  v1::PredictResponse response;
+  const grpc::Status status = server.stub().Predict(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(status.error_message().find("--max-message-mb of 1 MiB"), std::string::npos)
+      << status.error_message();
+  grpc::ClientContext fewer_context;
+  *request.mutable_x() = RegressionBatch(200, 2, 1).x();
+  EXPECT_TRUE(server.stub().Predict(&fewer_context, request, &response).ok());
+  EXPECT_EQ(response.outputs().shape(0), 200);
+}
+
 TEST(LimitsTest, SessionMemoryLimitCountsParametersAndOptimizerState) {
   ServerOptions options;
   options.max_sessions_mb = 1;
