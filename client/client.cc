@@ -309,7 +309,10 @@ absl::StatusOr<v1::DatasetInfo> Client::UploadDataset(const std::string& name,
   do {
     const int64_t end = std::min(dataset.rows(), begin + rows_per_chunk);
     chunk.Clear();
-    if (begin == 0) chunk.set_name(name);
+    if (begin == 0) {
+      chunk.set_name(name);
+      chunk.set_total_rows(dataset.rows());
+    }
     DatasetRowsToBatch(dataset, begin, end, chunk.mutable_rows());
     // A failed write means the server ended the stream; Finish() carries its reason.
     if (!writer->Write(chunk)) break;

@@ -223,12 +223,18 @@ class MlpdService::UploadReactor : public grpc::ServerReadReactor<v1::UploadData
     const std::string field = absl::StrFormat("chunk %d: rows", chunks_);
     if (chunks_ == 0) {
       MLPD_RETURN_IF_ERROR(ValidateName("name", chunk_.name()));
+      dataset_->name = chunk_.name();
       // Refuse a taken name before any data is sent; the final Add checks again.
       if (service_->datasets_.Find(chunk_.name()).ok()) {
         return absl::AlreadyExistsError(
             absl::StrFormat("dataset \"%s\" already exists", chunk_.name()));
       }
-      dataset_->name = chunk_.name();
+      if (chunk_.total_rows() < 0) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "total_rows is %d; expected the rows of the whole stream, or 0 when not known",
+            chunk_.total_rows()));
+      }
+      total_rows_ = chunk_.total_rows();
     } else if (!chunk_.name().empty() && chunk_.name() != dataset_->name) {
       return absl::InvalidArgumentError(
           absl::StrFormat("chunk %d: name is \"%s\"; the first chunk named the dataset \"%s\"",
@@ -286,6 +292,14 @@ class MlpdService::UploadReactor : public grpc::ServerReadReactor<v1::UploadData
                                      "dataset and carries rows"));
       return;
     }
+    if (total_rows_ > 0 && dataset_->data.rows() != total_rows_) {
+      Fail(absl::InvalidArgumentError(absl::StrFormat(
+          "the stream ended after %d rows in %d chunks; its first chunk announced total_rows %d "
+          "(a chunk cut short or one that could not be parsed ends a stream early); nothing was "
+          "registered",
+          dataset_->data.rows(), chunks_, total_rows_)));
+      return;
+    }
     dataset_->create_time_unix_ms = NowUnixMs();
     const absl::Status added = service_->datasets_.Add(dataset_->name, dataset_);
     if (!added.ok()) {
@@ -321,6 +335,7 @@ class MlpdService::UploadReactor : public grpc::ServerReadReactor<v1::UploadData
   v1::UploadDatasetRequest chunk_;
   std::shared_ptr<StoredDataset> dataset_;
   int64_t chunks_ = 0;
+  int64_t total_rows_ = 0;  // From the first chunk; 0: not announced.
   int64_t reserved_ = 0;  // Bytes counted in service_->dataset_bytes_ by this upload.
   bool registered_ = false;
 };

@@ -72,9 +72,11 @@ def main():
                 step = stub.TrainStep(pb.TrainStepRequest(name=args.name, batch=batch),
                                       metadata=meta, timeout=30)
             print(f"step {step.step} loss {step.loss:.4f}")
-            # ...then epochs over an uploaded dataset, streaming progress.
+            # ...then epochs over an uploaded dataset, streaming progress. total_rows lets
+            # the server refuse a stream that ends early.
             dataset = f"{args.name}-data"
-            stub.UploadDataset(iter([pb.UploadDatasetRequest(name=dataset, rows=batch)]),
+            stub.UploadDataset(iter([pb.UploadDatasetRequest(name=dataset, rows=batch,
+                                                             total_rows=len(x))]),
                                metadata=meta, timeout=30)
             request = pb.TrainRequest(name=args.name, dataset=dataset, epochs=400,
                                       report_every_steps=100)

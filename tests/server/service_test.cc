@@ -656,11 +656,23 @@ TEST_F(BadInputTest, UploadChunksMustAgree) {
       kInvalid);
   EXPECT_EQ(Upload(stub(), "u", {RegressionBatch(2, 2, 1), RegressionBatch(2, 2, 2)}).error_code(),
             kInvalid);
+  // A stream that ends before the rows its first chunk announced registers nothing.
+  const grpc::Status short_stream =
+      Upload(stub(), "u", {RegressionBatch(2, 2, 1), RegressionBatch(2, 2, 1)}, nullptr, 5);
+  EXPECT_EQ(short_stream.error_code(), kInvalid);
+  EXPECT_NE(short_stream.error_message().find("ended after 4 rows in 2 chunks; its first chunk "
+                                              "announced total_rows 5"),
+            std::string::npos)
+      << short_stream.error_message();
+  EXPECT_EQ(Upload(stub(), "u", {RegressionBatch(2, 2, 1)}, nullptr, -1).error_code(), kInvalid);
   grpc::ClientContext context;
   v1::GetDatasetRequest get;
   get.set_name("u");
   v1::DatasetInfo info;
   EXPECT_EQ(stub().GetDataset(&context, get, &info).error_code(), kNotFound);
+  // The announced count matched: registered.
+  EXPECT_TRUE(
+      Upload(stub(), "u", {RegressionBatch(2, 2, 1), RegressionBatch(3, 2, 1)}, nullptr, 5).ok());
 }
 
 TEST_F(BadInputTest, TrainArgumentsAndExportImportFormats) {

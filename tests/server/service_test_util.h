@@ -210,15 +210,20 @@ inline grpc::Status Step(v1::Mlpd::Stub& stub, const std::string& name, const v1
   return stub.TrainStep(&context, request, response ? response : &ignored);
 }
 
+// Upload streams `chunks`; the first announces `total_rows` when it is not 0.
 inline grpc::Status Upload(v1::Mlpd::Stub& stub, const std::string& name,
-                           const std::vector<v1::Batch>& chunks, v1::DatasetInfo* info = nullptr) {
+                           const std::vector<v1::Batch>& chunks, v1::DatasetInfo* info = nullptr,
+                           int64_t total_rows = 0) {
   grpc::ClientContext context;
   v1::DatasetInfo ignored;
   auto writer = stub.UploadDataset(&context, info ? info : &ignored);
   bool first = true;
   for (const v1::Batch& chunk : chunks) {
     v1::UploadDatasetRequest request;
-    if (first) request.set_name(name);
+    if (first) {
+      request.set_name(name);
+      request.set_total_rows(total_rows);
+    }
     first = false;
     *request.mutable_rows() = chunk;
     if (!writer->Write(request)) break;
