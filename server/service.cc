@@ -81,6 +81,13 @@ absl::Status CheckTargets(absl::string_view field, TargetsView y, const ModelSpe
       return absl::InvalidArgumentError(absl::StrFormat(
           "%s.labels are given; MSE sessions train on targets [N, %d]", field, outputs));
     }
+    if (outputs < 2) {
+      // One class: every prediction is "right", and the error rate would mean nothing.
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s.labels are given; the session has 1 output, so labels name no class: give "
+          "targets [N, 1]",
+          field));
+    }
     const int32_t classes = static_cast<int32_t>(outputs);
     for (int64_t i = 0; i < y.label_count; ++i) {
       if (y.labels[i] >= classes) {
@@ -398,6 +405,11 @@ class MlpdService::TrainReactor : public grpc::ServerWriteReactor<v1::TrainRespo
   void Step(bool cancelled) {
     absl::Status gone = SessionGone(*session_, cancelled);
     if (!gone.ok()) {
+      if (steps_done_ > 0 && session_->deleted) {
+        gone = absl::NotFoundError(
+            absl::StrFormat("session \"%s\" was deleted during Train, after %d of %d steps",
+                            session_->name, steps_done_, steps_total_));
+      }
       End(gone);
       return;
     }
@@ -844,6 +856,12 @@ grpc::ServerUnaryReactor* MlpdService::ImportSession(grpc::CallbackServerContext
     if (request->data().empty() || !checkpoint->ParseFromString(request->data())) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "data (%d bytes) is not a serialized mlpd.v1.Checkpoint", request->data().size()));
+    }
+    if (!checkpoint->has_spec()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "data (%d bytes) parses but holds no spec: it is not an mlpd.v1.Checkpoint of a "
+          "session",
+          request->data().size()));
     }
     if (checkpoint->format_version() != kCheckpointFormatVersion) {
       return absl::InvalidArgumentError(

@@ -275,12 +275,15 @@ TEST_F(ServiceTest, DeleteDuringTrainEndsItCleanly) {
   ASSERT_TRUE(Delete(stub(), "d").ok());
   while (reader->Read(&response)) {
   }
-  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  // Steps had run (a report came): the message says so rather than "before the call ran".
+  EXPECT_NE(status.error_message().find("was deleted during Train, after"), std::string::npos)
+      << status.error_message();
   EXPECT_EQ(server_.server().service().session_count(), 0);
 }
 
-// Train over an uploaded dataset applies exactly the steps TrainStep would with the same
-// batches in the same order.
+// A client that stops reading progress neither slows training nor grows the server.
 TEST_F(ServiceTest, ASlowReaderGetsTheNewestReportsAndTrainingDoesNotWait) {
   ASSERT_TRUE(Create(stub(), "slow", LinearSpec()).ok());
   ASSERT_TRUE(Upload(stub(), "rows", {RegressionBatch(8, 2, 1)}).ok());
@@ -316,6 +319,8 @@ TEST_F(ServiceTest, ASlowReaderGetsTheNewestReportsAndTrainingDoesNotWait) {
   EXPECT_LT(received, kSteps / 4) << "reports were queued for the slow reader";
 }
 
+// Train over an uploaded dataset applies exactly the steps TrainStep would with the same
+// batches in the same order.
 TEST_F(ServiceTest, TrainEqualsTheSameBatchesThroughTrainStep) {
   const v1::ModelSpec spec = MlpSpec(3, 5, 2, v1::MSE, v1::ADAM);
   ASSERT_TRUE(Create(stub(), "by-train", spec).ok());
@@ -601,6 +606,8 @@ TEST_F(BadInputTest, LabelsOutOfRangeOrOfTheWrongKind) {
   EXPECT_EQ(EvaluateCode("clf", batch), kInvalid);
   EXPECT_EQ(TrainStepCode("clf", RegressionBatch(4, 2, 3)), kInvalid);    // Targets for CE.
   EXPECT_EQ(TrainStepCode("s", ClassificationBatch(4, 2, 1)), kInvalid);  // Labels for MSE.
+  // Labels name a class among 2 or more outputs; "s" has 1, so even evaluation refuses them.
+  EXPECT_EQ(EvaluateCode("s", ClassificationBatch(4, 2, 1)), kInvalid);
   v1::Batch both = RegressionBatch(2, 2, 1);
   both.add_labels(0);
   both.add_labels(0);
@@ -723,24 +730,22 @@ TEST_F(BadInputTest, TrainArgumentsAndExportImportFormats) {
       }
     }
   }
+  v1::Checkpoint no_spec = Exported(stub(), "s");
+  no_spec.clear_spec();
+  const grpc::Status no_spec_status = Import(stub(), "no-spec", no_spec);
+  EXPECT_EQ(no_spec_status.error_code(), kInvalid);
+  EXPECT_NE(no_spec_status.error_message().find("holds no spec"), std::string::npos)
+      << no_spec_status.error_message();
   v1::Checkpoint wrong_version = Exported(stub(), "s");
   wrong_version.set_format_version(99);
-  grpc::ClientContext context;
-  v1::ImportSessionRequest import;
-  import.set_name("v99");
-  import.set_format(v1::NATIVE);
-  import.set_data(wrong_version.SerializeAsString());
-  v1::SessionInfo info;
-  EXPECT_EQ(stub().ImportSession(&context, import, &info).error_code(), kInvalid);
+  EXPECT_EQ(Import(stub(), "v99", wrong_version).error_code(), kInvalid);
   v1::Checkpoint short_parameters = Exported(stub(), "s");
   short_parameters.mutable_parameters()->RemoveLast();
-  grpc::ClientContext short_context;
-  import.set_name("short");
-  import.set_data(short_parameters.SerializeAsString());
-  EXPECT_EQ(stub().ImportSession(&short_context, import, &info).error_code(), kInvalid);
+  EXPECT_EQ(Import(stub(), "short", short_parameters).error_code(), kInvalid);
   grpc::ClientContext get_context;
   v1::GetSessionRequest get;
   get.set_name("short");
+  v1::SessionInfo info;
   EXPECT_EQ(stub().GetSession(&get_context, get, &info).error_code(), kNotFound);
 }
 
@@ -806,13 +811,7 @@ TEST_F(BadInputTest, AnImportBeingCheckedIsNotListedOrFound) {
   checkpoint.set_parameters(checkpoint.parameters_size() - 1, NAN);
   std::atomic<bool> done{false};
   std::thread importer([&] {
-    grpc::ClientContext context;
-    v1::ImportSessionRequest request;
-    request.set_name("ghost");
-    request.set_format(v1::NATIVE);
-    request.set_data(checkpoint.SerializeAsString());
-    v1::SessionInfo info;
-    EXPECT_EQ(stub().ImportSession(&context, request, &info).error_code(), kInvalid);
+    EXPECT_EQ(Import(stub(), "ghost", checkpoint).error_code(), kInvalid);
     done = true;
   });
   int looks = 0;
@@ -871,18 +870,6 @@ TEST(LimitsTest, SessionAndDatasetLimitsNameTheFlag) {
   // The refused upload released its budget: a small one fits.
   EXPECT_TRUE(Upload(server.stub(), "small", {RegressionBatch(1000, 2, 1)}).ok());
   EXPECT_EQ(server.server().service().dataset_count(), 1);
-}
-
-// Import sends `checkpoint` to ImportSession as session `name`.
-grpc::Status Import(v1::Mlpd::Stub& stub, const std::string& name,
-                    const v1::Checkpoint& checkpoint) {
-  grpc::ClientContext context;
-  v1::ImportSessionRequest request;
-  request.set_name(name);
-  request.set_format(v1::NATIVE);
-  request.set_data(checkpoint.SerializeAsString());
-  v1::SessionInfo info;
-  return stub.ImportSession(&context, request, &info);
 }
 
 TEST(LimitsTest, APredictionOverTheMessageLimitIsRefusedBeforeTheWork) {

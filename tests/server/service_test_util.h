@@ -180,6 +180,18 @@ inline grpc::Status Delete(v1::Mlpd::Stub& stub, const std::string& name) {
   return stub.DeleteSession(&context, request, &response);
 }
 
+// Import sends `checkpoint` to ImportSession as session `name`.
+inline grpc::Status Import(v1::Mlpd::Stub& stub, const std::string& name,
+                           const v1::Checkpoint& checkpoint) {
+  grpc::ClientContext context;
+  v1::ImportSessionRequest request;
+  request.set_name(name);
+  request.set_format(v1::NATIVE);
+  request.set_data(checkpoint.SerializeAsString());
+  v1::SessionInfo info;
+  return stub.ImportSession(&context, request, &info);
+}
+
 inline grpc::Status DeleteDataset(v1::Mlpd::Stub& stub, const std::string& name) {
   grpc::ClientContext context;
   v1::DeleteDatasetRequest request;
