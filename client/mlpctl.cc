@@ -201,6 +201,19 @@ struct SessionFlags {
   std::string name;
 };
 
+// Float32Flag checks a float flag's typed text, so the error quotes what was typed ("1e99")
+// instead of what it became (inf, blamed on a spec field).
+CLI::Validator Float32Flag() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double value = 0;
+        if (!absl::SimpleAtod(text, &value)) return absl::StrCat("\"", text, "\" is not a number");
+        const std::string problem = Float32Problem(value);
+        return problem.empty() ? "" : absl::StrCat("\"", text, "\" ", problem);
+      },
+      /*validator_desc=*/"");
+}
+
 void AddDataOptions(CLI::App* command, DataFlags* data, bool preprocessing) {
   command->add_option("--idx-images", data->idx_images, "IDX image file (e.g. MNIST)");
   command->add_option("--idx-labels", data->idx_labels, "IDX label file matching --idx-images");
@@ -213,9 +226,11 @@ void AddDataOptions(CLI::App* command, DataFlags* data, bool preprocessing) {
   command->add_option("--normalize", data->normalize,
                       "MEAN,STD to standardise x, or 'fit' to compute them on this data");
   if (preprocessing) {
-    command->add_option("--one-hot", data->one_hot,
-                        "Turn class labels into one-hot float targets with this value at the "
-                        "label (e.g. 0.9)");
+    command
+        ->add_option("--one-hot", data->one_hot,
+                     "Turn class labels into one-hot float targets with this value at the "
+                     "label (e.g. 0.9)")
+        ->check(Float32Flag());
     command->add_option("--one-hot-base", data->one_hot_base,
                         "Value of the other one-hot entries: 0 (default) or -1");
     command->add_option("--classes-count", data->classes,
@@ -304,11 +319,17 @@ int Run(int argc, char** argv) {
   create->add_option("--reduction", spec_flags.reduction, "mean or sum (default: mean)");
   create->add_option("--optimizer", spec_flags.optimizer, "sgd, momentum or adam")
       ->capture_default_str();
-  create->add_option("--lr", spec_flags.learning_rate, "Learning rate")->capture_default_str();
-  create->add_option("--momentum", spec_flags.momentum, "momentum: coefficient (default 0.9)");
-  create->add_option("--beta1", spec_flags.beta1, "adam: beta1 (default 0.9)");
-  create->add_option("--beta2", spec_flags.beta2, "adam: beta2 (default 0.999)");
-  create->add_option("--eps", spec_flags.epsilon, "adam: epsilon (default 1e-8)");
+  create->add_option("--lr", spec_flags.learning_rate, "Learning rate")
+      ->check(Float32Flag())
+      ->capture_default_str();
+  create->add_option("--momentum", spec_flags.momentum, "momentum: coefficient (default 0.9)")
+      ->check(Float32Flag());
+  create->add_option("--beta1", spec_flags.beta1, "adam: beta1 (default 0.9)")
+      ->check(Float32Flag());
+  create->add_option("--beta2", spec_flags.beta2, "adam: beta2 (default 0.999)")
+      ->check(Float32Flag());
+  create->add_option("--eps", spec_flags.epsilon, "adam: epsilon (default 1e-8)")
+      ->check(Float32Flag());
   create->add_option("--init", spec_flags.init, "normal:STD, uniform:A, xavier or kaiming")
       ->capture_default_str();
   create->add_option("--seed", spec_flags.seed, "Seed of the initialisation")

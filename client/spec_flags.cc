@@ -1,5 +1,8 @@
 #include "client/spec_flags.h"
 
+#include <cmath>
+#include <limits>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -34,6 +37,10 @@ absl::StatusOr<InitSpec> ParseInit(const std::string& text, uint64_t seed) {
     if (parts.size() != 2 || !absl::SimpleAtod(parts[1], &scale) || !(scale > 0)) {
       return FlagError("init", text, "needs a positive scale, e.g. normal:1e-6 or uniform:0.1");
     }
+    const std::string problem = Float32Problem(scale);
+    if (!problem.empty()) {
+      return FlagError("init", text, absl::StrCat("has a scale that ", problem));
+    }
     init.scale = static_cast<float>(scale);
   } else if (parts.size() == 2) {
     return FlagError("init", text, "takes no scale (xavier and kaiming derive it from fan-in)");
@@ -42,6 +49,19 @@ absl::StatusOr<InitSpec> ParseInit(const std::string& text, uint64_t seed) {
 }
 
 }  // namespace
+
+std::string Float32Problem(double value) {
+  // Compared before narrowing: casting a double beyond float's range is undefined behaviour.
+  constexpr double kLargest = std::numeric_limits<float>::max();
+  if (!(std::fabs(value) <= kLargest)) {
+    return absl::StrFormat("is not finite as float32, expected a magnitude <= %g", kLargest);
+  }
+  if (value != 0 && static_cast<float>(value) == 0) {
+    return absl::StrFormat("rounds to 0 as float32, expected 0 or a magnitude >= %g",
+                           std::numeric_limits<float>::denorm_min());
+  }
+  return "";
+}
 
 absl::StatusOr<v1::ModelSpec> SpecFromFlags(const SpecFlags& flags) {
   ModelSpec spec;
@@ -93,6 +113,17 @@ absl::StatusOr<v1::ModelSpec> SpecFromFlags(const SpecFlags& flags) {
     return FlagError("optimizer", flags.optimizer, "is not one of sgd, momentum, adam");
   }
   spec.optimizer.kind = *optimizer;
+  // Checked on the values for callers that fill SpecFlags themselves; mlpctl has already
+  // checked the typed text, so its errors quote "1e99" rather than 1e+99.
+  const std::pair<const char*, double> float_flags[] = {{"lr", flags.learning_rate},
+                                                        {"momentum", flags.momentum},
+                                                        {"beta1", flags.beta1},
+                                                        {"beta2", flags.beta2},
+                                                        {"eps", flags.epsilon}};
+  for (const auto& [flag, value] : float_flags) {
+    const std::string problem = Float32Problem(value);
+    if (!problem.empty()) return FlagError(flag, absl::StrCat(value), problem);
+  }
   spec.optimizer.learning_rate = static_cast<float>(flags.learning_rate);
   spec.optimizer.momentum = static_cast<float>(flags.momentum);
   spec.optimizer.beta1 = static_cast<float>(flags.beta1);

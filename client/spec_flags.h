@@ -37,6 +37,11 @@ struct SpecFlags {
 // SpecFromFlags returns INVALID_ARGUMENT naming the flag (e.g. "--layers: \"784,x\" ...").
 absl::StatusOr<v1::ModelSpec> SpecFromFlags(const SpecFlags& flags);
 
+// Float32Problem says why a float flag's `value` cannot be sent (e.g. "is not finite as
+// float32, ..."), or returns "" when it can. The spec is float32 on the wire, so 1e99 would
+// arrive as inf and 1e-50 as 0, which some flags read as "use the default".
+std::string Float32Problem(double value);
+
 // SpecSummary is a one-line description: "784-50-10 tanh,tanh mse(sum) sgd lr=0.0001 ...".
 std::string SpecSummary(const v1::ModelSpec& spec);
 

@@ -1,5 +1,6 @@
 // Tests of the pieces mlpctl is made of that need no server: status conversion (the client's
 // and the server's directions together), spec flags, data flags and the progress renderings.
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -118,6 +119,39 @@ TEST(SpecFlagsTest, MistakesNameTheFlag) {
   SpecFlags zero_rate = PracticalFlags();
   zero_rate.learning_rate = 0;
   EXPECT_FALSE(SpecFromFlags(zero_rate).ok());
+}
+
+// The spec is float32 on the wire: a double flag that does not fit would reach the server as
+// inf (or as 0, which some flags read as "the default") and be blamed on a proto field.
+TEST(SpecFlagsTest, FloatFlagsThatDoNotFitFloat32NameTheFlag) {
+  struct Case {
+    void (*edit)(SpecFlags*);
+    const char* flag;
+  } cases[] = {
+      {[](SpecFlags* f) { f->learning_rate = 1e99; }, "--lr"},
+      {[](SpecFlags* f) { f->learning_rate = std::nan(""); }, "--lr"},
+      {[](SpecFlags* f) { f->momentum = -1e99; }, "--momentum"},
+      {[](SpecFlags* f) { f->beta1 = 1e99; }, "--beta1"},
+      {[](SpecFlags* f) { f->beta2 = HUGE_VAL; }, "--beta2"},
+      {[](SpecFlags* f) { f->epsilon = 1e-99; }, "--eps"},
+      {[](SpecFlags* f) { f->init = "normal:1e99"; }, "--init: \"normal:1e99\""},
+      {[](SpecFlags* f) { f->init = "uniform:1e-99"; }, "--init: \"uniform:1e-99\""},
+  };
+  for (const Case& test_case : cases) {
+    SpecFlags flags = PracticalFlags();
+    flags.optimizer = "adam";
+    test_case.edit(&flags);
+    absl::StatusOr<v1::ModelSpec> spec = SpecFromFlags(flags);
+    ASSERT_FALSE(spec.ok()) << test_case.flag;
+    EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(spec.status().message()), HasSubstr(test_case.flag));
+    EXPECT_THAT(std::string(spec.status().message()), HasSubstr("float32"));
+  }
+  EXPECT_EQ(Float32Problem(3e38), "");
+  EXPECT_EQ(Float32Problem(-1e-30), "");
+  EXPECT_EQ(Float32Problem(0), "");
+  EXPECT_THAT(Float32Problem(4e38), HasSubstr("not finite as float32"));
+  EXPECT_THAT(Float32Problem(1e-50), HasSubstr("rounds to 0"));
 }
 
 class DataFlagsTest : public ::testing::Test {

@@ -170,6 +170,19 @@ run 2 create x --layers 2,1 --activations tanh --init normal
 contains "$err" "--init" "init without scale"
 run 2 train xor --dataset xor-data --batch-size lots
 contains "$err" "--batch-size" "bad batch size"
+# float flags are float32 on the wire: a value that does not fit is refused with the typed text
+for flag in --lr --momentum --beta1 --beta2 --eps; do
+  run 2 create floaty --layers 2,1 --activations tanh --optimizer adam "$flag" 1e99
+  contains "$err" "$flag: \"1e99\" is not finite as float32" "$flag 1e99"
+done
+run 2 create floaty --layers 2,1 --activations tanh --lr nan
+contains "$err" "--lr: \"nan\"" "--lr nan"
+run 2 create floaty --layers 2,1 --activations tanh --optimizer adam --eps 1e-50
+contains "$err" "--eps: \"1e-50\" rounds to 0" "--eps 1e-50"
+run 2 create floaty --layers 2,1 --activations tanh --init normal:1e99
+contains "$err" "--init: \"normal:1e99\"" "--init normal:1e99"
+run 2 upload d --csv "$work/xor.csv" --label-column --one-hot 1e99
+contains "$err" "--one-hot: \"1e99\"" "--one-hot 1e99"
 run 2 train xor --dataset xor-data --epochs 0
 run 2 get xor --no-such-flag
 run 2 get xor --session xor
