@@ -178,6 +178,14 @@ absl::Status ValidateInit(const InitSpec& init) {
 
 ModelSpec WithDefaults(ModelSpec spec) {
   OptimizerSpec& optimizer = spec.optimizer;
+  // Hyperparameters of other optimizers are dropped: nothing checks or uses them, and a
+  // session should not report values (NaN, say) that play no part in its training.
+  if (optimizer.kind != OptimizerKind::kMomentum) optimizer.momentum = 0.0f;
+  if (optimizer.kind != OptimizerKind::kAdam) {
+    optimizer.beta1 = 0.0f;
+    optimizer.beta2 = 0.0f;
+    optimizer.epsilon = 0.0f;
+  }
   if (optimizer.kind == OptimizerKind::kMomentum && optimizer.momentum == 0.0f) {
     optimizer.momentum = 0.9f;
   }

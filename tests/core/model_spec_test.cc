@@ -1,6 +1,7 @@
 // ModelSpec validation, defaults, names, and conversion to and from mlpd.v1.ModelSpec.
 #include "core/model_spec.h"
 
+#include <cmath>
 #include <limits>
 #include <string>
 
@@ -112,6 +113,16 @@ TEST(ModelSpecTest, DefaultsFillOnlyTheChosenOptimizer) {
   spec.optimizer.kind = OptimizerKind::kMomentum;
   spec.optimizer.momentum = 0.5f;
   EXPECT_FLOAT_EQ(WithDefaults(spec).optimizer.momentum, 0.5f);
+  // Another optimizer's hyperparameters, even invalid ones, are dropped.
+  spec.optimizer.kind = OptimizerKind::kSgd;
+  spec.optimizer.momentum = std::nanf("");
+  spec.optimizer.beta1 = std::nanf("");
+  spec.optimizer.epsilon = -1.0f;
+  const ModelSpec sgd = WithDefaults(spec);
+  EXPECT_EQ(sgd.optimizer.momentum, 0.0f);
+  EXPECT_EQ(sgd.optimizer.beta1, 0.0f);
+  EXPECT_EQ(sgd.optimizer.epsilon, 0.0f);
+  EXPECT_TRUE(ValidateModelSpec(sgd).ok());
 }
 
 TEST(ModelSpecTest, NamesRoundTrip) {
