@@ -56,8 +56,9 @@ absl::StatusOr<Standardization> ParseNormalize(const std::string& text) {
 }  // namespace
 
 absl::StatusOr<LoadedData> LoadData(const DataFlags& flags) {
+  // 0 is this field's "not given" (all rows); a typed --limit is N >= 1, which mlpctl checks.
   if (flags.limit < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("--limit is ", flags.limit, ", expected >= 0"));
+    return absl::InvalidArgumentError(absl::StrCat("--limit is ", flags.limit, ", expected >= 1"));
   }
   if (flags.one_hot_base != 0 && flags.one_hot_base != -1) {
     return absl::InvalidArgumentError(

@@ -29,7 +29,7 @@ struct DataFlags {
   std::string csv;             // --csv: a path or "-" for stdin.
   bool label_column = false;   // --label-column: the last CSV column is an int class.
   int64_t target_columns = 0;  // --target-columns K: the last K CSV columns are float targets.
-  int64_t limit = 0;           // --limit N: keep the first N rows (0: all).
+  int64_t limit = 0;           // --limit N >= 1: keep the first N rows (0, not given: all).
   std::string normalize;       // --normalize MEAN,STD or "fit"; empty: none.
   double one_hot = 0;          // --one-hot SCALE: labels -> one-hot targets (0: keep labels).
   double one_hot_base = 0;     // --one-hot-base: 0 or -1.

@@ -12,11 +12,13 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "absl/numeric/int128.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -77,10 +79,6 @@ absl::StatusOr<std::unique_ptr<Client>> MakeClient(const GlobalFlags& flags) {
         absl::StrCat("--timeout is ", flags.timeout_seconds, ", expected seconds > 0"));
   }
   options.timeout = absl::Seconds(flags.timeout_seconds);
-  if (flags.max_message_mb < 1 || flags.max_message_mb > 2047) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--max-message-mb is ", flags.max_message_mb, ", expected 1..2047"));
-  }
   options.max_message_bytes = static_cast<int>(flags.max_message_mb << 20);
   // Chunks stay well under the limit whatever it is.
   options.upload_chunk_bytes = std::min(kDefaultUploadChunkBytes, (flags.max_message_mb << 20) / 2);
@@ -201,6 +199,42 @@ struct SessionFlags {
   std::string name;
 };
 
+// IntegerFlag checks an integer flag's typed text against [minimum, maximum] and rewrites it in
+// decimal for CLI11, which alone would clamp an overflow to the type's limit, wrap "-1" around
+// in an unsigned seed and read "010" as octal, all silently.
+CLI::Validator IntegerFlag(absl::int128 minimum,
+                           absl::int128 maximum = std::numeric_limits<int64_t>::max()) {
+  return CLI::Validator(
+      [minimum, maximum](std::string& text) -> std::string {
+        constexpr const char* kNotInteger = "is not a decimal integer";
+        absl::int128 value = 0;
+        const char* problem = nullptr;
+        if (!absl::SimpleAtoi(text, &value)) {
+          problem = kNotInteger;
+        } else if (value < minimum || value > maximum) {
+          problem = "is out of range";
+        }
+        if (problem == nullptr) {
+          std::ostringstream decimal;
+          decimal << value;
+          text = decimal.str();
+          return "";
+        }
+        // A bound that is only the type's limit is named when it is the one exceeded.
+        std::ostringstream expected;
+        expected << "expected an integer ";
+        if (maximum < std::numeric_limits<int64_t>::max()) {
+          expected << "from " << minimum << " to " << maximum;
+        } else if (problem != kNotInteger && value > maximum) {
+          expected << "<= " << maximum;
+        } else {
+          expected << ">= " << minimum;
+        }
+        return absl::StrCat("\"", text, "\" ", problem, ", ", expected.str());
+      },
+      /*validator_desc=*/"");
+}
+
 // Float32Flag checks a float flag's typed text, so the error quotes what was typed ("1e99")
 // instead of what it became (inf, blamed on a spec field).
 CLI::Validator Float32Flag() {
@@ -220,9 +254,12 @@ void AddDataOptions(CLI::App* command, DataFlags* data, bool preprocessing) {
   command->add_option("--csv", data->csv, "CSV file of numbers, one row per line; - for stdin");
   command->add_flag("--label-column", data->label_column,
                     "The last CSV column is an int class label");
-  command->add_option("--target-columns", data->target_columns,
-                      "The last K CSV columns are float targets");
-  command->add_option("--limit", data->limit, "Keep only the first N rows");
+  command
+      ->add_option("--target-columns", data->target_columns,
+                   "The last K CSV columns are float targets")
+      ->transform(IntegerFlag(0));
+  command->add_option("--limit", data->limit, "Keep only the first N rows (default: all)")
+      ->transform(IntegerFlag(1));
   command->add_option("--normalize", data->normalize,
                       "MEAN,STD to standardise x, or 'fit' to compute them on this data");
   if (preprocessing) {
@@ -233,8 +270,10 @@ void AddDataOptions(CLI::App* command, DataFlags* data, bool preprocessing) {
         ->check(Float32Flag());
     command->add_option("--one-hot-base", data->one_hot_base,
                         "Value of the other one-hot entries: 0 (default) or -1");
-    command->add_option("--classes-count", data->classes,
-                        "Width of the one-hot targets (default: largest label + 1)");
+    command
+        ->add_option("--classes-count", data->classes,
+                     "Width of the one-hot targets (default: largest label + 1)")
+        ->transform(IntegerFlag(1));
   }
 }
 
@@ -289,6 +328,7 @@ int Run(int argc, char** argv) {
                      "Deadline of each call in seconds (default 60; train has none unless given)");
   app.add_option("--max-message-mb", global.max_message_mb,
                  "Largest message sent or received; match the server's --max-message-mb")
+      ->transform(IntegerFlag(1, 2047))
       ->capture_default_str();
   app.add_option("--token-file", global.token_file,
                  "File whose first line is the bearer token (default: $MLPD_TOKEN)");
@@ -333,6 +373,7 @@ int Run(int argc, char** argv) {
   create->add_option("--init", spec_flags.init, "normal:STD, uniform:A, xavier or kaiming")
       ->capture_default_str();
   create->add_option("--seed", spec_flags.seed, "Seed of the initialisation")
+      ->transform(IntegerFlag(0, std::numeric_limits<uint64_t>::max()))
       ->capture_default_str();
   create->footer(
       Example("  mlpctl create practical --layers 784,50,10 --activations tanh,tanh --loss mse \\\n"
@@ -400,14 +441,20 @@ int Run(int argc, char** argv) {
   CLI::App* train = app.add_subcommand("train", "Train a session over an uploaded dataset");
   train->add_option("NAME", name, "Session name")->required();
   train->add_option("--dataset", dataset, "Training dataset")->required();
-  train->add_option("--epochs", epochs, "Epochs to run")->capture_default_str();
+  train->add_option("--epochs", epochs, "Epochs to run")
+      ->transform(IntegerFlag(1))
+      ->capture_default_str();
   train->add_option("--batch-size", batch_size, "Rows per step, or 'full' for the whole dataset")
       ->capture_default_str();
   train->add_flag("--shuffle", shuffle, "Reshuffle the rows every epoch");
-  train->add_option("--seed", shuffle_seed, "Seed of the shuffle")->capture_default_str();
+  train->add_option("--seed", shuffle_seed, "Seed of the shuffle")
+      ->transform(IntegerFlag(0, std::numeric_limits<uint64_t>::max()))
+      ->capture_default_str();
   train->add_option("--eval", eval_dataset, "Dataset evaluated at each report and at the end");
-  train->add_option("--report-every", report_every,
-                    "Report progress every N steps (default: once per epoch)");
+  train
+      ->add_option("--report-every", report_every,
+                   "Report progress every N steps (default: once per epoch)")
+      ->transform(IntegerFlag(0));
   train->footer(
       Example("  mlpctl train practical --dataset train --epochs 1000 --batch-size full \\\n"
               "      --report-every 100 --eval test\n"
@@ -620,10 +667,6 @@ int Run(int argc, char** argv) {
                                        "\" is neither a positive integer nor 'full'"));
       }
       request.set_batch_size(rows);
-    }
-    if (epochs < 1) return UsageError(absl::StrCat("--epochs is ", epochs, ", expected >= 1"));
-    if (report_every < 0) {
-      return UsageError(absl::StrCat("--report-every is ", report_every, ", expected >= 0"));
     }
     request.set_shuffle(shuffle);
     request.set_seed(shuffle_seed);

@@ -219,6 +219,12 @@ TEST_F(DataFlagsTest, InconsistentFlagsNameTheFlag) {
   DataFlags half_idx;
   half_idx.idx_images = "images";
   EXPECT_THAT(std::string(LoadData(half_idx).status().message()), HasSubstr("--idx-labels"));
+  // 0 stands for "not given" (all rows); a negative count is a mistake.
+  DataFlags negative_limit;
+  negative_limit.csv = path_;
+  negative_limit.limit = -2;
+  EXPECT_THAT(std::string(LoadData(negative_limit).status().message()),
+              HasSubstr("--limit is -2, expected >= 1"));
   DataFlags nothing;
   EXPECT_FALSE(LoadData(nothing).ok());
   DataFlags missing;

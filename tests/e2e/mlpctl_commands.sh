@@ -141,6 +141,9 @@ run 1 get --dataset xor-plain
 contains "$err" "NOT_FOUND: " "get of a deleted dataset"
 run 1 get xor-copy
 contains "$err" "NOT_FOUND: " "get after delete"
+# "010" is ten epochs, not octal eight
+run 0 train xor --dataset xor-data --epochs 010
+contains "$out" "10 steps, 10 epochs" "--epochs 010 is decimal"
 
 # server refusals: exit 1 and "CODE_NAME: message"
 run 1 create xor --layers 2,2 --activations tanh
@@ -184,6 +187,31 @@ contains "$err" "--init: \"normal:1e99\"" "--init normal:1e99"
 run 2 upload d --csv "$work/xor.csv" --label-column --one-hot 1e99
 contains "$err" "--one-hot: \"1e99\"" "--one-hot 1e99"
 run 2 train xor --dataset xor-data --epochs 0
+# integer flags: negative, out-of-range or non-decimal text is refused, naming the flag (CLI11
+# alone wraps -1 around in an unsigned seed and clamps an overflow to INT64_MAX)
+run 2 create negseed --layers 2,1 --activations tanh --seed -1
+contains "$err" "--seed: \"-1\" is out of range, expected an integer >= 0" "create --seed -1"
+run 2 train xor --dataset nothing-here --seed -1
+contains "$err" "--seed: \"-1\" is out of range" "train --seed -1"
+run 2 train xor --dataset nothing-here --epochs 99999999999999999999
+contains "$err" "--epochs: \"99999999999999999999\" is out of range, expected an integer <=" \
+  "--epochs overflow"
+run 2 create bigseed --layers 2,1 --activations tanh --seed 18446744073709551616
+contains "$err" "--seed: \"18446744073709551616\" is out of range, expected an integer <= 18446744073709551615" \
+  "--seed overflow"
+run 2 train xor --dataset nothing-here --report-every 1e3
+contains "$err" "--report-every: \"1e3\" is not a decimal integer" "--report-every 1e3"
+run 2 upload d --csv "$work/xor.csv" --label-column --limit 0
+contains "$err" "--limit: \"0\" is out of range, expected an integer >= 1" "--limit 0"
+run 2 upload d --csv "$work/xor.csv" --label-column --limit -2
+contains "$err" "--limit: \"-2\"" "--limit -2"
+run 2 upload d --csv "$work/xor.csv" --target-columns -1
+contains "$err" "--target-columns: \"-1\"" "--target-columns -1"
+run 2 upload d --csv "$work/xor.csv" --label-column --one-hot 1 --classes-count 0
+contains "$err" "--classes-count: \"0\"" "--classes-count 0"
+run 2 --max-message-mb 99999999999999999999 health
+contains "$err" "--max-message-mb: \"99999999999999999999\" is out of range, expected an integer from 1 to 2047" \
+  "--max-message-mb overflow"
 run 2 get xor --no-such-flag
 run 2 get xor --session xor
 contains "$err" "--session requires --dataset" "--session without --dataset"
