@@ -97,4 +97,16 @@ absl::StatusOr<LoadedData> LoadData(const DataFlags& flags) {
   return loaded;
 }
 
+absl::Status RequireTargets(const DataFlags& flags, absl::string_view command) {
+  // IDX data always has its labels; a CSV has targets only where the flags point at them.
+  if (flags.csv.empty() || flags.label_column || flags.target_columns > 0) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      command, " needs targets or labels, and --csv has neither (no --label-column, ",
+      "--target-columns ", flags.target_columns,
+      "): give --label-column (the last column is a class label) or --target-columns K >= 1 (the "
+      "last K columns are float targets)"));
+}
+
 }  // namespace mlpd

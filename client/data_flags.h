@@ -18,7 +18,9 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/dataset.h"
 
 namespace mlpd {
@@ -44,6 +46,11 @@ struct LoadedData {
 
 // LoadData reads and preprocesses; INVALID_ARGUMENT naming the flag on inconsistent flags.
 absl::StatusOr<LoadedData> LoadData(const DataFlags& flags);
+
+// RequireTargets returns INVALID_ARGUMENT, for `command` (e.g. "step"), unless the flags give
+// the data targets or labels: training and evaluating need them, and the server would refuse
+// the rows only after they were read and sent.
+absl::Status RequireTargets(const DataFlags& flags, absl::string_view command);
 
 }  // namespace mlpd
 

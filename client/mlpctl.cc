@@ -763,6 +763,8 @@ int Run(int argc, char** argv) {
   }
 
   if (step->parsed()) {
+    absl::Status has_targets = RequireTargets(data, "step");
+    if (!has_targets.ok()) return UsageError(has_targets.message());
     absl::StatusOr<LoadedData> loaded = LoadForCommand(data);
     if (!loaded.ok()) return UsageError(loaded.status().message());
     v1::Batch batch;
@@ -785,6 +787,8 @@ int Run(int argc, char** argv) {
       return UsageError("evaluate needs exactly one of --dataset or inline data (--csv, --idx-*)");
     }
     if (inline_data) {
+      absl::Status has_targets = RequireTargets(data, "evaluate");
+      if (!has_targets.ok()) return UsageError(has_targets.message());
       absl::StatusOr<LoadedData> loaded = LoadForCommand(data);
       if (!loaded.ok()) return UsageError(loaded.status().message());
       v1::Batch batch;

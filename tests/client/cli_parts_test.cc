@@ -232,6 +232,25 @@ TEST_F(DataFlagsTest, InconsistentFlagsNameTheFlag) {
   EXPECT_FALSE(LoadData(missing).ok());
 }
 
+TEST_F(DataFlagsTest, RequireTargetsSaysWhichFlagsGiveThem) {
+  DataFlags flags;
+  flags.csv = path_;
+  const absl::Status status = RequireTargets(flags, "step");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("step needs targets or labels"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("--label-column"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("--target-columns K"));
+  flags.target_columns = 1;
+  EXPECT_TRUE(RequireTargets(flags, "step").ok());
+  flags.target_columns = 0;
+  flags.label_column = true;
+  EXPECT_TRUE(RequireTargets(flags, "step").ok());
+  DataFlags idx;  // IDX data always carries its labels.
+  idx.idx_images = "images";
+  idx.idx_labels = "labels";
+  EXPECT_TRUE(RequireTargets(idx, "evaluate").ok());
+}
+
 v1::TrainProgress Progress(int64_t done, int64_t total) {
   v1::TrainProgress progress;
   progress.set_epoch(2);

@@ -218,6 +218,15 @@ contains "$err" "--session requires --dataset" "--session without --dataset"
 run 2 upload d --csv "$work/missing.csv"
 run 2 upload d --csv "$work/xor.csv" --label-column --target-columns 1
 run 2 export xor --format pdf -o "$work/x"
+# step and evaluate on inline rows need targets or labels: refused before anything is sent
+run 2 step xor --csv "$work/xor.csv"
+contains "$err" "step needs targets or labels" "step without targets"
+contains "$err" "--label-column" "step without targets names --label-column"
+contains "$err" "--target-columns K" "step without targets names --target-columns"
+run 2 step xor --csv "$work/xor.csv" --target-columns 0
+contains "$err" "step needs targets or labels" "step with --target-columns 0"
+run 2 evaluate xor --csv "$work/xor.csv"
+contains "$err" "evaluate needs targets or labels" "evaluate without targets"
 run 2 predict xor
 run 2 --timeout 0 health
 
