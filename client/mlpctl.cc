@@ -10,11 +10,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <limits>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <thread>
 
 #include "CLI/CLI.hpp"
@@ -61,13 +63,24 @@ int Refused(const absl::Status& status) {
   return kExitRefused;
 }
 
+// ReadFile reads a whole file given by `flag`; a directory or an empty file is an error, as
+// neither is what any flag means (an ifstream would read a directory as empty).
 absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view flag) {
+  std::error_code not_checked;
+  if (std::filesystem::is_directory(path, not_checked)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": \"", path, "\" is a directory, expected a file"));
+  }
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot read \"", path, "\""));
   }
   std::ostringstream contents;
   contents << file.rdbuf();
+  if (contents.str().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": \"", path, "\" is empty (0 bytes), expected a non-empty file"));
+  }
   return contents.str();
 }
 

@@ -227,6 +227,15 @@ run 2 step xor --csv "$work/xor.csv" --target-columns 0
 contains "$err" "step needs targets or labels" "step with --target-columns 0"
 run 2 evaluate xor --csv "$work/xor.csv"
 contains "$err" "evaluate needs targets or labels" "evaluate without targets"
+# a directory or an empty file is refused locally, naming the path (nothing is sent)
+mkdir -p "$work/a-directory"
+: >"$work/empty.ckpt"
+run 2 import bad -i "$work/a-directory"
+contains "$err" "--input: \"$work/a-directory\" is a directory" "import from a directory"
+run 2 import bad -i "$work/empty.ckpt"
+contains "$err" "--input: \"$work/empty.ckpt\" is empty" "import of an empty file"
+run 2 --token-file "$work/a-directory" health
+contains "$err" "--token-file: \"$work/a-directory\" is a directory" "token file that is a directory"
 run 2 predict xor
 run 2 --timeout 0 health
 
