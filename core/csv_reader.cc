@@ -7,11 +7,13 @@
 #include <limits>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "core/dataset.h"
@@ -101,6 +103,17 @@ class LineReader {
   int64_t line_number_ = 0;
 };
 
+// SeparatorHint points at the usual reason a whole line lands in one cell: another separator.
+std::string SeparatorHint(absl::string_view text) {
+  for (const auto& [separator, name] :
+       {std::pair<char, const char*>{';', "';'"}, {'\t', "a tab"}}) {
+    if (text.find(separator) != absl::string_view::npos) {
+      return absl::StrCat(" (cells are separated by ','; this holds ", name, ")");
+    }
+  }
+  return "";
+}
+
 bool LooksLikeHeader(const Line& line) {
   for (absl::string_view cell : line.cells) {
     double value;
@@ -134,7 +147,12 @@ class CsvParser {
     while (reader.Next(&line)) {
       if (first) {
         first = false;
-        if (options_.skip_header || LooksLikeHeader(line)) continue;
+        if (options_.skip_header) continue;
+        if (LooksLikeHeader(line)) {
+          header_line_ = line.number;
+          header_text_ = absl::StrJoin(line.cells, ",");
+          continue;
+        }
       }
       if (columns_ == 0) {
         absl::Status status = StartTable(line);
@@ -144,6 +162,11 @@ class CsvParser {
       }
       absl::Status status = AddRow(line);
       if (!status.ok()) return status;
+    }
+    if (columns_ == 0 && header_line_ > 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source_name_, ": no data rows: line ", header_line_, " ", Quoted(header_text_),
+          " was read as a header, as none of its cells is a number", SeparatorHint(header_text_)));
     }
     if (columns_ == 0) {
       return absl::InvalidArgumentError(
@@ -169,7 +192,8 @@ class CsvParser {
       return absl::InvalidArgumentError(absl::StrCat(
           source_name_, ": line ", line.number, " has ", columns_, " columns, expected at least ",
           reserved + 1, " (", reserved, options_.label_column ? " label" : " target",
-          " column(s) and at least one input column)"));
+          " column(s) and at least one input column)",
+          SeparatorHint(absl::StrJoin(line.cells, ","))));
     }
     return absl::OkStatus();
   }
@@ -187,7 +211,8 @@ class CsvParser {
     if (static_cast<int64_t>(line.cells.size()) != columns_) {
       return absl::InvalidArgumentError(
           absl::StrCat(source_name_, ": line ", line.number, " has ", line.cells.size(),
-                       " columns, expected ", columns_, " (as line ", first_data_line_, ")"));
+                       " columns, expected ", columns_, " (as line ", first_data_line_, ")",
+                       SeparatorHint(absl::StrJoin(line.cells, ","))));
     }
     for (int64_t column = 0; column < columns_; ++column) {
       const absl::string_view cell = line.cells[column];
@@ -236,9 +261,9 @@ class CsvParser {
     const char* role = column < feature_columns_ ? "input"
                        : options_.label_column   ? "label"
                                                  : "target";
-    return absl::InvalidArgumentError(absl::StrCat(source_name_, ": line ", line_number,
-                                                   ", column ", column + 1, " (", role,
-                                                   "): ", Quoted(cell), " ", problem));
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_name_, ": line ", line_number, ", column ", column + 1, " (", role,
+                     "): ", Quoted(cell), " ", problem, SeparatorHint(cell)));
   }
 
   const CsvOptions& options_;
@@ -246,6 +271,8 @@ class CsvParser {
   int64_t columns_ = 0;
   int64_t feature_columns_ = 0;
   int64_t first_data_line_ = 0;
+  int64_t header_line_ = 0;  // The first line when it was taken for a header, else 0.
+  std::string header_text_;
   Dataset dataset_;
 };
 

@@ -266,6 +266,12 @@ TEST(ParseCsvTest, RejectsBadCellsNamingLineColumnAndValue) {
   ExpectCsvError("1,1e999,3\n", Labels(), {"line 1", "column 2", "\"1e999\"", "float range"});
   ExpectCsvError("1,2,3\n1,2,1e999\n", Targets(1), {"line 2", "column 3", "(target)"});
   ExpectCsvError("1,2,NaN\n", Targets(1), {"column 3", "(target)", "not finite"});
+  // Another separator puts a whole line in one cell: the message says which.
+  ExpectCsvError("0;0;1\n", Labels(),
+                 {"no data rows: line 1 \"0;0;1\" was read as a header", "this holds ';'"});
+  ExpectCsvError("a;b;c\n1;1;1\n", Labels(), {"line 2 has 1 columns", "this holds ';'"});
+  ExpectCsvError("a;b;c\n1;1;1\n", CsvOptions{}, {"\"1;1;1\" is not a number", "';'"});
+  ExpectCsvError("1\t2\t0\n", Labels(), {"read as a header", "this holds a tab"});
 }
 
 TEST(ParseCsvTest, RejectsBadLabels) {
