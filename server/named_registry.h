@@ -60,8 +60,8 @@ class NamedRegistry {
     }
     if (at_limit == AtLimit::kRefuse && max_bytes_.max > 0 && bytes_ + bytes > max_bytes_.max) {
       return absl::ResourceExhaustedError(absl::StrFormat(
-          "%s \"%s\" needs %.1f MiB and the %ss held take %.1f MiB; the limit %s is %d",
-          kind_, name, Mib(bytes), kind_, Mib(bytes_), max_bytes_.flag, max_bytes_.max >> 20));
+          "%s \"%s\" needs %.1f MiB and the %ss held take %.1f MiB; the limit %s is %d", kind_,
+          name, Mib(bytes), kind_, Mib(bytes_), max_bytes_.flag, max_bytes_.max >> 20));
     }
     entries_.emplace(name, Held{std::move(entry), bytes});
     bytes_ += bytes;

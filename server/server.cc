@@ -83,8 +83,8 @@ absl::Status ValidateOptions(const ServerOptions& options) {
       return absl::InvalidArgumentError(
           range.max == kMax
               ? absl::StrFormat("%s is %g; expected >= %g", range.flag, range.value, range.min)
-              : absl::StrFormat("%s is %g; expected %g to %g", range.flag, range.value,
-                                range.min, range.max));
+              : absl::StrFormat("%s is %g; expected %g to %g", range.flag, range.value, range.min,
+                                range.max));
     }
   }
   return absl::OkStatus();

@@ -343,7 +343,7 @@ class MlpdService::UploadReactor : public grpc::ServerReadReactor<v1::UploadData
   std::shared_ptr<StoredDataset> dataset_;
   int64_t chunks_ = 0;
   int64_t total_rows_ = 0;  // From the first chunk; 0: not announced.
-  int64_t reserved_ = 0;  // Bytes counted in service_->dataset_bytes_ by this upload.
+  int64_t reserved_ = 0;    // Bytes counted in service_->dataset_bytes_ by this upload.
   bool registered_ = false;
 };
 
@@ -849,9 +849,8 @@ grpc::ServerUnaryReactor* MlpdService::ImportSession(grpc::CallbackServerContext
     MLPD_RETURN_IF_ERROR(Admit(*context));
     MLPD_RETURN_IF_ERROR(ValidateName("name", request->name()));
     if (request->format() != v1::NATIVE) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("format is %s; ImportSession takes NATIVE only",
-                          FormatName(request->format())));
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "format is %s; ImportSession takes NATIVE only", FormatName(request->format())));
     }
     if (request->data().empty() || !checkpoint->ParseFromString(request->data())) {
       return absl::InvalidArgumentError(absl::StrFormat(

@@ -33,12 +33,12 @@ namespace mlpd {
 
 // ServiceOptions are the limits and the snapshot policy of the service.
 struct ServiceOptions {
-  int64_t max_sessions = 10000;                  // 0: no limit.
-  int64_t max_session_params = 100000000;        // Parameters of one session.
-  int64_t max_session_bytes = int64_t{4} << 30;  // All sessions' parameters and state; 0: none.
-  int64_t max_datasets = 1000;                   // 0: no limit.
-  int64_t max_dataset_bytes = int64_t{2} << 30;  // All datasets together.
-  int64_t checkpoint_every = 1000;               // Snapshot every N steps of a session; 0: never.
+  int64_t max_sessions = 10000;                   // 0: no limit.
+  int64_t max_session_params = 100000000;         // Parameters of one session.
+  int64_t max_session_bytes = int64_t{4} << 30;   // All sessions' parameters and state; 0: none.
+  int64_t max_datasets = 1000;                    // 0: no limit.
+  int64_t max_dataset_bytes = int64_t{2} << 30;   // All datasets together.
+  int64_t checkpoint_every = 1000;                // Snapshot every N steps of a session; 0: never.
   int64_t max_message_bytes = int64_t{64} << 20;  // Largest answer gRPC will send.
 };
 

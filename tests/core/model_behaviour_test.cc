@@ -485,8 +485,8 @@ namespace mlpd {
 namespace {
 
 TEST(InitTest, AScaleThatDrawsNonFiniteWeightsIsRefused) {
-  ModelSpec spec = TestSpec(4, {{8, Activation::kTanh}, {2, Activation::kIdentity}},
-                            LossKind::kMse);
+  ModelSpec spec =
+      TestSpec(4, {{8, Activation::kTanh}, {2, Activation::kIdentity}}, LossKind::kMse);
   spec.init = {InitKind::kNormal, 3e38f, /*seed=*/1};
   absl::StatusOr<std::unique_ptr<Model>> model = Model::Create(spec);
   ASSERT_FALSE(model.ok());
@@ -502,8 +502,7 @@ TEST(MemoryTest, StateBytesFromTheSpecMatchTheBuiltModel) {
     const ModelSpec spec = TestSpec(30, {{20, Activation::kRelu}, {5, Activation::kIdentity}},
                                     LossKind::kCrossEntropy, Reduction::kMean, kind);
     auto model = MustCreate(spec);
-    EXPECT_EQ(ModelStateBytes(spec),
-              4 * (model->parameter_count() + model->optimizer_state_size()))
+    EXPECT_EQ(ModelStateBytes(spec), 4 * (model->parameter_count() + model->optimizer_state_size()))
         << OptimizerKindName(kind);
     EXPECT_GE(model->ApproximateBytes(), ModelStateBytes(spec));
   }
