@@ -725,8 +725,9 @@ void MlpdService::Snapshot(Session& target, SnapshotDone done) {
   auto copy = std::make_shared<v1::Checkpoint>(*std::move(checkpoint));
   SessionStore* store = store_;
   writer_->Post([store, session, copy, step, done = std::move(done)] {
-    // A session deleted after this snapshot was taken must not come back from its file; the
-    // deletion's own file removal is queued behind this task.
+    // A deleted session must not come back from its file. A deletion removes the file and sets
+    // `deleted` in one writer task: a snapshot queued before it is removed with the file, one
+    // queued after it sees the flag.
     absl::Status saved = session->deleted
                              ? absl::NotFoundError(absl::StrFormat(
                                    "session \"%s\" was deleted before its snapshot", session->name))
@@ -739,17 +740,21 @@ void MlpdService::Snapshot(Session& target, SnapshotDone done) {
   });
 }
 
-void MlpdService::FinishOnWriter(grpc::ServerUnaryReactor* reactor, const char* method,
-                                 const std::string& name,
-                                 std::function<absl::Status(SessionStore&)> write) {
+void MlpdService::RemoveThenForget(grpc::ServerUnaryReactor* reactor, const char* method,
+                                   const std::string& name,
+                                   std::function<absl::Status(SessionStore&)> remove,
+                                   std::function<absl::Status()> forget) {
   if (store_ == nullptr) {
-    Finish(reactor, method, name, absl::OkStatus());
+    Finish(reactor, method, name, forget());
     return;
   }
   SessionStore* store = store_;
-  writer_->Post([store, reactor, method, name, write = std::move(write)] {
-    Finish(reactor, method, name, write(*store));
-  });
+  writer_->Post(
+      [store, reactor, method, name, remove = std::move(remove), forget = std::move(forget)] {
+        absl::Status status = remove(*store);
+        if (status.ok()) status = forget();
+        Finish(reactor, method, name, status);
+      });
 }
 
 void MlpdService::AfterSteps(Session& session) {
@@ -928,19 +933,28 @@ grpc::ServerUnaryReactor* MlpdService::DeleteSession(grpc::CallbackServerContext
   if (status.ok()) status = ValidateName("name", request->name());
   absl::StatusOr<std::shared_ptr<Session>> session;
   if (status.ok()) {
-    session = sessions_.Remove(request->name());
+    session = sessions_.Find(request->name());
     status = session.status();
   }
   if (!status.ok()) {
     Finish(reactor, "DeleteSession", request->name(), status);
     return reactor;
   }
-  (*session)->deleted = true;
-  // Queued calls of the session answer NOT_FOUND now; a running one completes first.
-  executor_->Cancel((*session)->id);
-  FinishOnWriter(
+  // The session leaves memory once its file is gone, after any snapshot already handed to the
+  // writer: a deletion that fails on disk leaves it in both, not gone now and back at restart.
+  auto forget = [this, found = *session]() -> absl::Status {
+    if (!sessions_.RemoveIf(found->name, found.get())) {
+      return absl::NotFoundError(absl::StrFormat("session \"%s\" does not exist", found->name));
+    }
+    found->deleted = true;  // Later snapshots of it are not written.
+    // Queued calls of the session answer NOT_FOUND now; a running one completes first.
+    executor_->Cancel(found->id);
+    return absl::OkStatus();
+  };
+  RemoveThenForget(
       reactor, "DeleteSession", request->name(),
-      [name = request->name()](SessionStore& store) { return store.DeleteSession(name); });
+      [name = request->name()](SessionStore& store) { return store.DeleteSession(name); },
+      std::move(forget));
   return reactor;
 }
 
@@ -1198,8 +1212,7 @@ grpc::ServerUnaryReactor* MlpdService::DeleteDataset(grpc::CallbackServerContext
     Finish(reactor, "DeleteDataset", request->name(), status);
     return reactor;
   }
-  // The dataset leaves memory only once its file is gone: a deletion that fails on disk
-  // leaves it in both, rather than gone now and back after a restart.
+  // The dataset leaves memory once its file is gone (see RemoveThenForget).
   auto forget = [this, found = *dataset]() -> absl::Status {
     if (!datasets_.RemoveIf(found->name, found.get())) {
       return absl::NotFoundError(absl::StrFormat("dataset \"%s\" does not exist", found->name));
@@ -1208,16 +1221,10 @@ grpc::ServerUnaryReactor* MlpdService::DeleteDataset(grpc::CallbackServerContext
     dataset_bytes_ -= found->data.ByteSize();
     return absl::OkStatus();
   };
-  if (store_ == nullptr) {
-    Finish(reactor, "DeleteDataset", request->name(), forget());
-    return reactor;
-  }
-  SessionStore* store = store_;
-  writer_->Post([store, reactor, name = request->name(), forget = std::move(forget)] {
-    absl::Status deleted = store->DeleteDataset(name);
-    if (deleted.ok()) deleted = forget();
-    Finish(reactor, "DeleteDataset", name, deleted);
-  });
+  RemoveThenForget(
+      reactor, "DeleteDataset", request->name(),
+      [name = request->name()](SessionStore& store) { return store.DeleteDataset(name); },
+      std::move(forget));
   return reactor;
 }
 

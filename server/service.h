@@ -157,10 +157,13 @@ class MlpdService final : public v1::Mlpd::CallbackService {
   // Snapshot copies the session's state now and writes it on the writer; `done` (may be
   // empty) runs on the writer once it is durable. Executor only.
   void Snapshot(Session& session, SnapshotDone done);
-  // FinishOnWriter answers the call once `write` has run on the writer, behind every file
-  // write queued before it (at once with OK when nothing is kept on disk).
-  void FinishOnWriter(grpc::ServerUnaryReactor* reactor, const char* method,
-                      const std::string& name, std::function<absl::Status(SessionStore&)> write);
+  // RemoveThenForget runs `remove` (a file removal) on the writer, behind every file write
+  // queued before it, then `forget` (the removal from memory) if it succeeded, and answers the
+  // call with the first failure. Without a data dir only `forget` runs, at once. So memory
+  // follows disk: a deletion that fails on disk leaves the entry in both.
+  void RemoveThenForget(grpc::ServerUnaryReactor* reactor, const char* method,
+                        const std::string& name, std::function<absl::Status(SessionStore&)> remove,
+                        std::function<absl::Status()> forget);
   // AfterSteps publishes counters and snapshots every checkpoint_every steps. Executor only.
   void AfterSteps(Session& session);
 

@@ -210,6 +210,26 @@ TEST_F(PersistenceTest, AFailedSnapshotIsWrittenAgainOnceTheDiskRecovers) {
   EXPECT_EQ(server.server().service().unsaved_sessions(), 0);
 }
 
+TEST_F(PersistenceTest, ASessionDeleteThatFailsOnDiskLeavesTheSession) {
+  TestServer server(Options());
+  ASSERT_TRUE(Create(server.stub(), "s", LinearSpec()).ok());
+  ASSERT_TRUE(WaitForStoredStep("s", 0));
+  // A file where the sessions folder was: the removal fails.
+  const std::string sessions = data_dir_ + "/sessions";
+  fs::rename(sessions, sessions + "-away");
+  std::ofstream(sessions) << "not a folder";
+  EXPECT_FALSE(Delete(server.stub(), "s").ok());
+  EXPECT_EQ(server.server().service().session_count(), 1);
+  EXPECT_TRUE(Step(server.stub(), "s", RegressionBatch(2, 2, 1)).ok());  // Still usable.
+
+  fs::remove(sessions);
+  fs::rename(sessions + "-away", sessions);
+  EXPECT_TRUE(Delete(server.stub(), "s").ok());
+  EXPECT_EQ(Delete(server.stub(), "s").error_code(), grpc::StatusCode::NOT_FOUND);
+  server.Restart(Options());
+  EXPECT_EQ(server.server().service().session_count(), 0);
+}
+
 TEST_F(PersistenceTest, DatasetCallsThatFailOnDiskLeaveMemoryAsItWas) {
   TestServer server(Options());
   ASSERT_TRUE(Upload(server.stub(), "kept", {RegressionBatch(4, 2, 1)}).ok());
