@@ -56,6 +56,19 @@ class PersistenceTest : public ::testing::Test {
     return -1;
   }
 
+  // BreakFolder puts a file where the data dir's `folder` was, so every write and removal there
+  // fails (as on a full or failing disk) until RepairFolder puts the folder back.
+  void BreakFolder(const std::string& folder) {
+    const std::string path = data_dir_ + "/" + folder;
+    fs::rename(path, path + "-away");
+    std::ofstream(path) << "not a folder";
+  }
+  void RepairFolder(const std::string& folder) {
+    const std::string path = data_dir_ + "/" + folder;
+    fs::remove(path);
+    fs::rename(path + "-away", path);
+  }
+
   // WaitForStoredStep polls until the snapshot on disk reaches `step` (the writer is async).
   bool WaitForStoredStep(const std::string& name, int64_t step) {
     const absl::Time deadline = absl::Now() + absl::Seconds(5);
@@ -195,17 +208,13 @@ TEST_F(PersistenceTest, AFailedSnapshotIsWrittenAgainOnceTheDiskRecovers) {
   TestServer server(options);
   ASSERT_TRUE(Create(server.stub(), "s", LinearSpec()).ok());
   ASSERT_TRUE(WaitForStoredStep("s", 0));
-  // A file where the sessions folder was: every snapshot write fails, as on a full disk.
-  const std::string sessions = data_dir_ + "/sessions";
-  fs::rename(sessions, sessions + "-away");
-  std::ofstream(sessions) << "not a folder";
+  BreakFolder("sessions");  // Every snapshot write fails, as on a full disk.
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(Step(server.stub(), "s", RegressionBatch(2, 2, 1)).ok());
   EXPECT_FALSE(Save(server.stub(), "s").ok());
   EXPECT_EQ(server.server().service().unsaved_sessions(), 1);
 
   // No step follows, yet the periodic snapshot writes the session once it can.
-  fs::remove(sessions);
-  fs::rename(sessions + "-away", sessions);
+  RepairFolder("sessions");
   EXPECT_TRUE(WaitForStoredStep("s", 3));
   EXPECT_EQ(server.server().service().unsaved_sessions(), 0);
 }
@@ -214,16 +223,12 @@ TEST_F(PersistenceTest, ASessionDeleteThatFailsOnDiskLeavesTheSession) {
   TestServer server(Options());
   ASSERT_TRUE(Create(server.stub(), "s", LinearSpec()).ok());
   ASSERT_TRUE(WaitForStoredStep("s", 0));
-  // A file where the sessions folder was: the removal fails.
-  const std::string sessions = data_dir_ + "/sessions";
-  fs::rename(sessions, sessions + "-away");
-  std::ofstream(sessions) << "not a folder";
+  BreakFolder("sessions");  // The removal fails.
   EXPECT_FALSE(Delete(server.stub(), "s").ok());
   EXPECT_EQ(server.server().service().session_count(), 1);
   EXPECT_TRUE(Step(server.stub(), "s", RegressionBatch(2, 2, 1)).ok());  // Still usable.
 
-  fs::remove(sessions);
-  fs::rename(sessions + "-away", sessions);
+  RepairFolder("sessions");
   EXPECT_TRUE(Delete(server.stub(), "s").ok());
   EXPECT_EQ(Delete(server.stub(), "s").error_code(), grpc::StatusCode::NOT_FOUND);
   server.Restart(Options());
@@ -234,10 +239,7 @@ TEST_F(PersistenceTest, DatasetCallsThatFailOnDiskLeaveMemoryAsItWas) {
   TestServer server(Options());
   ASSERT_TRUE(Upload(server.stub(), "kept", {RegressionBatch(4, 2, 1)}).ok());
   const MlpdService& service = server.server().service();
-  // A file where the datasets folder was: writes and removals there fail.
-  const std::string datasets = data_dir_ + "/datasets";
-  fs::rename(datasets, datasets + "-away");
-  std::ofstream(datasets) << "not a folder";
+  BreakFolder("datasets");  // Writes and removals there fail.
 
   EXPECT_FALSE(Upload(server.stub(), "new", {RegressionBatch(4, 2, 1)}).ok());
   EXPECT_FALSE(DeleteDataset(server.stub(), "kept").ok());
@@ -249,8 +251,7 @@ TEST_F(PersistenceTest, DatasetCallsThatFailOnDiskLeaveMemoryAsItWas) {
   EXPECT_TRUE(server.stub().GetDataset(&context, get, &info).ok());
 
   // Once the disk works again, the same calls succeed (the failed upload left no name taken).
-  fs::remove(datasets);
-  fs::rename(datasets + "-away", datasets);
+  RepairFolder("datasets");
   EXPECT_TRUE(Upload(server.stub(), "new", {RegressionBatch(4, 2, 1)}).ok());
   EXPECT_TRUE(DeleteDataset(server.stub(), "kept").ok());
   EXPECT_EQ(DeleteDataset(server.stub(), "kept").error_code(), grpc::StatusCode::NOT_FOUND);
