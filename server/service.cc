@@ -329,8 +329,8 @@ class MlpdService::UploadReactor : public grpc::ServerReadReactor<v1::UploadData
         Finish(grpc::Status::OK);
         return;
       }
-      // Not on disk, so not uploaded: take it back out (unless a delete already did, which
-      // also took its bytes back).
+      // Not on disk, so not uploaded: take it back out. RemoveIf takes only this upload's
+      // entry; were it gone, whoever removed it also took its bytes back.
       if (service_->datasets_.RemoveIf(dataset->name, dataset.get())) registered_ = false;
       Fail(saved);
     });
