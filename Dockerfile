@@ -13,7 +13,7 @@ ARG MLPD_RUN_TESTS=0
 WORKDIR /src
 # Dependencies first, in their own layer: source edits do not reinstall packages.
 COPY scripts/install-deps scripts/install-deps
-RUN scripts/install-deps && rm -rf /var/lib/apt/lists/*
+RUN scripts/install-deps --build && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN MLPD_BUILD_DIR=/src/build scripts/build --target mlpd mlpctl \
  && if [ "$MLPD_RUN_TESTS" = "1" ]; then MLPD_BUILD_DIR=/src/build scripts/test; fi \
