@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -44,6 +46,34 @@ absl::StatusOr<std::string> InputFile::ReadRest() {
   absl::Status status = Read(text.data(), static_cast<int64_t>(text.size()));
   if (!status.ok()) return status;
   return text;
+}
+
+absl::StatusOr<std::string> ReadWholeFile(absl::string_view what, const std::string& path) {
+  // Checked first: reading a directory fails with a less helpful error, or not at all.
+  std::error_code not_checked;
+  if (std::filesystem::is_directory(path, not_checked)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": \"", path, "\" is a directory, expected a file"));
+  }
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                       &std::fclose);
+  if (file == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": cannot read \"", path, "\": ", std::strerror(errno)));
+  }
+  std::string contents;
+  char block[1 << 16];
+  size_t read = 0;
+  while ((read = std::fread(block, 1, sizeof(block), file.get())) > 0) contents.append(block, read);
+  if (std::ferror(file.get())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": reading \"", path, "\" failed: ", std::strerror(errno)));
+  }
+  if (contents.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": \"", path, "\" is empty (0 bytes), expected a non-empty file"));
+  }
+  return contents;
 }
 
 }  // namespace mlpd

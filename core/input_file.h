@@ -1,11 +1,15 @@
-// input_file.h: a read-only file whose every failure is an absl::Status naming the path.
+// input_file.h: reading files whose every failure is an absl::Status naming the path.
 //
 // The dataset readers read big files in a few large blocks (never byte by byte through a
-// stream); this is the one place that talks to the C library for them.
+// stream) through InputFile; the small files a setting names (a token, a certificate, a model
+// to import) are read whole by ReadWholeFile. This is the one place that talks to the C
+// library for either.
 //
 //   absl::StatusOr<InputFile> file = InputFile::Open(path);
 //   if (!file.ok()) return file.status();
 //   absl::StatusOr<std::string> text = file->ReadRest();
+//
+//   absl::StatusOr<std::string> bytes = ReadWholeFile("--input", path);
 #ifndef MLPD_CORE_INPUT_FILE_H_
 #define MLPD_CORE_INPUT_FILE_H_
 
@@ -16,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace mlpd {
 
@@ -49,6 +54,12 @@ class InputFile {
   int64_t size_ = 0;
   int64_t offset_ = 0;
 };
+
+// ReadWholeFile reads the file `path` that the setting `what` (a flag such as "--token-file")
+// names, to its end (pipes such as /dev/stdin included). INVALID_ARGUMENT naming both when it
+// cannot be read, is a directory or is empty, as none of those is what any setting means.
+[[nodiscard]] absl::StatusOr<std::string> ReadWholeFile(absl::string_view what,
+                                                        const std::string& path);
 
 }  // namespace mlpd
 
