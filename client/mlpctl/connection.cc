@@ -2,11 +2,12 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "client/mlpctl/flag_checks.h"
-#include "core/input_file.h"
+#include "core/credential_file.h"
 
 namespace mlpd::mlpctl {
 CLI::Option* AddGlobalFlags(CLI::App& app, GlobalFlags* flags) {
@@ -46,16 +47,16 @@ absl::StatusOr<ClientOptions> ClientOptionsFromFlags(const GlobalFlags& flags) {
   options.upload_chunk_bytes = std::min(kDefaultUploadChunkBytes, (flags.max_message_mb << 20) / 2);
   options.security = flags.security;
   if (!flags.token_file.empty()) {
-    absl::StatusOr<std::string> token = ReadWholeFile("--token-file", flags.token_file);
+    absl::StatusOr<std::string> token = ReadTokenFile("--token-file", flags.token_file);
     if (!token.ok()) return token.status();
-    std::string first_line = token->substr(0, token->find('\n'));
-    options.token = std::string(absl::StripAsciiWhitespace(first_line));
-    if (options.token.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--token-file: \"", flags.token_file, "\" has an empty first line"));
-    }
+    options.token = *std::move(token);
   } else if (const char* token = std::getenv("MLPD_TOKEN"); token != nullptr) {
+    // An empty $MLPD_TOKEN sends no token, as an unset one.
     options.token = std::string(absl::StripAsciiWhitespace(token));
+    if (!options.token.empty()) {
+      absl::Status sendable = CheckBearerToken("$MLPD_TOKEN", options.token);
+      if (!sendable.ok()) return sendable;
+    }
   }
   return options;
 }

@@ -1,6 +1,11 @@
 // Tests of mlpctl's units that need no server: the command registry (every subcommand, in
 // --help order, each with an example), the requests built from flags, and the client options
 // built from the global flags.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -137,6 +142,47 @@ TEST(ClientOptionsTest, TrainHasADeadlineOnlyWhenOneWasGiven) {
   EXPECT_EQ(TrainCallOptions(global).timeout, absl::ZeroDuration());
   global.timeout_given = true;
   EXPECT_EQ(TrainCallOptions(global).timeout, absl::Seconds(7));
+}
+
+// TokenFile writes `contents` to a token file of this test and returns its path.
+std::string TokenFile(const std::string& contents) {
+  const std::string path = ::testing::TempDir() + "/mlpctl_test_token_" + std::to_string(getpid());
+  std::ofstream(path, std::ios::binary) << contents;
+  return path;
+}
+
+TEST(ClientOptionsTest, TheTokenFilesFirstLineIsSentTrimmed) {
+  GlobalFlags global;
+  global.token_file = TokenFile("  s3cret-Token_1 \nsecond line\n");
+  absl::StatusOr<ClientOptions> options = ClientOptionsFromFlags(global);
+  std::remove(global.token_file.c_str());
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->token, "s3cret-Token_1");
+}
+
+// The server refuses to load a token that gRPC cannot send; mlpctl refuses it too, before any
+// call, instead of letting every call fail later.
+TEST(ClientOptionsTest, ATokenTheServerWouldRefuseIsRefusedBeforeCalling) {
+  GlobalFlags global;
+  global.token_file = TokenFile("s3cret\x01token\n");
+  absl::Status status = ClientOptionsFromFlags(global).status();
+  std::remove(global.token_file.c_str());
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("--token-file: \"" + global.token_file + "\""));
+  EXPECT_THAT(status.message(), HasSubstr("printable ASCII without spaces; found byte 1"));
+
+  GlobalFlags from_environment;
+  ASSERT_EQ(setenv("MLPD_TOKEN", " two words ", /*overwrite=*/1), 0);
+  status = ClientOptionsFromFlags(from_environment).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("$MLPD_TOKEN: the token must be printable ASCII"));
+
+  // An empty $MLPD_TOKEN is no token, as before.
+  ASSERT_EQ(setenv("MLPD_TOKEN", " ", /*overwrite=*/1), 0);
+  absl::StatusOr<ClientOptions> options = ClientOptionsFromFlags(from_environment);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->token, "");
+  ASSERT_EQ(unsetenv("MLPD_TOKEN"), 0);
 }
 
 }  // namespace
