@@ -2,71 +2,25 @@
 
 #include <algorithm>
 #include <chrono>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "client/batch_proto.h"
 #include "client/grpc_status.h"
 #include "grpcpp/create_channel.h"
-#include "grpcpp/generic/generic_stub.h"
-#include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/channel_arguments.h"
 
 namespace mlpd {
-namespace {
 
-// Health check messages are encoded by hand: Debian ships no health.proto to generate from,
-// and both messages have a single field (1: service string / 1: status enum).
-std::string EncodeHealthRequest(const std::string& service) {
-  std::string bytes;
-  if (service.empty()) return bytes;
-  bytes.push_back(0x0a);  // Field 1, length-delimited.
-  uint64_t length = service.size();
-  while (length >= 0x80) {
-    bytes.push_back(static_cast<char>((length & 0x7f) | 0x80));
-    length >>= 7;
-  }
-  bytes.push_back(static_cast<char>(length));
-  return bytes + service;
-}
-
-absl::StatusOr<HealthStatus> DecodeHealthResponse(const std::string& bytes) {
-  size_t position = 0;
-  int64_t status = 0;  // Proto3 default: UNKNOWN when the field is absent.
-  while (position < bytes.size()) {
-    const uint8_t key = static_cast<uint8_t>(bytes[position++]);
-    if ((key & 7) != 0) break;  // Only varint fields are expected; ignore the rest.
-    uint64_t value = 0;
-    int shift = 0;
-    while (position < bytes.size()) {
-      const uint8_t byte = static_cast<uint8_t>(bytes[position++]);
-      value |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      shift += 7;
-      if ((byte & 0x80) == 0) break;
-    }
-    if ((key >> 3) == 1) status = static_cast<int64_t>(value);
-  }
-  if (status < 0 || status > 3) {
-    return absl::InternalError(absl::StrCat("health status is ", status, ", expected 0..3"));
-  }
-  return static_cast<HealthStatus>(status);
-}
-
-}  // namespace
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
 
 const char* HealthStatusName(HealthStatus status) {
-  switch (status) {
-    case HealthStatus::kServing:
-      return "SERVING";
-    case HealthStatus::kNotServing:
-      return "NOT_SERVING";
-    case HealthStatus::kServiceUnknown:
-      return "SERVICE_UNKNOWN";
-    case HealthStatus::kUnknown:
-      break;
-  }
-  return "UNKNOWN";
+  // The generated name of a value the enum lacks is empty; HealthStatus has none of those.
+  return HealthCheckResponse::ServingStatus_Name(
+             static_cast<HealthCheckResponse::ServingStatus>(status))
+      .c_str();
 }
 
 void Cancellation::Cancel() {
@@ -139,7 +93,8 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(const ClientOptions& opti
 Client::Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
     : options_(std::move(options)),
       channel_(std::move(channel)),
-      stub_(v1::Mlpd::NewStub(channel_)) {}
+      stub_(v1::Mlpd::NewStub(channel_)),
+      health_stub_(grpc::health::v1::Health::NewStub(channel_)) {}
 
 void Client::PrepareContext(const CallOptions& call, const std::string& session,
                             grpc::ClientContext* context, bool default_deadline) const {
@@ -155,16 +110,22 @@ void Client::PrepareContext(const CallOptions& call, const std::string& session,
   if (!routing.empty()) context->AddMetadata(kSessionHeader, routing);
 }
 
-template <typename Request, typename Response>
-absl::Status Client::Unary(grpc::Status (v1::Mlpd::Stub::*method)(grpc::ClientContext*,
-                                                                  const Request&, Response*),
+template <typename Stub, typename Request, typename Response>
+absl::Status Client::Unary(grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                        Response*),
                            const std::string& session, const Request& request, Response* response,
                            const CallOptions& call) {
   grpc::ClientContext context;
   PrepareContext(call, session, &context);
   CallScope scope(call.cancellation, &context);
   if (scope.cancelled_before_start()) return CancelledBeforeStart();
-  return ToAbslStatus((stub_.get()->*method)(&context, request, response));
+  Stub* stub = nullptr;
+  if constexpr (std::is_same_v<Stub, grpc::health::v1::Health::Stub>) {
+    stub = health_stub_.get();
+  } else {
+    stub = stub_.get();
+  }
+  return ToAbslStatus((stub->*method)(&context, request, response));
 }
 
 absl::StatusOr<v1::SessionInfo> Client::CreateSession(const std::string& name,
@@ -411,33 +372,18 @@ absl::StatusOr<v1::SessionInfo> Client::ImportSession(const std::string& name,
 }
 
 absl::StatusOr<HealthStatus> Client::Health(const std::string& service, const CallOptions& call) {
-  grpc::ClientContext context;
-  PrepareContext(call, "", &context);
-  CallScope scope(call.cancellation, &context);
-  if (scope.cancelled_before_start()) return CancelledBeforeStart();
-  const std::string encoded = EncodeHealthRequest(service);
-  grpc::Slice slice(encoded);
-  grpc::ByteBuffer request(&slice, 1);
-  grpc::ByteBuffer response;
-  grpc::GenericStub generic(channel_);
-  absl::Notification done;
-  grpc::Status rpc_status;
-  generic.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                    &response, [&](grpc::Status status) {
-                      rpc_status = std::move(status);
-                      done.Notify();
-                    });
-  done.WaitForNotification();
-  absl::Status status = ToAbslStatus(rpc_status);
+  HealthCheckRequest request;
+  request.set_service(service);
+  HealthCheckResponse response;
+  absl::Status status =
+      Unary(&grpc::health::v1::Health::Stub::Check, std::string(), request, &response, call);
   if (!status.ok()) return status;
-  std::vector<grpc::Slice> slices;
-  std::string bytes;
-  if (response.Dump(&slices).ok()) {
-    for (const grpc::Slice& part : slices) {
-      bytes.append(reinterpret_cast<const char*>(part.begin()), part.size());
-    }
+  // An open enum: a newer server may send a value this client does not know.
+  if (!HealthCheckResponse::ServingStatus_IsValid(response.status())) {
+    return absl::InternalError(
+        absl::StrCat("health status is ", response.status(), ", expected 0..3"));
   }
-  return DecodeHealthResponse(bytes);
+  return static_cast<HealthStatus>(response.status());
 }
 
 }  // namespace mlpd

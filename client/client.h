@@ -42,6 +42,7 @@
 #include "client/credentials.h"
 #include "core/dataset.h"
 #include "core/tensor.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "mlpd/v1/mlpd.grpc.pb.h"
@@ -100,7 +101,8 @@ struct CallOptions {
   std::string routing_session;
 };
 
-// HealthStatus is grpc.health.v1's serving status.
+// HealthStatus is grpc.health.v1's serving status (HealthCheckResponse.ServingStatus, value for
+// value).
 enum class HealthStatus { kUnknown = 0, kServing = 1, kNotServing = 2, kServiceUnknown = 3 };
 const char* HealthStatusName(HealthStatus status);
 
@@ -177,16 +179,17 @@ class Client {
   void PrepareContext(const CallOptions& call, const std::string& session,
                       grpc::ClientContext* context, bool default_deadline = true) const;
 
-  // Unary runs one unary RPC with PrepareContext's settings and converts its status.
-  template <typename Request, typename Response>
-  absl::Status Unary(grpc::Status (v1::Mlpd::Stub::*method)(grpc::ClientContext*, const Request&,
-                                                            Response*),
+  // Unary runs one unary RPC of either service with PrepareContext's settings and converts its
+  // status.
+  template <typename Stub, typename Request, typename Response>
+  absl::Status Unary(grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
                      const std::string& session, const Request& request, Response* response,
                      const CallOptions& call);
 
   const ClientOptions options_;
   const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<v1::Mlpd::Stub> stub_;
+  const std::unique_ptr<grpc::health::v1::Health::Stub> health_stub_;
 };
 
 }  // namespace mlpd

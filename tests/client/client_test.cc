@@ -86,6 +86,16 @@ TEST_F(ClientTest, HealthIsServing) {
   EXPECT_STREQ(HealthStatusName(*status), "SERVING");
 }
 
+TEST_F(ClientTest, HealthOfOneServiceAndOfAnUnknownOne) {
+  absl::StatusOr<HealthStatus> status = client_->Health("mlpd.v1.Mlpd");
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(*status, HealthStatus::kServing);
+  EXPECT_EQ(client_->Health("no.such.Service").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_STREQ(HealthStatusName(HealthStatus::kNotServing), "NOT_SERVING");
+  EXPECT_STREQ(HealthStatusName(HealthStatus::kServiceUnknown), "SERVICE_UNKNOWN");
+  EXPECT_STREQ(HealthStatusName(HealthStatus::kUnknown), "UNKNOWN");
+}
+
 TEST_F(ClientTest, SessionLifecycleAndExportImportRoundTrip) {
   absl::StatusOr<v1::SessionInfo> created = client_->CreateSession("alpha", SmallSpec());
   ASSERT_TRUE(created.ok()) << created.status();
