@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/model_spec.h"
+#include "core/spec_enums.h"
 #include "core/spec_proto.h"
 
 namespace mlpd {
@@ -48,6 +50,53 @@ absl::StatusOr<InitSpec> ParseInit(const std::string& text, uint64_t seed) {
   return init;
 }
 
+// ParseFlagEnum reads the name of one of `table`'s values, in any case.
+template <typename Core, typename Proto, size_t N>
+absl::StatusOr<Core> ParseFlagEnum(absl::string_view flag, absl::string_view text,
+                                   const EnumRow<Core, Proto> (&table)[N]) {
+  std::optional<Core> value = CoreOfName(table, absl::AsciiStrToLower(text));
+  if (!value.has_value()) {
+    return FlagError(flag, text, absl::StrCat("is not one of ", JoinedNames(table)));
+  }
+  return *value;
+}
+
+// ParseLayers reads --layers and --activations into spec's input size and layers.
+absl::Status ParseLayers(const SpecFlags& flags, ModelSpec* spec) {
+  std::vector<int64_t> sizes;
+  for (absl::string_view part : absl::StrSplit(flags.layers, ',')) {
+    int64_t size = 0;
+    if (!absl::SimpleAtoi(part, &size) || size < 1) {
+      return FlagError("layers", flags.layers,
+                       "must be positive integers: the input size then each layer's units, e.g. "
+                       "784,50,10");
+    }
+    sizes.push_back(size);
+  }
+  if (sizes.size() < 2) {
+    return FlagError("layers", flags.layers,
+                     "needs the input size and at least one layer, e.g. 784,50,10");
+  }
+  spec->input_size = sizes[0];
+  std::vector<std::string> activations =
+      absl::StrSplit(flags.activations, ',', absl::SkipWhitespace());
+  const size_t layer_count = sizes.size() - 1;
+  if (activations.size() == 1) activations.resize(layer_count, activations[0]);
+  if (activations.size() != layer_count) {
+    return FlagError("activations", flags.activations,
+                     absl::StrCat("names ", activations.size(), " activations, the ", layer_count,
+                                  " layers of --layers need ", layer_count, " (",
+                                  JoinedNames(kActivationTable), ")"));
+  }
+  for (size_t i = 0; i < layer_count; ++i) {
+    absl::StatusOr<Activation> activation =
+        ParseFlagEnum("activations", activations[i], kActivationTable);
+    if (!activation.ok()) return activation.status();
+    spec->layers.push_back(LayerSpec{sizes[i + 1], *activation});
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string Float32Problem(double value) {
@@ -65,53 +114,20 @@ std::string Float32Problem(double value) {
 
 absl::StatusOr<v1::ModelSpec> SpecFromFlags(const SpecFlags& flags) {
   ModelSpec spec;
-  std::vector<int64_t> sizes;
-  for (absl::string_view part : absl::StrSplit(flags.layers, ',')) {
-    int64_t size = 0;
-    if (!absl::SimpleAtoi(part, &size) || size < 1) {
-      return FlagError("layers", flags.layers,
-                       "must be positive integers: the input size then each layer's units, e.g. "
-                       "784,50,10");
-    }
-    sizes.push_back(size);
-  }
-  if (sizes.size() < 2) {
-    return FlagError("layers", flags.layers,
-                     "needs the input size and at least one layer, e.g. 784,50,10");
-  }
-  spec.input_size = sizes[0];
-  std::vector<std::string> activations =
-      absl::StrSplit(flags.activations, ',', absl::SkipWhitespace());
-  const size_t layer_count = sizes.size() - 1;
-  if (activations.size() == 1) activations.resize(layer_count, activations[0]);
-  if (activations.size() != layer_count) {
-    return FlagError(
-        "activations", flags.activations,
-        absl::StrCat("names ", activations.size(), " activations, the ", layer_count,
-                     " layers of --layers need ", layer_count, " (identity, relu, tanh, sigmoid)"));
-  }
-  for (size_t i = 0; i < layer_count; ++i) {
-    absl::StatusOr<Activation> activation = ParseActivation(absl::AsciiStrToLower(activations[i]));
-    if (!activation.ok()) {
-      return FlagError("activations", activations[i],
-                       "is not one of identity, relu, tanh, sigmoid");
-    }
-    spec.layers.push_back(LayerSpec{sizes[i + 1], *activation});
-  }
-  absl::StatusOr<LossKind> loss = ParseLossKind(absl::AsciiStrToLower(flags.loss));
-  if (!loss.ok())
-    return FlagError("loss", flags.loss, "is not one of mse, cross_entropy, logistic");
+  absl::Status layers = ParseLayers(flags, &spec);
+  if (!layers.ok()) return layers;
+  absl::StatusOr<LossKind> loss = ParseFlagEnum("loss", flags.loss, kLossKindTable);
+  if (!loss.ok()) return loss.status();
   spec.loss.kind = *loss;
   if (!flags.reduction.empty()) {
-    absl::StatusOr<Reduction> reduction = ParseReduction(absl::AsciiStrToLower(flags.reduction));
-    if (!reduction.ok()) return FlagError("reduction", flags.reduction, "is not one of mean, sum");
+    absl::StatusOr<Reduction> reduction =
+        ParseFlagEnum("reduction", flags.reduction, kReductionTable);
+    if (!reduction.ok()) return reduction.status();
     spec.loss.reduction = *reduction;
   }
   absl::StatusOr<OptimizerKind> optimizer =
-      ParseOptimizerKind(absl::AsciiStrToLower(flags.optimizer));
-  if (!optimizer.ok()) {
-    return FlagError("optimizer", flags.optimizer, "is not one of sgd, momentum, adam");
-  }
+      ParseFlagEnum("optimizer", flags.optimizer, kOptimizerKindTable);
+  if (!optimizer.ok()) return optimizer.status();
   spec.optimizer.kind = *optimizer;
   // Checked on the values for callers that fill SpecFlags themselves; mlpctl has already
   // checked the typed text, so its errors quote "1e99" rather than 1e+99.

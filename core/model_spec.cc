@@ -1,12 +1,14 @@
 #include "core/model_spec.h"
 
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "core/spec_enums.h"
 
 namespace mlpd {
 namespace {
@@ -16,34 +18,13 @@ bool IsFinitePositive(float value) { return std::isfinite(value) && value > 0.0f
 bool InUnitInterval(float value) { return std::isfinite(value) && value >= 0.0f && value < 1.0f; }
 
 // Names are matched case-insensitively so "TANH" (the proto spelling) and "tanh" both parse.
-template <typename Enum, size_t N>
-absl::StatusOr<Enum> ParseName(absl::string_view what, absl::string_view name,
-                               const Enum (&values)[N], absl::string_view (*name_of)(Enum)) {
-  const std::string lowered = absl::AsciiStrToLower(name);
-  std::string expected;
-  for (Enum value : values) {
-    if (name_of(value) == lowered) return value;
-    absl::StrAppend(&expected, expected.empty() ? "" : ", ", name_of(value));
-  }
+template <typename Core, typename Proto, size_t N>
+absl::StatusOr<Core> ParseName(absl::string_view what, absl::string_view name,
+                               const EnumRow<Core, Proto> (&table)[N]) {
+  std::optional<Core> value = CoreOfName(table, absl::AsciiStrToLower(name));
+  if (value.has_value()) return *value;
   return absl::InvalidArgumentError(
-      absl::StrFormat("unknown %s '%s'; expected one of: %s", what, name, expected));
-}
-
-constexpr Activation kActivations[] = {Activation::kIdentity, Activation::kRelu, Activation::kTanh,
-                                       Activation::kSigmoid};
-constexpr LossKind kLossKinds[] = {LossKind::kMse, LossKind::kCrossEntropy, LossKind::kLogistic};
-constexpr Reduction kReductions[] = {Reduction::kMean, Reduction::kSum};
-constexpr OptimizerKind kOptimizerKinds[] = {OptimizerKind::kSgd, OptimizerKind::kMomentum,
-                                             OptimizerKind::kAdam};
-constexpr InitKind kInitKinds[] = {InitKind::kNormal, InitKind::kUniform, InitKind::kXavier,
-                                   InitKind::kKaiming};
-
-template <typename Enum, size_t N>
-bool IsKnown(Enum value, const Enum (&values)[N]) {
-  for (Enum known : values) {
-    if (known == value) return true;
-  }
-  return false;
+      absl::StrFormat("unknown %s '%s'; expected one of: %s", what, name, JoinedNames(table)));
 }
 
 absl::Status ValidateShape(const ModelSpec& spec) {
@@ -64,7 +45,7 @@ absl::Status ValidateShape(const ModelSpec& spec) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "spec.layers[%d].units is %d, expected 1..%d", l, layer.units, kMaxLayerUnits));
     }
-    if (!IsKnown(layer.activation, kActivations)) {
+    if (!IsKnown(kActivationTable, layer.activation)) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "spec.layers[%d].activation is unknown (%d)", l, static_cast<int>(layer.activation)));
     }
@@ -81,11 +62,11 @@ absl::Status ValidateShape(const ModelSpec& spec) {
 
 absl::Status ValidateLoss(const ModelSpec& spec) {
   const LossSpec& loss = spec.loss;
-  if (!IsKnown(loss.kind, kLossKinds)) {
+  if (!IsKnown(kLossKindTable, loss.kind)) {
     return absl::InvalidArgumentError(
         absl::StrFormat("spec.loss.kind is unknown (%d)", static_cast<int>(loss.kind)));
   }
-  if (!IsKnown(loss.reduction, kReductions)) {
+  if (!IsKnown(kReductionTable, loss.reduction)) {
     return absl::InvalidArgumentError(
         absl::StrFormat("spec.loss.reduction is unknown (%d)", static_cast<int>(loss.reduction)));
   }
@@ -130,7 +111,7 @@ absl::Status ValidateLoss(const ModelSpec& spec) {
 }
 
 absl::Status ValidateOptimizer(const OptimizerSpec& optimizer) {
-  if (!IsKnown(optimizer.kind, kOptimizerKinds)) {
+  if (!IsKnown(kOptimizerKindTable, optimizer.kind)) {
     return absl::InvalidArgumentError(
         absl::StrFormat("spec.optimizer.kind is unknown (%d)", static_cast<int>(optimizer.kind)));
   }
@@ -161,7 +142,7 @@ absl::Status ValidateOptimizer(const OptimizerSpec& optimizer) {
 }
 
 absl::Status ValidateInit(const InitSpec& init) {
-  if (!IsKnown(init.kind, kInitKinds)) {
+  if (!IsKnown(kInitKindTable, init.kind)) {
     return absl::InvalidArgumentError(
         absl::StrFormat("spec.init.kind is unknown (%d)", static_cast<int>(init.kind)));
   }
@@ -215,85 +196,37 @@ int64_t ParameterCount(const ModelSpec& spec) {
 }
 
 absl::string_view ActivationName(Activation activation) {
-  switch (activation) {
-    case Activation::kIdentity:
-      return "identity";
-    case Activation::kRelu:
-      return "relu";
-    case Activation::kTanh:
-      return "tanh";
-    case Activation::kSigmoid:
-      return "sigmoid";
-  }
-  return "unknown";
+  return NameOf(kActivationTable, activation);
 }
 
-absl::string_view LossKindName(LossKind kind) {
-  switch (kind) {
-    case LossKind::kMse:
-      return "mse";
-    case LossKind::kCrossEntropy:
-      return "cross_entropy";
-    case LossKind::kLogistic:
-      return "logistic";
-  }
-  return "unknown";
-}
+absl::string_view LossKindName(LossKind kind) { return NameOf(kLossKindTable, kind); }
 
-absl::string_view ReductionName(Reduction reduction) {
-  switch (reduction) {
-    case Reduction::kMean:
-      return "mean";
-    case Reduction::kSum:
-      return "sum";
-  }
-  return "unknown";
-}
+absl::string_view ReductionName(Reduction reduction) { return NameOf(kReductionTable, reduction); }
 
 absl::string_view OptimizerKindName(OptimizerKind kind) {
-  switch (kind) {
-    case OptimizerKind::kSgd:
-      return "sgd";
-    case OptimizerKind::kMomentum:
-      return "momentum";
-    case OptimizerKind::kAdam:
-      return "adam";
-  }
-  return "unknown";
+  return NameOf(kOptimizerKindTable, kind);
 }
 
-absl::string_view InitKindName(InitKind kind) {
-  switch (kind) {
-    case InitKind::kNormal:
-      return "normal";
-    case InitKind::kUniform:
-      return "uniform";
-    case InitKind::kXavier:
-      return "xavier";
-    case InitKind::kKaiming:
-      return "kaiming";
-  }
-  return "unknown";
-}
+absl::string_view InitKindName(InitKind kind) { return NameOf(kInitKindTable, kind); }
 
 absl::StatusOr<Activation> ParseActivation(absl::string_view name) {
-  return ParseName("activation", name, kActivations, &ActivationName);
+  return ParseName("activation", name, kActivationTable);
 }
 
 absl::StatusOr<LossKind> ParseLossKind(absl::string_view name) {
-  return ParseName("loss", name, kLossKinds, &LossKindName);
+  return ParseName("loss", name, kLossKindTable);
 }
 
 absl::StatusOr<Reduction> ParseReduction(absl::string_view name) {
-  return ParseName("reduction", name, kReductions, &ReductionName);
+  return ParseName("reduction", name, kReductionTable);
 }
 
 absl::StatusOr<OptimizerKind> ParseOptimizerKind(absl::string_view name) {
-  return ParseName("optimizer", name, kOptimizerKinds, &OptimizerKindName);
+  return ParseName("optimizer", name, kOptimizerKindTable);
 }
 
 absl::StatusOr<InitKind> ParseInitKind(absl::string_view name) {
-  return ParseName("init", name, kInitKinds, &InitKindName);
+  return ParseName("init", name, kInitKindTable);
 }
 
 std::string LayerSizesString(const ModelSpec& spec) {

@@ -9,6 +9,7 @@
 #include "client/mlpctl/flag_checks.h"
 #include "client/mlpctl/output.h"
 #include "client/spec_flags.h"
+#include "core/spec_enums.h"
 
 namespace mlpd::mlpctl {
 namespace {
@@ -40,7 +41,7 @@ class CreateCommand : public Command {
     cli().add_option("--layers", spec_.layers, "Input size then each layer's units")->required();
     cli()
         .add_option("--activations", spec_.activations,
-                    "One per layer (or one for all): identity, relu, tanh, sigmoid")
+                    "One per layer (or one for all): " + JoinedNames(kActivationTable))
         ->required();
     cli().add_option("--loss", spec_.loss, "mse, cross_entropy or logistic")->capture_default_str();
     cli().add_option("--reduction", spec_.reduction, "mean or sum (default: mean)");
