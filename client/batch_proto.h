@@ -4,8 +4,9 @@
 // v1::Batch rows; predictions come back as v1::Tensor and are read as a Matrix.
 //
 //   v1::Batch batch;
-//   MLPD_RETURN_IF_ERROR(DatasetRowsToBatch(dataset, 0, dataset.rows(), &batch));
+//   DatasetRowsToBatch(dataset, 0, dataset.rows(), &batch);  // Cannot fail: it only copies.
 //   absl::StatusOr<Matrix> outputs = TensorToMatrix(response.outputs(), "outputs");
+//   if (!outputs.ok()) return outputs.status();
 #ifndef MLPD_CLIENT_BATCH_PROTO_H_
 #define MLPD_CLIENT_BATCH_PROTO_H_
 
