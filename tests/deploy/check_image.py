@@ -3,9 +3,12 @@
 
 1. The Dockerfile has the required parts: a multi-stage build on debian:bookworm-slim whose
    build stage runs the CI scripts (scripts/install-deps, scripts/build); a runtime stage that
-   installs `scripts/install-deps --runtime`, copies only mlpd and mlpctl from the build stage,
-   runs as a non-root user, keeps /data as a volume, exposes the --listen port and has a
-   HEALTHCHECK calling `mlpctl health`; and a drain shorter than `docker stop`'s 10 s.
+   installs only the compiler's packages (`install-deps --build`, before any ARG; the test
+   packages only with MLPD_RUN_TESTS=1); a runtime stage that installs `scripts/install-deps
+   --runtime`, copies only mlpd and mlpctl from the build stage, runs as a numeric non-root
+   uid:gid that exists, keeps /data as a volume, exposes the --listen port and has a
+   HEALTHCHECK running mlpd-health (which dials mlpd's own --listen port); and a drain shorter
+   than `docker stop`'s 10 s.
 2. The runtime package list (scripts/install-deps runtime_packages) names packages that exist
    and, with their dependencies, provides every shared library `ldd` reports for the built
    binaries (each library mapped to its package with `dpkg -S`).
@@ -83,6 +86,7 @@ def check_dockerfile(root, problems):
     for script in ("scripts/install-deps", "scripts/build"):
         if script not in build_runs:
             problems.append(f"Dockerfile: the build stage does not RUN {script} (as CI does)")
+    check_dependency_layer(build, problems)
 
     runtime_runs = " ".join(a for i, a in runtime if i == "RUN")
     if not re.search(r"install-deps\s+--runtime", runtime_runs):
@@ -101,6 +105,13 @@ def check_dockerfile(root, problems):
     users = [a for i, a in runtime if i == "USER"]
     if not users or users[-1].split(":")[0] in ("root", "0"):
         problems.append(f"Dockerfile: the runtime stage runs as {users[-1] if users else 'root'}")
+    elif not re.fullmatch(r"(\d+):\1", users[-1]):
+        problems.append(f"Dockerfile: USER {users[-1]}; expected a numeric uid:gid, both the same "
+                        "(Kubernetes runAsNonRoot, runAsUser and runAsGroup match it)")
+    elif not all(re.search(rf"useradd\b[^&;]*--{kind} {users[-1].split(':')[0]}\b",
+                           runtime_runs) for kind in ("uid", "gid")):
+        problems.append(f"Dockerfile: no user is created with uid and gid "
+                        f"{users[-1].split(':')[0]} (useradd --uid N --gid N)")
     volumes = " ".join(a for i, a in runtime if i == "VOLUME")
     if "/data" not in volumes:
         problems.append("Dockerfile: /data is not a VOLUME")
@@ -123,11 +134,16 @@ def check_dockerfile(root, problems):
     if drain is None or float(drain) >= DOCKER_STOP_DEFAULT_SECONDS:
         problems.append(f"Dockerfile: --drain-seconds={drain}; it must be under docker stop's "
                         f"{DOCKER_STOP_DEFAULT_SECONDS} s so the final snapshots fit")
+    # The check must dial the port of mlpd's own --listen flag, which `docker run` arguments
+    # can change: deploy/image/mlpd-health reads it from mlpd's command line.
     healthchecks = [a for i, a in runtime if i == "HEALTHCHECK"]
-    if not healthchecks or not re.search(r"CMD.*\bmlpctl\b.*\bhealth\b", healthchecks[-1]):
-        problems.append(f"Dockerfile: HEALTHCHECK {healthchecks} does not call `mlpctl health`")
-    elif f":{port}" not in healthchecks[-1]:
-        problems.append(f"Dockerfile: HEALTHCHECK does not dial the --listen port {port}")
+    if not healthchecks or not re.search(r"CMD\W+mlpd-health\b", healthchecks[-1]):
+        problems.append(f"Dockerfile: HEALTHCHECK {healthchecks} does not run mlpd-health")
+    elif re.search(r"\d+\.\d+\.\d+\.\d+:\d+|--server", healthchecks[-1]):
+        problems.append(f"Dockerfile: HEALTHCHECK hard-codes an address: {healthchecks[-1]}")
+    copies = " ".join(a for i, a in runtime if i == "COPY")
+    if "deploy/image/mlpd-health" not in copies:
+        problems.append("Dockerfile: the runtime stage does not COPY deploy/image/mlpd-health")
 
     ignore_path = os.path.join(root, ".dockerignore")
     ignored = []
@@ -137,6 +153,28 @@ def check_dockerfile(root, problems):
     for needed in (".git", "build-*", "data"):
         if needed not in ignored:
             problems.append(f".dockerignore does not exclude {needed}")
+
+
+def check_dependency_layer(build, problems):
+    """The build stage installs only the compiler's packages unconditionally, before any ARG
+    (an ARG above it makes every change of its value reinstall all packages); the test
+    packages come only when MLPD_RUN_TESTS=1."""
+    installs = [n for n, (i, a) in enumerate(build) if i == "RUN" and "install-deps" in a]
+    if not installs:
+        return
+    first = installs[0]
+    arguments = [a.split("=")[0] for i, a in build[:first] if i == "ARG"]
+    if arguments:
+        problems.append(f"Dockerfile: ARG {' '.join(arguments)} precedes the dependency layer, "
+                        "so changing it reinstalls every package")
+    for n in installs:
+        text = build[n][1]
+        if n == first and not re.search(r"install-deps\s+--build\b", text):
+            problems.append(f"Dockerfile: the dependency layer `RUN {text}` is not "
+                            "`install-deps --build`: it installs test-only packages")
+        elif n != first and not re.search(r"if \[ \"?\$MLPD_RUN_TESTS\"? = \"?1\"? \]", text):
+            problems.append(f"Dockerfile: `RUN {text}` installs test-only packages even when "
+                            "MLPD_RUN_TESTS is not 1")
 
 
 def runtime_packages(root, problems):
