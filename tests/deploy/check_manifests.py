@@ -3,8 +3,8 @@
 
 Every YAML file under deploy/ must parse, and the pieces must agree with each other and with
 the code: the port in mlpd's --listen flag is the one the containers expose, the probes hit and
-the Services target; the health checks call `mlpctl health`; Envoy hashes on the same header
-the client library sends (client/client.h kSessionHeader) and lists exactly the StatefulSet's
+the Services target; the health checks run the image's mlpd-health; the router (HAProxy,
+deploy/haproxy.cfg) hashes consistently on the same headerthe client library sends (client/client.h kSessionHeader) and lists exactly the StatefulSet's
 pods; grace periods outlast --drain-seconds.
 
 Usage: check_manifests.py [--root REPO]   (exit 0: all good; 1: each problem on its own line)
@@ -74,7 +74,7 @@ def port_of(listen):
 
 
 def seconds(value):
-    """Compose/Envoy durations ("40s", "1m30s", 45) in seconds."""
+    """Compose/HAProxy durations ("40s", "1m30s", 45) in seconds."""
     if isinstance(value, (int, float)):
         return float(value)
     total, text = 0.0, str(value).strip()
@@ -105,6 +105,19 @@ def session_header(root, problems):
         problems.add(path, f"cannot read: {error}")
         return None
     problems.check(match is not None, path, "declares no kSessionHeader")
+    return match.group(1) if match else None
+
+
+ROOT = None
+
+
+def facts_user(problems):
+    """The uid of the Dockerfile's last USER (uid:gid, both the same), or None."""
+    path = os.path.join(ROOT, "Dockerfile")
+    users = re.findall(r"^USER\s+(\S+)", open(path, encoding="utf-8").read(), re.MULTILINE)
+    match = re.fullmatch(r"(\d+):\1", users[-1]) if users else None
+    problems.check(match is not None, path, f"USER {users[-1] if users else '(none)'} is not a "
+                                            "numeric uid:gid with both the same")
     return match.group(1) if match else None
 
 
@@ -150,7 +163,8 @@ def quantity_cpus(value):
 
 
 def check_kubernetes(objects, defaults, problems):
-    """StatefulSet, Services and the Envoy Deployment; returns facts Envoy's check needs."""
+    """StatefulSet, Services and the router Deployment; returns facts the router's check
+    needs."""
     by_kind = {}
     for path, obj in objects:
         by_kind.setdefault(obj.get("kind"), []).append((path, obj))
@@ -246,142 +260,195 @@ def check_kubernetes(objects, defaults, problems):
                      if s["spec"].get("clusterIP") != "None"]
     problems.check(client_facing, "deploy/k8s", "no client-facing (non-headless) Service")
 
-    envoy_deployments = [(p, o) for p, o in by_kind.get("Deployment", [])
-                         if any("envoy" in str(c.get("image", ""))
-                                for c in o["spec"]["template"]["spec"].get("containers", []))]
-    envoy_ports = set()
-    for p, o in envoy_deployments:
+    routers = [(p, o) for p, o in by_kind.get("Deployment", [])
+               if any("router" in str(c.get("image", ""))
+                      for c in o["spec"]["template"]["spec"].get("containers", []))]
+    problems.check(routers, "deploy/k8s", "no router Deployment routes to the replicas")
+    router_env, router_ports = {}, set()
+    for p, o in routers:
         for c in o["spec"]["template"]["spec"]["containers"]:
-            envoy_ports.update(cp.get("containerPort") for cp in c.get("ports", []))
-    problems.check(envoy_deployments, "deploy/k8s", "no Envoy Deployment routes to the replicas")
+            router_ports.update(cp.get("containerPort") for cp in c.get("ports", []))
+            router_env.update({e["name"]: str(e.get("value")) for e in c.get("env", [])})
+
+    # The image's USER is the uid and gid the pods run as (files on the volume are theirs).
+    image_user = facts_user(problems)
+    context = pod.get("securityContext", {})
+    if image_user:
+        for key in ("runAsUser", "runAsGroup", "fsGroup"):
+            problems.check(str(context.get(key)) == image_user, where,
+                           f"securityContext.{key} is {context.get(key)}, the image's USER "
+                           f"is {image_user}:{image_user}")
 
     facts.update(
         port=port, replicas=spec.get("replicas", 1), name=sts["metadata"]["name"],
         namespace=sts["metadata"].get("namespace", "default"),
-        headless=spec.get("serviceName"), envoy_ports=envoy_ports)
+        headless=spec.get("serviceName"), router_ports=router_ports, router_env=router_env)
     return facts
 
 
-def find_named(items, name):
-    return [i for i in items or [] if isinstance(i, dict) and i.get("name") == name]
-
-
-def check_envoy(path, config, facts, header, problems):
-    where = path
-    listeners = config.get("static_resources", {}).get("listeners", [])
-    clusters = {c.get("name"): c for c in config.get("static_resources", {}).get("clusters", [])}
-    if not problems.check(listeners, where, "has no listener"):
-        return
-    hashed_headers, routed_clusters = set(), set()
-    for listener in listeners:
-        lport = listener.get("address", {}).get("socket_address", {}).get("port_value")
-        if facts.get("envoy_ports"):
-            problems.check(lport in facts["envoy_ports"], where,
-                           f"listener port {lport} is not a port of the Envoy Deployment "
-                           f"({sorted(facts['envoy_ports'])})")
-        for chain in listener.get("filter_chains", []):
-            for hcm in find_named(chain.get("filters"),
-                                  "envoy.filters.network.http_connection_manager"):
-                typed = hcm.get("typed_config", {})
-                problems.check(typed.get("codec_type", "AUTO") in ("HTTP2", "AUTO"), where,
-                               f"codec_type {typed.get('codec_type')} cannot carry gRPC")
-                problems.check(find_named(typed.get("http_filters"), "envoy.filters.http.router"),
-                               where, "the HTTP filters lack envoy.filters.http.router")
-                for host in typed.get("route_config", {}).get("virtual_hosts", []):
-                    for route in host.get("routes", []):
-                        action = route.get("route", {})
-                        routed_clusters.add(action.get("cluster"))
-                        problems.check(seconds(action.get("timeout", "15s")) == 0, where,
-                                       f"route timeout {action.get('timeout', '15s (default)')} "
-                                       "would cut long Train streams; use 0s")
-                        for policy in action.get("hash_policy", []):
-                            name = policy.get("header", {}).get("header_name")
-                            if name:
-                                hashed_headers.add(name.lower())
-    problems.check(header is not None and header.lower() in hashed_headers, where,
-                   f"routes hash on {sorted(hashed_headers)}, the client library sends {header!r}")
-    for cluster_name in routed_clusters:
-        cluster = clusters.get(cluster_name)
-        if not problems.check(cluster is not None, where, f"route names unknown cluster "
-                                                          f"{cluster_name!r}"):
+def haproxy_sections(text):
+    """HAProxy config -> {"backend mlpd": [["balance", "hdr(x)"], ...], ...}."""
+    sections, current = {}, None
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
             continue
-        cwhere = f"{where} cluster {cluster_name}"
-        problems.check(cluster.get("lb_policy") in ("RING_HASH", "MAGLEV"), cwhere,
-                       f"lb_policy {cluster.get('lb_policy')} does not hash")
-        problems.check(cluster.get("type") in ("STRICT_DNS", "LOGICAL_DNS", "EDS", "STATIC"),
-                       cwhere, f"type {cluster.get('type')} is not a discovery type")
-        options = cluster.get("typed_extension_protocol_options", {}).get(
-            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", {})
-        problems.check("http2_protocol_options" in options.get("explicit_http_config", {})
-                       or "http2_protocol_options" in cluster, cwhere,
-                       "upstream is not HTTP/2 (gRPC needs it)")
-        problems.check(cluster.get("common_lb_config", {}).get("consistent_hashing_lb_config", {})
-                       .get("use_hostname_for_hashing") is True, cwhere,
-                       "does not hash by host name: a pod restarting with a new IP would move "
-                       "its sessions")
-        addresses = []
-        for group in cluster.get("load_assignment", {}).get("endpoints", []):
-            for endpoint in group.get("lb_endpoints", []):
-                socket = endpoint.get("endpoint", {}).get("address", {}).get("socket_address", {})
-                addresses.append(socket.get("address"))
-                problems.check(socket.get("port_value") == facts.get("port"), cwhere,
-                               f"endpoint {socket.get('address')} port "
-                               f"{socket.get('port_value')}; mlpd listens on {facts.get('port')}")
-        if facts.get("name"):
-            expected = [f"{facts['name']}-{i}.{facts['headless']}.{facts['namespace']}"
-                        f".svc.cluster.local" for i in range(facts["replicas"])]
-            problems.check(sorted(addresses) == sorted(expected), cwhere,
-                           f"endpoints {addresses} are not the StatefulSet's {facts['replicas']} "
-                           f"pods {expected}")
+        words = line.split()
+        if words[0] in ("global", "defaults", "frontend", "backend", "listen", "resolvers"):
+            current = " ".join(words[:2])
+            sections[current] = []
+        elif current:
+            sections[current].append(words)
+    return sections
 
 
-def check_compose(path, compose, entrypoint, defaults, problems):
-    services = compose.get("services", {})
-    mlpd = services.get("mlpd")
-    if not problems.check(isinstance(mlpd, dict), path, "has no service `mlpd`"):
-        return
-    where = f"{path} service mlpd"
-    command = mlpd.get("command", [])
+def environment_value(word):
+    """ "${NAME}" -> NAME, else None (HAProxy expands variables in double quotes)."""
+    match = re.fullmatch(r'"\$\{(\w+)\}"', word)
+    return match.group(1) if match else None
+
+
+def check_router(path, text, facts, header, problems):
+    """deploy/haproxy.cfg: consistent hashing on the client's session header over exactly the
+    StatefulSet's replicas, with nothing that moves a session to another replica."""
+    sections = haproxy_sections(text)
+    frontends = [s for s in sections if s.startswith("frontend ")]
+    backends = [s for s in sections if s.startswith("backend ")]
+    if not problems.check(len(frontends) == 1 and len(backends) == 1, path,
+                          f"expected one frontend and one backend, found {frontends + backends}"):
+        return []
+    frontend, backend = sections[frontends[0]], sections[backends[0]]
+    binds = [w for w in frontend if w[0] == "bind"]
+    problems.check(binds and all("h2" in w[w.index("proto") + 1:w.index("proto") + 2]
+                                 for w in binds if "proto" in w) and all("proto" in w for w in binds),
+                   path, "the frontend does not bind with `proto h2` (gRPC clients speak h2c)")
+    listen_variables = [environment_value(w[1]) for w in binds]
+    balance = [w for w in backend if w[0] == "balance"]
+    hashed = balance[-1][1] if balance else ""
+    problems.check(header is not None and hashed.lower() == f"hdr({header.lower()})", path,
+                   f"balance {hashed or '(none)'}; the client library sends the header {header!r}")
+    problems.check(["hash-type", "consistent"] == next((w[:2] for w in backend
+                                                         if w[0] == "hash-type"), None), path,
+                   "does not use `hash-type consistent`: a replica added or removed would move "
+                   "most sessions")
+    every = [w for section in sections.values() for w in section]
+    problems.check(not any(w[:2] == ["option", "redispatch"] for w in every), path,
+                   "option redispatch would send a down replica's sessions to another replica")
+    for name in ("client", "server"):
+        value = next((w[2] for w in every if w[:2] == ["timeout", name]), "0")
+        problems.check(seconds(value) >= 3600, path,
+                       f"timeout {name} {value} would cut long Train streams (use 1h or more)")
+    servers = [w for w in backend if w[0] == "server"]
+    variables = []
+    for words in servers:
+        name = words[1]
+        problems.check("check" not in words[3:], path,
+                       f"server {name} has health checks: a replica taken out of the ring sends "
+                       "its sessions elsewhere")
+        problems.check("proto" in words and words[words.index("proto") + 1] == "h2", path,
+                       f"server {name} is not `proto h2` (gRPC needs HTTP/2)")
+        problems.check("id" in words, path,
+                       f"server {name} has no fixed `id`: the ring would follow the line order")
+        variables.append(environment_value(words[2]))
+    problems.check(all(variables), path, "server addresses must come from \"${MLPD_REPLICA_N}\" "
+                                         "variables, so every deployment runs this same file")
+    problems.check(len(servers) == facts.get("replicas"), path,
+                   f"{len(servers)} servers are not the StatefulSet's {facts.get('replicas')} pods")
+    env = facts.get("router_env", {})
+    if facts.get("name") and env:
+        expected = [f"{facts['name']}-{i}.{facts['headless']}.{facts['namespace']}"
+                    f".svc.cluster.local:{facts['port']}" for i in range(facts["replicas"])]
+        got = [env.get(v) for v in variables]
+        problems.check(got == expected, "deploy/k8s/router.yaml",
+                       f"replica addresses {got} are not the StatefulSet's pods {expected}")
+        for variable in listen_variables:
+            listen_port = port_of(env.get(variable or "", ""))
+            problems.check(listen_port in facts.get("router_ports", set()),
+                           "deploy/k8s/router.yaml",
+                           f"the router listens on port {listen_port}, not a port of the router "
+                           f"Deployment ({sorted(facts.get('router_ports', []))})")
+    return variables
+
+
+def compose_args(entrypoint, service):
+    command = service.get("command", [])
     if isinstance(command, str):
         command = command.split()
-    args = [str(a) for a in entrypoint[1:]] + [str(a) for a in command]
-    check_known_flags(args, defaults, where, problems)
-    port = port_of(last_flag(args, "listen", defaults.get("listen")))
-    published = []
-    for entry in mlpd.get("ports", []):
-        target = entry.get("target") if isinstance(entry, dict) else str(entry).split(":")[-1]
-        published.append(int(str(target).split("/")[0]))
-    problems.check(port in published, where,
-                   f"publishes container ports {published}; mlpd listens on {port}")
-    test = mlpd.get("healthcheck", {}).get("test", [])
-    text = " ".join(test) if isinstance(test, list) else str(test)
-    problems.check(re.search(r"\bmlpctl\b.*\bhealth\b", text) is not None, where,
-                   f"health check {test!r} does not call `mlpctl health`")
-    data_dir = last_flag(args, "data_dir", defaults.get("data_dir"))
+    # ${VAR:-default} takes its default here, as compose does when VAR is unset.
+    return [re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(a))
+            for a in list(entrypoint[1:]) + list(command)]
+
+
+def check_compose(path, compose, entrypoint, defaults, router_variables, problems):
+    """Compose files: format 2.x (Debian's docker-compose 1.29 and Compose v2 both take it;
+    v2's top-level `name:` breaks 1.29), host network on loopback, the health check, a named
+    volume per replica, and, with a router, the replicas it is given are these services."""
+    problems.check(str(compose.get("version", "")).startswith("2."), path,
+                   f"version {compose.get('version')!r}: use 2.x, which docker-compose 1.29 and "
+                   "Compose v2 both accept")
+    problems.check("name" not in compose, path,
+                   "top-level `name:` is Compose v2 only; docker-compose 1.29 refuses the file")
+    services = compose.get("services", {})
+    replicas = {n: s for n, s in services.items()
+                if isinstance(s, dict) and "router" not in str(s.get("image", ""))}
+    if not problems.check(replicas, path, "has no mlpd service"):
+        return
     named = set((compose.get("volumes") or {}).keys())
-    mounted = False
-    for volume in mlpd.get("volumes", []):
-        source, _, target = str(volume).partition(":")
-        mounted |= source in named and target.split(":")[0] == data_dir
-    problems.check(mounted, where, f"--data-dir={data_dir} is not on a named volume "
-                                   f"(named volumes: {sorted(named)})")
-    drain = float(last_flag(args, "drain_seconds", defaults.get("drain_seconds", "10")))
-    grace = seconds(mlpd.get("stop_grace_period", "10s"))
-    problems.check(grace > drain, where, f"stop_grace_period {grace:g}s must exceed "
-                                         f"--drain-seconds ({drain:g})")
+    listens = {}
+    for name, service in services.items():
+        where = f"{path} service {name}"
+        problems.check(service.get("network_mode") == "host", where,
+                       "is not on the host network (these machines allow no container bridge)")
+        problems.check(service.get("read_only") is True, where, "root file system is not read-only")
+        if name not in replicas:
+            continue
+        args = compose_args(entrypoint, service)
+        check_known_flags(args, defaults, where, problems)
+        listen = last_flag(args, "listen", defaults.get("listen"))
+        problems.check(str(listen).startswith("127.0.0.1:"), where,
+                       f"--listen={listen}: on the host network listen on loopback only")
+        listens[name] = listen
+        test = service.get("healthcheck", {}).get("test", [])
+        text = " ".join(test) if isinstance(test, list) else str(test)
+        problems.check(re.search(r"\bmlpd-health\b", text) is not None, where,
+                       f"health check {test!r} does not run mlpd-health (the image's check)")
+        data_dir = last_flag(args, "data_dir", defaults.get("data_dir"))
+        mounted = False
+        for volume in service.get("volumes", []):
+            source, _, target = str(volume).partition(":")
+            mounted |= source in named and target.split(":")[0] == data_dir
+        problems.check(mounted, where, f"--data-dir={data_dir} is not on a named volume "
+                                       f"(named volumes: {sorted(named)})")
+        drain = float(last_flag(args, "drain_seconds", defaults.get("drain_seconds", "10")))
+        grace = seconds(service.get("stop_grace_period", "10s"))
+        problems.check(grace > drain, where, f"stop_grace_period {grace:g}s must exceed "
+                                             f"--drain-seconds ({drain:g})")
+    volumes = [str(v).partition(":")[0] for s in replicas.values() for v in s.get("volumes", [])]
+    problems.check(len(volumes) == len(set(volumes)), path,
+                   f"replicas share a volume ({volumes}): each needs its own data dir")
+    routers = [s for n, s in services.items() if n not in replicas]
+    for router in routers:
+        env = router.get("environment", {})
+        given = [re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(env.get(v)))
+                 for v in router_variables]
+        problems.check(sorted(given) == sorted(listens.values()), f"{path} router",
+                       f"replica addresses {given} are not the replicas' --listen "
+                       f"{sorted(listens.values())}")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--root", default=os.path.join(os.path.dirname(__file__), "..", ".."))
     root = os.path.abspath(parser.parse_args().root)
+    global ROOT
+    ROOT = root
     problems = Problems()
     defaults = server_defaults(root, problems)
     header = session_header(root, problems)
     entrypoint = dockerfile_entrypoint(root, problems)
 
     deploy = os.path.join(root, "deploy")
-    k8s_objects, envoy_configs, compose_files = [], [], []
+    k8s_objects, compose_files = [], []
     for folder, _, files in sorted(os.walk(deploy)):
         for name in sorted(files):
             if not name.endswith((".yaml", ".yml")):
@@ -395,25 +462,24 @@ def main():
                     problems.check("name" in doc.get("metadata", {}), relative,
                                    f"{doc['kind']} has no metadata.name")
                     k8s_objects.append((relative, doc))
-                elif "static_resources" in doc:
-                    envoy_configs.append((relative, doc))
                 elif "services" in doc:
                     compose_files.append((relative, doc))
                 else:
-                    problems.add(relative, "is neither a Kubernetes object, an Envoy config "
-                                           "nor a compose file")
+                    problems.add(relative, "is neither a Kubernetes object nor a compose file")
 
     facts = check_kubernetes(k8s_objects, defaults, problems)
-    problems.check(envoy_configs, "deploy", "no Envoy config (static_resources)")
-    for path, config in envoy_configs:
-        check_envoy(path, config, facts, header, problems)
+    router_path = os.path.join(deploy, "haproxy.cfg")
+    router_variables = []
+    if problems.check(os.path.exists(router_path), "deploy", "no router config (haproxy.cfg)"):
+        router_variables = check_router("deploy/haproxy.cfg", open(router_path).read(), facts,
+                                        header, problems)
     problems.check(compose_files, "deploy", "no compose file")
     for path, compose in compose_files:
-        check_compose(path, compose, entrypoint, defaults, problems)
+        check_compose(path, compose, entrypoint, defaults, router_variables, problems)
 
     for item in problems.items:
         print(f"FAIL {item}")
-    checked = len(k8s_objects) + len(envoy_configs) + len(compose_files)
+    checked = len(k8s_objects) + 1 + len(compose_files)
     print(f"check_manifests: {checked} documents, {len(problems.items)} problems")
     return 1 if problems.items else 0
 

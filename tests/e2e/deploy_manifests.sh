@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The deploy/ manifests agree with the server's flags and the client's routing header
+# The deploy/ manifests and the router config agree with the server's flags, the image and the
+# client's routing header
 # (tests/deploy/check_manifests.py), and the checker really catches each kind of drift: every
 # mutation below, applied to a copy of the tree, must make it fail with the matching message.
 set -euo pipefail
@@ -62,24 +63,40 @@ expect_caught $sts '(livenessProbe:\s*\n\s*)grpc:\s*\n\s*port: 50051' \
   '\1tcpSocket:\n              port: 50051' 'livenessProbe is not a native gRPC probe'
 expect_caught deploy/k8s/services.yaml 'targetPort: grpc' 'targetPort: http' \
   'targetPort http is not a container port'
-expect_caught deploy/envoy.yaml 'header_name: x-mlpd-session' 'header_name: x-session' \
-  "the client library sends 'x-mlpd-session'"
-expect_caught deploy/envoy.yaml 'lb_policy: RING_HASH' 'lb_policy: ROUND_ROBIN' 'does not hash'
-expect_caught deploy/envoy.yaml 'timeout: 0s' 'timeout: 30s' 'would cut long Train streams'
-expect_caught deploy/envoy.yaml 'use_hostname_for_hashing: true' 'use_hostname_for_hashing: false' \
-  'does not hash by host name'
-expect_caught deploy/envoy.yaml '(cluster.local, port_value:) 50051' '\1 50052' \
-  'mlpd listens on 50051'
-expect_caught deploy/envoy.yaml '(address: 0.0.0.0, port_value:) 50051' '\1 8080' \
-  'listener port 8080 is not a port of the Envoy Deployment'
+expect_caught deploy/haproxy.cfg 'balance hdr\(x-mlpd-session\)' 'balance hdr(x-session)' \
+  "the client library sends the header 'x-mlpd-session'"
+expect_caught deploy/haproxy.cfg 'hash-type consistent' 'hash-type map-based' \
+  'does not use `hash-type consistent`'
+expect_caught deploy/haproxy.cfg 'timeout server 1h' 'timeout server 30s' \
+  'would cut long Train streams'
+expect_caught deploy/haproxy.cfg '(server mlpd-1 .*) id 2' '\1 id 2 check' 'has health checks'
+expect_caught deploy/haproxy.cfg '(retries 2)' '\1\n  option redispatch' 'option redispatch'
+expect_caught deploy/haproxy.cfg '^  server mlpd-2 .*\n' '' "are not the StatefulSet's 3 pods"
+expect_caught deploy/haproxy.cfg '"\$\{MLPD_REPLICA_0\}"' '127.0.0.1:50061' \
+  'must come from "${MLPD_REPLICA_N}" variables'
+expect_caught deploy/haproxy.cfg '(server mlpd-0 .*) id 1' '\1' 'has no fixed `id`'
+expect_caught deploy/k8s/router.yaml 'mlpd-1.mlpd-pods.mlpd.svc.cluster.local:50051' \
+  'mlpd-1.mlpd-pods.mlpd.svc.cluster.local:50052' "are not the StatefulSet's pods"
+expect_caught deploy/k8s/router.yaml 'value: "0.0.0.0:50051"' 'value: "0.0.0.0:8080"' \
+  'the router listens on port 8080, not a port of the router Deployment'
+expect_caught $sts 'runAsGroup: 10001' 'runAsGroup: 999' "securityContext.runAsGroup is 999"
 expect_caught deploy/docker-compose.yml 'test: \[.*\]' 'test: ["CMD", "true"]' \
-  'does not call `mlpctl health`'
+  'does not run mlpd-health'
 expect_caught deploy/docker-compose.yml 'stop_grace_period: \w+' 'stop_grace_period: 5s' \
   'stop_grace_period 5s must exceed'
 expect_caught deploy/docker-compose.yml '- mlpd-data:/data' '- ./data:/data' \
   'is not on a named volume'
-expect_caught deploy/docker-compose.yml '"127.0.0.1:50051:50051"' '"127.0.0.1:50051:50052"' \
-  'mlpd listens on 50051'
+expect_caught deploy/docker-compose.yml '^version: "2.4"' 'name: mlpd' 'use 2.x'
+expect_caught deploy/docker-compose.yml '(\n)(services:)' '\1name: mlpd\n\2' \
+  'top-level `name:` is Compose v2 only'
+expect_caught deploy/docker-compose.yml 'network_mode: host' 'ports: ["127.0.0.1:50051:50051"]' \
+  'is not on the host network'
+expect_caught deploy/docker-compose.yml '--listen=127.0.0.1:' '--listen=0.0.0.0:' \
+  'listen on loopback only'
+expect_caught deploy/docker-compose.scale-out.yml 'MLPD_REPLICA_PORT_2:-50063\}"' \
+  'MLPD_REPLICA_PORT_2:-50064}"' "are not the replicas' --listen"
+expect_caught deploy/docker-compose.scale-out.yml '"mlpd-data-1:/data"' '"mlpd-data-0:/data"' \
+  'replicas share a volume'
 expect_caught deploy/k8s/namespace.yaml 'name: mlpd' 'name: [mlpd' 'does not parse as YAML'
 
 if [ "$failures" -ne 0 ]; then
