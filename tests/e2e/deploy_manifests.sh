@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The deploy/ manifests and the router config agree with the server's flags, the image and the
-# client's routing header
-# (tests/deploy/check_manifests.py), and the checker really catches each kind of drift: every
-# mutation below, applied to a copy of the tree, must make it fail with the matching message.
+# client's routing header (tests/deploy/check_manifests.py), and the checker really catches
+# each kind of drift: every mutation below, applied to a copy of the tree, must make it fail
+# with the matching message.
 set -euo pipefail
 source_dir=${MLPD_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 checker="$source_dir/tests/deploy/check_manifests.py"
@@ -11,41 +11,11 @@ trap 'rm -rf "$work"' EXIT
 
 python3 "$checker" --root "$source_dir"
 
-# fresh_copy makes $work/tree hold just what the checker reads.
-fresh_copy() {
-  rm -rf "$work/tree"
-  mkdir -p "$work/tree/server" "$work/tree/client"
-  cp -r "$source_dir/deploy" "$work/tree/deploy"
-  cp "$source_dir/Dockerfile" "$work/tree/"
-  cp "$source_dir/server/main.cc" "$work/tree/server/"
-  cp "$source_dir/client/client.h" "$work/tree/client/"
-}
-
-failures=0
-# expect_caught FILE PYTHON_REGEX REPLACEMENT EXPECTED_MESSAGE
+# expect_caught FILE PYTHON_REGEX REPLACEMENT EXPECTED_MESSAGE: queues one mutation; they all
+# run below in one Python process (a process per mutation took minutes on a busy machine).
+: >"$work/mutations"
 expect_caught() {
-  local file=$1 pattern=$2 replacement=$3 expected=$4
-  fresh_copy
-  python3 - "$work/tree/$file" "$pattern" "$replacement" <<'EOF'
-import re, sys
-path, pattern, replacement = sys.argv[1:]
-text = open(path).read()
-changed, count = re.subn(pattern, replacement, text, count=1, flags=re.MULTILINE)
-if count != 1:
-    sys.exit(f"mutation pattern {pattern!r} not found in {path}")
-open(path, "w").write(changed)
-EOF
-  local output
-  if output=$(python3 "$checker" --root "$work/tree" 2>&1); then
-    echo "NOT CAUGHT: $file: $pattern -> $replacement"
-    failures=$((failures + 1))
-  elif ! grep -qF -- "$expected" <<<"$output"; then
-    echo "WRONG MESSAGE for $file: $pattern -> $replacement (wanted '$expected'):"
-    echo "$output"
-    failures=$((failures + 1))
-  else
-    echo "caught: $file: $pattern -> $replacement"
-  fi
+  printf '%s\x1f%s\x1f%s\x1f%s\x1e' "$1" "$2" "$3" "$4" >>"$work/mutations"
 }
 
 sts=deploy/k8s/statefulset.yaml
@@ -99,8 +69,42 @@ expect_caught deploy/docker-compose.scale-out.yml '"mlpd-data-1:/data"' '"mlpd-d
   'replicas share a volume'
 expect_caught deploy/k8s/namespace.yaml 'name: mlpd' 'name: [mlpd' 'does not parse as YAML'
 
-if [ "$failures" -ne 0 ]; then
-  echo "deploy_manifests: $failures mutations not caught"
-  exit 1
-fi
+# Each mutation applies to a fresh copy of just what the checker reads, and the checker must
+# fail with the expected message.
+python3 - "$checker" "$source_dir" "$work" <<'EOF'
+import contextlib, importlib.util, io, os, re, shutil, sys
+checker, source, work = sys.argv[1:]
+spec = importlib.util.spec_from_file_location("check_manifests", checker)
+check_manifests = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(check_manifests)
+failures = 0
+for entry in open(f"{work}/mutations").read().split("\x1e")[:-1]:
+    path, pattern, replacement, expected = entry.split("\x1f")
+    tree = f"{work}/tree"
+    shutil.rmtree(tree, ignore_errors=True)
+    shutil.copytree(f"{source}/deploy", f"{tree}/deploy")
+    for kept in ("Dockerfile", "server/main.cc", "client/client.h"):
+        os.makedirs(os.path.dirname(f"{tree}/{kept}"), exist_ok=True)
+        shutil.copy(f"{source}/{kept}", f"{tree}/{kept}")
+    text = open(f"{tree}/{path}").read()
+    changed, count = re.subn(pattern, replacement, text, count=1, flags=re.MULTILINE)
+    if count != 1:
+        sys.exit(f"mutation pattern {pattern!r} not found in {path}")
+    open(f"{tree}/{path}", "w").write(changed)
+    output = io.StringIO()
+    sys.argv = ["check_manifests.py", "--root", tree]
+    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+        code = check_manifests.main()
+    if code == 0:
+        print(f"NOT CAUGHT: {path}: {pattern} -> {replacement}")
+        failures += 1
+    elif expected not in output.getvalue():
+        print(f"WRONG MESSAGE for {path}: {pattern} -> {replacement} (wanted {expected!r}):")
+        print(output.getvalue())
+        failures += 1
+    else:
+        print(f"caught: {path}: {pattern} -> {replacement}")
+if failures:
+    sys.exit(f"deploy_manifests: {failures} mutations not caught")
+EOF
 echo "deploy_manifests: manifests consistent; all mutations caught"
