@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <new>
 #include <string>
@@ -16,6 +17,7 @@
 #include "core/optimizer.h"
 #include "core/plan_cache.h"
 #include "core/status_macros.h"
+#include "core/thread_choice.h"
 #include "oneapi/dnnl/dnnl.hpp"
 
 namespace mlpd {
@@ -25,14 +27,15 @@ namespace {
 // no huge buffers and shares plans with typical training batch sizes.
 constexpr int64_t kChunkRows = 1024;
 
-// A batch runs on the caller's OpenMP threads only from this many multiply-adds per forward
-// pass; below it on one thread. Measured with mlpd-bench engine on 2 cores shared with other
-// work: every oneDNN primitive is a parallel region whose barrier waits for the other thread,
-// so a 2-thread 784-50-10 b1000 step ran 3-4x slower than on 1 thread (200x with OpenMP's
-// default active waiting), while only a step as long as 784-1024-1024-10 b256 (476M
-// multiply-adds) gains from the second core when it is free. Deployments should set
-// OMP_WAIT_POLICY=passive (see bench/engine_bench.cc).
-constexpr int64_t kParallelMacs = int64_t{1} << 27;
+// Below this many multiply-adds per forward pass a batch runs on one thread: forking costs
+// more than the second core gives (the 16-64-64-1 b32 step has 166K). From it, ThreadChoice
+// measures one thread against all of the caller's and runs the faster (the practical's step
+// has 40M, 784-256-256-10 b128 34M).
+constexpr int64_t kParallelMacs = int64_t{1} << 22;
+
+// Batch sizes whose thread choice a model remembers (a training batch, its partial last batch,
+// evaluation chunks), beyond which the oldest is forgotten.
+constexpr size_t kRememberedBatchSizes = 4;
 
 // GradientScratch is the calling thread's buffer for one step's gradients, shared by all
 // models on the thread so that an idle model holds no gradient memory.
@@ -59,7 +62,8 @@ class ScopedThreads {
   const int previous_;
 };
 
-absl::Status ValidateInput(const ModelSpec& spec, MatrixView x) {
+// ValidateShape checks x's shape and pointer, ValidateValues its values; ValidateInput both.
+absl::Status ValidateShape(const ModelSpec& spec, MatrixView x) {
   if (x.rows < 1) {
     return absl::InvalidArgumentError(
         absl::StrFormat("x.shape[0] is %d, expected at least 1 row", x.rows));
@@ -69,12 +73,21 @@ absl::Status ValidateInput(const ModelSpec& spec, MatrixView x) {
         "x.shape[1] is %d, the session's input size is %d", x.cols, spec.input_size));
   }
   if (x.data == nullptr) return absl::InvalidArgumentError("x has no data");
+  return absl::OkStatus();
+}
+
+absl::Status ValidateValues(MatrixView x) {
   const int64_t bad = FirstNonFinite(x.data, x.rows * x.cols);
   if (bad >= 0) {
     return absl::InvalidArgumentError(absl::StrFormat("x[%d][%d] is %g, expected a finite value",
                                                       bad / x.cols, bad % x.cols, x.data[bad]));
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateInput(const ModelSpec& spec, MatrixView x) {
+  MLPD_RETURN_IF_ERROR(ValidateShape(spec, x));
+  return ValidateValues(x);
 }
 
 absl::Status FromOnednnError(const dnnl::error& error, absl::string_view what) {
@@ -99,17 +112,20 @@ class MlpModel final : public Model {
   const ModelSpec& spec() const override { return spec_; }
 
   absl::StatusOr<float> TrainStep(MatrixView x, TargetsView y) override {
-    MLPD_RETURN_IF_ERROR(ValidateInput(spec_, x));
-    MLPD_RETURN_IF_ERROR(ValidateTargets(spec_, x.rows, y, TargetUse::kTraining));
-    ScopedThreads threads(ThreadsFor(x.rows));
-    try {
-      return TrainStepUnchecked(x, y);
-    } catch (const dnnl::error& error) {
-      return FromOnednnError(error, "in a training step");
-    } catch (const std::bad_alloc&) {
-      return absl::ResourceExhaustedError(
-          absl::StrFormat("out of memory in a training step of %d rows", x.rows));
+    MLPD_RETURN_IF_ERROR(ValidateShape(spec_, x));
+    if (absl::Status targets = ValidateTargets(spec_, x.rows, y, TargetUse::kTraining);
+        !targets.ok()) {
+      MLPD_RETURN_IF_ERROR(ValidateValues(x));  // A bad x is named first.
+      return targets;
     }
+    absl::StatusOr<float> loss = TrainStepGuarded(x, y);
+    // x's values are checked only when the step failed: a non-finite x always fails it, since
+    // every x[r][i] is a term of the first layer's weight gradient column i, which IEEE then
+    // makes inf or NaN (inf * 0 is NaN), and the optimizer refuses non-finite results. The
+    // check names the bad value instead of its consequence. Scanning every batch first took
+    // 7% of the practical's step.
+    if (!loss.ok()) MLPD_RETURN_IF_ERROR(ValidateValues(x));
+    return loss;
   }
 
   absl::Status Predict(MatrixView x, Matrix* outputs) override {
@@ -218,12 +234,33 @@ class MlpModel final : public Model {
     return macs;
   }
 
-  // ThreadsFor depends only on the batch size and the caller's OpenMP setting, so the same
-  // batches on the same setting give bit-identical results.
+  bool Splittable(int64_t rows) const {
+    return omp_get_max_threads() > 1 && macs_per_row_ * rows >= kParallelMacs;
+  }
+
+  // ChoiceFor is the thread choice of training batches of `rows` rows, or null when they are too
+  // small to split or the caller allows one thread.
+  ThreadChoice* ChoiceFor(int64_t rows) {
+    if (!Splittable(rows)) return nullptr;
+    for (auto& [remembered_rows, choice] : thread_choices_) {
+      if (remembered_rows == rows) return &choice;
+    }
+    if (thread_choices_.size() == kRememberedBatchSizes) {
+      thread_choices_.erase(thread_choices_.begin());
+    }
+    thread_choices_.emplace_back(rows, ThreadChoice());
+    return &thread_choices_.back().second;
+  }
+
+  // ThreadsFor is the thread count of a forward pass over `rows` rows (predict, evaluate): what
+  // training found faster at that batch size, else at the latest one trained.
   int ThreadsFor(int64_t rows) const {
+    if (!Splittable(rows)) return 1;
     const int available = omp_get_max_threads();
-    if (available <= 1 || macs_per_row_ * rows < kParallelMacs) return 1;
-    return available;
+    for (const auto& [remembered_rows, choice] : thread_choices_) {
+      if (remembered_rows == rows) return choice.Preferred(available);
+    }
+    return thread_choices_.empty() ? available : thread_choices_.back().second.Preferred(available);
   }
 
   static absl::Status CheckFiniteBlock(absl::string_view name, absl::Span<const float> values,
@@ -247,8 +284,9 @@ class MlpModel final : public Model {
     const int64_t out = spec_.output_size();
     for (int64_t first = 0; first < x.rows; first += kChunkRows) {
       const int64_t rows = std::min(kChunkRows, x.rows - first);
-      ScopedThreads threads(ThreadsFor(rows));
-      MLPD_ASSIGN_OR_RETURN(OnednnPlan * plan, GetPlan(rows));
+      const int thread_count = ThreadsFor(rows);
+      ScopedThreads threads(thread_count);
+      MLPD_ASSIGN_OR_RETURN(OnednnPlan * plan, GetPlan(rows, thread_count));
       plan->Forward(PlanCache::ForThisThread().stream(), x.data + first * x.cols,
                     parameters_.data());
       consume(MatrixView{plan->outputs(), rows, out}, first);
@@ -256,12 +294,35 @@ class MlpModel final : public Model {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<OnednnPlan*> GetPlan(int64_t rows) {
-    return PlanCache::ForThisThread().Get(spec_, shape_key_, rows, ThreadsFor(rows));
+  absl::StatusOr<OnednnPlan*> GetPlan(int64_t rows, int threads) {
+    return PlanCache::ForThisThread().Get(spec_, shape_key_, rows, threads);
   }
 
-  absl::StatusOr<float> TrainStepUnchecked(MatrixView x, TargetsView y) {
-    MLPD_ASSIGN_OR_RETURN(OnednnPlan * plan, GetPlan(x.rows));
+  // TrainStepGuarded runs the step on a checked shape and targets, turning oneDNN's and the
+  // allocator's exceptions into statuses.
+  absl::StatusOr<float> TrainStepGuarded(MatrixView x, TargetsView y) {
+    ThreadChoice* choice = ChoiceFor(x.rows);
+    const int thread_count = choice != nullptr ? choice->Next(omp_get_max_threads()) : 1;
+    ScopedThreads threads(thread_count);
+    try {
+      const auto start = std::chrono::steady_clock::now();
+      absl::StatusOr<float> loss = TrainStepUnchecked(x, y, thread_count);
+      if (choice != nullptr) {
+        choice->Record(
+            thread_count,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      }
+      return loss;
+    } catch (const dnnl::error& error) {
+      return FromOnednnError(error, "in a training step");
+    } catch (const std::bad_alloc&) {
+      return absl::ResourceExhaustedError(
+          absl::StrFormat("out of memory in a training step of %d rows", x.rows));
+    }
+  }
+
+  absl::StatusOr<float> TrainStepUnchecked(MatrixView x, TargetsView y, int threads) {
+    MLPD_ASSIGN_OR_RETURN(OnednnPlan * plan, GetPlan(x.rows, threads));
     plan->Forward(PlanCache::ForThisThread().stream(), x.data, parameters_.data());
 
     const int64_t out = spec_.output_size();
@@ -276,8 +337,7 @@ class MlpModel final : public Model {
 
     float* gradients = GradientScratch(parameter_count_);
     plan->Backward(PlanCache::ForThisThread().stream(), x.data, parameters_.data(), gradients);
-    if (!optimizer_.Step(parameters_.data(), gradients, state_.data(), step_count_ + 1,
-                         ThreadsFor(x.rows))) {
+    if (!optimizer_.Step(parameters_.data(), gradients, state_.data(), step_count_ + 1, threads)) {
       return absl::FailedPreconditionError(absl::StrFormat(
           "the %s step (learning rate %g) made a parameter or optimizer state non-finite; the "
           "step was not applied (the model keeps its parameters)",
@@ -301,6 +361,7 @@ class MlpModel final : public Model {
   int64_t step_count_ = 0;
   int64_t samples_seen_ = 0;
   float last_loss_ = 0.0f;
+  std::vector<std::pair<int64_t, ThreadChoice>> thread_choices_;  // By batch rows.
 };
 
 }  // namespace

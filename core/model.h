@@ -1,9 +1,12 @@
 // model.h: an MLP with its optimizer, trained and run on oneDNN primitives.
 //
-// Model owns the parameters, the optimizer state and the oneDNN primitives (built once per
-// batch size and reused). It is not thread-safe: one thread at a time (the server's compute
-// executor) calls it. Every call validates its input first and leaves the model unchanged on
-// error; a step whose loss or updated parameters are not finite is not applied.
+// Model owns the parameters and the optimizer state. The oneDNN primitives are not the model's:
+// they live in the calling thread's PlanCache (built once per layer shapes and batch size,
+// shared by every model of that shape). It is not thread-safe: one thread at a time (the server's
+// compute executor) calls it. A step large enough to split runs on one thread or on all of the
+// caller's OpenMP threads, whichever measured faster (core/thread_choice.h); the results are
+// the same. Every call validates its input and leaves the model unchanged on error; a step
+// whose loss or updated parameters are not finite is not applied.
 //
 //   absl::StatusOr<std::unique_ptr<Model>> model = Model::Create(spec);
 //   absl::StatusOr<float> loss = (*model)->TrainStep(x, TargetsView::Values(t));

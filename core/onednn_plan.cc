@@ -12,7 +12,7 @@ using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
 using algorithm = dnnl::algorithm;
 
-// ForwardAlgorithm is the post-op fused into the inner product.
+// ForwardAlgorithm is the eltwise post-op fused into the layer's forward matmul.
 algorithm ForwardAlgorithm(Activation activation) {
   switch (activation) {
     case Activation::kRelu:

@@ -1,6 +1,7 @@
 // The engine's behaviour as a user sees it: determinism, the lecture's examples (logistic
 // regression, universal approximation), evaluation, parameter and state round trips, and
 // refusal of bad input or diverging steps without any change to the model.
+#include <omp.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -531,6 +532,29 @@ TEST(ThreadTest, ModelsOfOneShapeTrainConcurrentlyOnTwoThreadsLikeAlone) {
   EXPECT_EQ(first->step_count(), 50);
   EXPECT_EQ(first->GetParameters(), alone->GetParameters());
   EXPECT_EQ(second->GetParameters(), alone->GetParameters());
+}
+
+TEST(ThreadTest, SplittableStepsGiveTheSameWeightsOnOneOrTwoThreads) {
+  // Batches this large are timed on one and on two threads and run on the faster
+  // (core/thread_choice.h): the choice must not change a single bit of the weights.
+  for (OptimizerKind optimizer : {OptimizerKind::kSgd, OptimizerKind::kAdam}) {
+    const ModelSpec spec = TestSpec(784, {{64, Activation::kTanh}, {10, Activation::kIdentity}},
+                                    LossKind::kCrossEntropy, Reduction::kMean, optimizer, 0.01f);
+    constexpr int64_t kRows = 160;  // 8.1M multiply-adds per forward pass.
+    const std::vector<float> x = RandomValues(kRows * 784, 20);
+    const BatchTargets targets = TargetsFor(spec, kRows, 21);
+    auto train = [&](int threads) {
+      const int previous = omp_get_max_threads();
+      omp_set_num_threads(threads);
+      auto model = MustCreate(spec);
+      for (int step = 0; model != nullptr && step < 12; ++step) {
+        EXPECT_TRUE(model->TrainStep(MatrixView{x.data(), kRows, 784}, targets.view()).ok());
+      }
+      omp_set_num_threads(previous);
+      return model->GetParameters();
+    };
+    EXPECT_EQ(train(1), train(2)) << OptimizerKindName(optimizer);
+  }
 }
 
 }  // namespace
