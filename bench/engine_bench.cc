@@ -7,13 +7,7 @@
 //
 // --anchor runs the PyTorch anchor script (with /usr/bin/python3) at 1 and 2 threads right
 // after the engine's rows and adds each MLP's ratio to the best of the two.
-//
-// Unless OMP_WAIT_POLICY is already set, the benchmark re-runs itself with
-// OMP_WAIT_POLICY=passive, the setting mlpd is deployed with: on 2 cores shared with other
-// work, OpenMP's default spinning made the 2-thread 784-1024-1024-10 step 4x slower. The
-// policy is read once when the OpenMP runtime loads, hence the re-run.
 #include <omp.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,11 +19,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bench/anchor.h"
 #include "bench/benchmarks.h"
+#include "bench/flops.h"
 #include "bench/timing.h"
 #include "core/model.h"
-#include "oneapi/dnnl/dnnl.hpp"
 
 namespace mlpd::bench {
 namespace {
@@ -66,7 +62,7 @@ struct EngineRow {
   int64_t batch = 0;
   double train_seconds = 0.0;
   double predict_seconds = 0.0;
-  double forward_flops = 0.0;
+  double train_flops = 0.0;          // Real: no input gradient for the first layer.
   double torch_train_seconds = 0.0;  // Best of 1 and 2 threads; 0 when not measured.
 };
 
@@ -118,75 +114,50 @@ bool RunCase(const EngineCase& c, double min_seconds, EngineRow* row) {
   row->layers = LayerSizesString(spec);
   row->name = c.name;
   row->batch = c.batch;
-  for (size_t i = 1; i < c.sizes.size(); ++i) {
-    row->forward_flops += 2.0 * c.batch * c.sizes[i - 1] * c.sizes[i];
-  }
+  row->train_flops = TrainStepFlops(c.sizes, c.batch);
   return true;
-}
-
-// MatmulGflops times oneDNN's f32 matmul of two n x n matrices with the calling thread's
-// OpenMP threads.
-double MatmulGflops(int64_t n, double min_seconds) {
-  using tag = dnnl::memory::format_tag;
-  using dt = dnnl::memory::data_type;
-  dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  dnnl::stream stream(engine);
-  const dnnl::memory::desc md({n, n}, dt::f32, tag::ab);
-  dnnl::memory a(md, engine), b(md, engine), c(md, engine);
-  std::fill_n(static_cast<float*>(a.get_data_handle()), n * n, 0.5f);
-  std::fill_n(static_cast<float*>(b.get_data_handle()), n * n, 0.25f);
-  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(md, md, md), engine);
-  dnnl::matmul matmul(pd);
-  const double seconds = MedianSeconds(
-      [&] {
-        matmul.execute(stream, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
-        stream.wait();
-      },
-      min_seconds, 5);
-  return 2.0 * n * n * n / seconds / 1e9;
 }
 
 // RunAnchor runs the PyTorch anchor with `threads` threads and returns its train-step seconds
 // by MLP name ("seed-practical", "mnist", ...).
 std::map<std::string, double> RunAnchor(const std::string& script, int threads) {
   std::map<std::string, double> seconds;
-  const std::string command = absl::StrFormat("/usr/bin/python3 '%s' %d", script, threads);
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return seconds;
-  char line[512];
-  while (std::fgets(line, sizeof(line), pipe) != nullptr) {
+  for (const std::string& line : AnchorOutput(script, {absl::StrCat(threads)})) {
     char name[64];
-    double microseconds = 0.0;
-    const char* step = std::strstr(line, "train_step");
-    if (step != nullptr && std::sscanf(line, "%63s", name) == 1 &&
-        std::sscanf(step, "train_step %lf", &microseconds) == 1) {
+    const double microseconds = NumberAfter({line}, "train_step ");
+    if (microseconds > 0.0 && std::sscanf(line.c_str(), "%63s", name) == 1) {
       seconds[name] = microseconds * 1e-6;
     }
   }
-  pclose(pipe);
   return seconds;
 }
 
-const char* WaitPolicy() {
+// OpenMpWaiting names how idle OpenMP workers wait, which decides small steps' times.
+std::string OpenMpWaiting() {
   const char* policy = std::getenv("OMP_WAIT_POLICY");
-  return policy != nullptr ? policy : "default";
+  const char* spin = std::getenv("GOMP_SPINCOUNT");
+  return absl::StrFormat("OMP_WAIT_POLICY=%s GOMP_SPINCOUNT=%s", policy ? policy : "unset",
+                         spin ? spin : "unset");
 }
 
 void PrintTable(const std::vector<EngineRow>& rows, double matmul_gflops) {
-  std::printf("%-16s %-18s %6s %14s %12s %14s %10s %14s\n", "mlp", "layers", "batch",
-              "train_step_us", "predict_us", "train_GFLOP/s", "of_matmul", "vs_torch_best");
+  std::printf("%-15s %-17s %5s %13s %13s %8s %11s %13s %9s\n", "mlp", "layers", "batch",
+              "train_step_us", "torch_best_us", "vs_torch", "predict_us", "train_GFLOP/s",
+              "of_matmul");
   for (const EngineRow& row : rows) {
+    const bool anchored = row.torch_train_seconds > 0.0;
+    const std::string torch =
+        anchored ? absl::StrFormat("%.1f", row.torch_train_seconds * 1e6) : "-";
     const std::string ratio =
-        row.torch_train_seconds > 0.0
-            ? absl::StrFormat("%.2fx", row.train_seconds / row.torch_train_seconds)
-            : "-";
-    const double gflops = 3.0 * row.forward_flops / row.train_seconds / 1e9;
-    std::printf("%-16s %-18s %6lld %14.1f %12.1f %14.1f %9.0f%% %14s\n", row.name.c_str(),
+        anchored ? absl::StrFormat("%.2fx", row.train_seconds / row.torch_train_seconds) : "-";
+    const double gflops = row.train_flops / row.train_seconds / 1e9;
+    std::printf("%-15s %-17s %5lld %13.1f %13s %8s %11.1f %13.1f %8.0f%%\n", row.name.c_str(),
                 row.layers.c_str(), static_cast<long long>(row.batch), row.train_seconds * 1e6,
-                row.predict_seconds * 1e6, gflops, 100.0 * gflops / matmul_gflops, ratio.c_str());
+                torch.c_str(), ratio.c_str(), row.predict_seconds * 1e6, gflops,
+                100.0 * gflops / matmul_gflops);
   }
-  std::printf("oneDNN matmul 2048^3 f32: %.1f GFLOP/s (%d threads, OMP_WAIT_POLICY=%s)\n",
-              matmul_gflops, omp_get_max_threads(), WaitPolicy());
+  std::printf("oneDNN matmul 2048^3 f32: %.1f GFLOP/s (%d threads, %s); GFLOP/s count real work\n",
+              matmul_gflops, omp_get_max_threads(), OpenMpWaiting().c_str());
 }
 
 void PrintJson(const std::vector<EngineRow>& rows, double matmul_gflops) {
@@ -197,50 +168,27 @@ void PrintJson(const std::vector<EngineRow>& rows, double matmul_gflops) {
                               row.torch_train_seconds * 1e6,
                               row.train_seconds / row.torch_train_seconds);
     }
+    const double gflops = row.train_flops / row.train_seconds / 1e9;
     std::printf(
         "{\"benchmark\": \"engine\", \"mlp\": \"%s\", \"layers\": \"%s\", \"batch\": %lld, "
         "\"train_step_us\": %.1f, \"predict_us\": %.1f, \"gflops\": %.2f, "
         "\"fraction_of_matmul\": %.3f%s}\n",
         row.name.c_str(), row.layers.c_str(), static_cast<long long>(row.batch),
-        row.train_seconds * 1e6, row.predict_seconds * 1e6,
-        3.0 * row.forward_flops / row.train_seconds / 1e9,
-        3.0 * row.forward_flops / row.train_seconds / 1e9 / matmul_gflops, extra.c_str());
+        row.train_seconds * 1e6, row.predict_seconds * 1e6, gflops, gflops / matmul_gflops,
+        extra.c_str());
   }
   std::printf(
       "{\"benchmark\": \"engine\", \"layers\": \"matmul-2048x2048x2048\", \"matmul_gflops\": "
-      "%.2f, \"threads\": %d, \"omp_wait_policy\": \"%s\"}\n",
-      matmul_gflops, omp_get_max_threads(), WaitPolicy());
+      "%.2f, \"threads\": %d, \"openmp_waiting\": \"%s\"}\n",
+      matmul_gflops, omp_get_max_threads(), OpenMpWaiting().c_str());
 }
 
 }  // namespace
 
-int RunEngine(int argc, char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
-    setenv("OMP_WAIT_POLICY", "passive", 1);
-    std::vector<char*> args = {const_cast<char*>("mlpd-bench")};
-    for (int i = 0; i < argc; ++i) args.push_back(argv[i]);
-    args.push_back(nullptr);
-    execv("/proc/self/exe", args.data());
-    // If the re-run failed, measure with the inherited policy.
-  }
-  bool json = false;
-  double min_seconds = 1.0;
-  std::string anchor;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--json") {
-      json = true;
-    } else if (arg == "--min-seconds" && i + 1 < argc) {
-      min_seconds = std::atof(argv[++i]);
-    } else if (arg == "--anchor" && i + 1 < argc) {
-      anchor = argv[++i];
-    } else {
-      std::fprintf(stderr,
-                   "usage: mlpd-bench engine [--json] [--min-seconds S] [--anchor "
-                   "torch_mlp_bench.py]\n");
-      return 2;
-    }
-  }
+int RunEngine(const EngineBenchOptions& options) {
+  const bool json = options.json;
+  const double min_seconds = options.min_seconds;
+  const std::string& anchor = options.anchor;
   std::vector<EngineRow> rows;
   for (const EngineCase& c : Cases()) {
     EngineRow row;

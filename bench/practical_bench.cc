@@ -1,4 +1,4 @@
-// mlpd-bench practical: the lecture's practical (core/practical.h) on real MNIST, timed.
+// mlpd-bench practical: the lecture's practical (bench/practical.h) on real MNIST, timed.
 //
 //   mlpd-bench practical [--json] [--mnist DIR] [--repeats N] [--seed S] [--anchor PATH]
 //
@@ -16,10 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bench/anchor.h"
 #include "bench/benchmarks.h"
+#include "bench/flops.h"
+#include "bench/practical.h"
 #include "core/model.h"
-#include "core/practical.h"
 
 namespace mlpd::bench {
 namespace {
@@ -36,7 +39,14 @@ struct PracticalResult {
   double test_error_rate = 0.0;
   double torch_seconds = 0.0;  // Best of 1 and 2 threads; 0 when not measured.
   int torch_threads = 0;
+  double matmul_gflops = 0.0;  // oneDNN's 2048^3 matmul in this run: the peak.
 };
+
+// StepGflops is the real work rate of the practical's steps (no input gradient for layer 1).
+double StepGflops(const PracticalResult& result) {
+  return TrainStepFlops({784, 50, kPracticalClasses}, kPracticalRows) * kPracticalSteps /
+         result.seconds / 1e9;
+}
 
 // TrainOnce trains a fresh model for the practical's steps and returns the model, filling the
 // step time and the last loss.
@@ -96,18 +106,7 @@ absl::Status Measure(const PracticalData& data, uint64_t seed, int repeats,
 // AnchorSeconds runs the PyTorch practical with `threads` threads and returns the time of its
 // 1000 steps, or 0 when it fails.
 double AnchorSeconds(const std::string& script, const std::string& mnist_dir, int threads) {
-  const std::string command =
-      absl::StrFormat("/usr/bin/python3 '%s' '%s' %d", script, mnist_dir, threads);
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return 0.0;
-  double seconds = 0.0;
-  char line[512];
-  while (std::fgets(line, sizeof(line), pipe) != nullptr) {
-    const char* field = std::strstr(line, "time_1000_steps ");
-    if (field != nullptr) std::sscanf(field, "time_1000_steps %lfs", &seconds);
-  }
-  if (pclose(pipe) != 0) return 0.0;
-  return seconds;
+  return NumberAfter(AnchorOutput(script, {mnist_dir, absl::StrCat(threads)}), "time_1000_steps ");
 }
 
 void PrintTable(const PracticalResult& result, int repeats) {
@@ -115,19 +114,21 @@ void PrintTable(const PracticalResult& result, int repeats) {
       "practical: 784-50-10 tanh/tanh, mse sum, sgd 0.1/1000, %lld full-batch steps of %lld "
       "MNIST images\n",
       static_cast<long long>(kPracticalSteps), static_cast<long long>(kPracticalRows));
-  std::printf("%12s %12s %12s %12s %14s %10s\n", "final_loss", "train_error", "test_error",
-              "seconds", "torch_seconds", "vs_torch");
+  std::printf("%12s %12s %12s %10s %14s %10s %8s %10s\n", "final_loss", "train_error", "test_error",
+              "seconds", "torch_seconds", "vs_torch", "GFLOP/s", "of_matmul");
   const std::string torch =
       result.torch_seconds > 0.0 ? absl::StrFormat("%.2f", result.torch_seconds) : "-";
   const std::string ratio = result.torch_seconds > 0.0
                                 ? absl::StrFormat("%.2fx", result.seconds / result.torch_seconds)
                                 : "-";
-  std::printf("%12.2f %11.2f%% %11.2f%% %12.3f %14s %10s\n", result.final_loss,
+  std::printf("%12.2f %11.2f%% %11.2f%% %10.3f %14s %10s %8.1f %9.0f%%\n", result.final_loss,
               100 * result.train_error_rate, 100 * result.test_error_rate, result.seconds,
-              torch.c_str(), ratio.c_str());
+              torch.c_str(), ratio.c_str(), StepGflops(result),
+              100 * StepGflops(result) / result.matmul_gflops);
   std::string runs;
   for (double seconds : result.run_seconds) absl::StrAppendFormat(&runs, " %.3f", seconds);
-  std::printf("seconds: median of %d runs:%s\n", repeats, runs.c_str());
+  std::printf("seconds: median of %d runs:%s; oneDNN matmul 2048^3: %.1f GFLOP/s\n", repeats,
+              runs.c_str(), result.matmul_gflops);
 }
 
 void PrintJson(const PracticalResult& result, int repeats) {
@@ -139,53 +140,19 @@ void PrintJson(const PracticalResult& result, int repeats) {
   }
   std::printf(
       "{\"benchmark\": \"practical\", \"steps\": %lld, \"repeats\": %d, \"final_loss\": %.4f, "
-      "\"train_error_rate\": %.4f, \"test_error_rate\": %.4f, \"seconds\": %.4f%s}\n",
+      "\"train_error_rate\": %.4f, \"test_error_rate\": %.4f, \"seconds\": %.4f, \"gflops\": %.2f, "
+      "\"fraction_of_matmul\": %.3f%s}\n",
       static_cast<long long>(kPracticalSteps), repeats, result.final_loss, result.train_error_rate,
-      result.test_error_rate, result.seconds, extra.c_str());
-}
-
-int Usage() {
-  std::fprintf(stderr,
-               "usage: mlpd-bench practical [--json] [--mnist DIR] [--repeats N] [--seed S] "
-               "[--anchor torch_practical3.py]\n"
-               "  --mnist DIR    folder with the four MNIST IDX files (default %s)\n"
-               "  --repeats N    timed runs of the 1000 steps; the median is reported (default 3)\n"
-               "  --seed S       init seed (default 1)\n"
-               "  --anchor PATH  also time the PyTorch anchor at 1 and 2 threads\n",
-               MLPD_MNIST_DIR);
-  return 2;
+      result.test_error_rate, result.seconds, StepGflops(result),
+      StepGflops(result) / result.matmul_gflops, extra.c_str());
 }
 
 }  // namespace
 
-int RunPractical(int argc, char** argv) {
-  bool json = false;
-  std::string mnist_dir = MLPD_MNIST_DIR;
-  int repeats = 3;
-  uint64_t seed = 1;
-  std::string anchor;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--json") {
-      json = true;
-    } else if (arg == "--mnist" && has_value) {
-      mnist_dir = argv[++i];
-    } else if (arg == "--repeats" && has_value) {
-      repeats = std::atoi(argv[++i]);
-      if (repeats < 1) {
-        std::fprintf(stderr, "mlpd-bench practical: --repeats is %s, expected >= 1\n", argv[i]);
-        return 2;
-      }
-    } else if (arg == "--seed" && has_value) {
-      seed = std::strtoull(argv[++i], nullptr, 10);
-    } else if (arg == "--anchor" && has_value) {
-      anchor = argv[++i];
-    } else {
-      return Usage();
-    }
-  }
-
+int RunPractical(const PracticalBenchOptions& options) {
+  const std::string& mnist_dir = options.mnist_dir;
+  const std::string& anchor = options.anchor;
+  const int repeats = options.repeats;
   absl::StatusOr<PracticalData> data = LoadPracticalData(mnist_dir, PracticalVariant::k2019);
   if (!data.ok()) {
     std::fprintf(stderr, "mlpd-bench practical: %s\n(run scripts/fetch-mnist, or pass --mnist)\n",
@@ -193,11 +160,12 @@ int RunPractical(int argc, char** argv) {
     return 1;
   }
   PracticalResult result;
-  absl::Status status = Measure(*data, seed, repeats, &result);
+  absl::Status status = Measure(*data, options.seed, repeats, &result);
   if (!status.ok()) {
     std::fprintf(stderr, "mlpd-bench practical: %s\n", status.ToString().c_str());
     return 1;
   }
+  result.matmul_gflops = MatmulGflops(2048, 1.0);
   if (!anchor.empty()) {
     for (int threads : {1, 2}) {
       const double seconds = AnchorSeconds(anchor, mnist_dir, threads);
@@ -210,7 +178,7 @@ int RunPractical(int argc, char** argv) {
       std::fprintf(stderr, "mlpd-bench practical: the anchor %s gave no time\n", anchor.c_str());
     }
   }
-  if (json) {
+  if (options.json) {
     PrintJson(result, repeats);
   } else {
     PrintTable(result, repeats);

@@ -1,6 +1,6 @@
 // mlpd-bench service: the gRPC service against its floors, all measured in one run.
 //
-//   mlpd-bench service [--json] [--seconds S] [--sessions N] [--only ROW]
+//   mlpd-bench service [--json] [--seconds S] [--sessions N] [--only ROW] [--epoch-anchor PATH]
 //
 // Rows (each a ratio of two timings taken in this run; the machine is shared and noisy):
 //   trainstep   TrainStep over loopback vs the in-process step + 1.2x a no-work RPC carrying
@@ -9,6 +9,9 @@
 //               costs any service here, with no hand-off or engine involved), and the score the
 //               target's formula gives that held RPC.
 //   train       Train over an uploaded dataset vs the same steps in-process. Target <= 1.10.
+//   epoch       One shuffled epoch of 60,000 uploaded rows through Train (784-256-10 relu,
+//               cross-entropy, Adam, batch 128) vs the same loop in PyTorch in-process
+//               (torch_train_epoch.py beside this file, best of 1 and 2 threads). Target <= 0.6.
 //   predict     Predict of one row on the tiny 16-64-64-1 MLP vs the no-work RPC with the same
 //               request, p50 and p99. Target <= 1.3.
 //   concurrent  8 clients on 8 sessions vs 1 client on 1 session, samples/s. Target >= 0.9.
@@ -38,7 +41,9 @@
 #include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bench/anchor.h"
 #include "bench/benchmarks.h"
+#include "bench/flops.h"
 #include "bench/timing.h"
 #include "core/checkpoint.h"
 #include "core/dataset.h"
@@ -49,8 +54,6 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "mlpd/v1/mlpd.grpc.pb.h"
-#include "server/malloc_settings.h"
-#include "server/openmp_environment.h"
 #include "server/server.h"
 
 namespace mlpd::bench {
@@ -254,71 +257,85 @@ Row TrainStepRow(v1::Mlpd::Stub& stub, v1::Mlpd::Stub& null_stub, NullService& n
   return row;
 }
 
+// UploadRandomRows uploads `rows` rows of 784 uniform features with labels in [0, 10) as dataset
+// `name`, in chunks of at most 1600 rows, and fills `local` with the same rows.
+bool UploadRandomRows(v1::Mlpd::Stub& stub, const std::string& name, int64_t rows, uint32_t seed,
+                      Dataset* local) {
+  constexpr int64_t kChunk = 1600, kFeatures = 784;
+  local->x = Matrix{rows, kFeatures, {}};
+  local->x.data.reserve(rows * kFeatures);
+  local->labels.clear();
+  local->has_labels = true;
+  grpc::ClientContext context;
+  v1::DatasetInfo info;
+  auto writer = stub.UploadDataset(&context, &info);
+  for (int64_t start = 0; start < rows; start += kChunk) {
+    v1::UploadDatasetRequest chunk;
+    chunk.set_name(name);
+    *chunk.mutable_rows() =
+        RandomBatch(std::min(kChunk, rows - start), kFeatures, 10, 0, seed + start / kChunk);
+    local->x.data.insert(local->x.data.end(), chunk.rows().x().data().begin(),
+                         chunk.rows().x().data().end());
+    local->labels.insert(local->labels.end(), chunk.rows().labels().begin(),
+                         chunk.rows().labels().end());
+    if (!writer->Write(chunk)) break;
+  }
+  writer->WritesDone();
+  return Check(writer->Finish(), "UploadDataset");
+}
+
+// TrainRpc trains session `name` on dataset `dataset` through Train, shuffled batches of
+// `batch` rows (seed 3), and returns its seconds (0 when it failed).
+double TrainRpc(v1::Mlpd::Stub& stub, const std::string& name, const std::string& dataset,
+                int64_t epochs, int64_t batch) {
+  grpc::ClientContext context;
+  v1::TrainRequest request;
+  request.set_name(name);
+  request.set_dataset(dataset);
+  request.set_epochs(epochs);
+  request.set_batch_size(batch);
+  request.set_shuffle(true);
+  request.set_seed(3);
+  const Clock::time_point start = Clock::now();
+  auto reader = stub.Train(&context, request);
+  v1::TrainResponse response;
+  while (reader->Read(&response)) {
+  }
+  const double seconds = Seconds(start, Clock::now());
+  return Check(reader->Finish(), "Train") ? seconds : 0.0;
+}
+
+// TrainInProcess is TrainRpc's loop on `model` in this thread: what Train costs without the
+// service.
+double TrainInProcess(Model& model, const Dataset& dataset, int64_t epochs, int64_t batch) {
+  const Clock::time_point start = Clock::now();
+  BatchIterator batches(dataset, batch, /*shuffle=*/true, /*seed=*/3);
+  for (int64_t epoch = 0; epoch < epochs; ++epoch) {
+    if (epoch > 0) batches.Reset();
+    MatrixView x;
+    TargetsView y;
+    while (batches.Next(&x, &y)) (void)model.TrainStep(x, y);
+  }
+  return Seconds(start, Clock::now());
+}
+
 // TrainRow: epochs over an uploaded dataset against the same steps in-process.
 Row TrainRow(v1::Mlpd::Stub& stub, double seconds) {
   const v1::ModelSpec spec = Spec({784, 256, 256, 10}, v1::RELU, v1::CROSS_ENTROPY);
   constexpr int64_t kRows = 6400, kBatch = 128;
   const int64_t epochs = std::max<int64_t>(1, static_cast<int64_t>(seconds));
-  const v1::Batch all = RandomBatch(kRows, 784, 10, 0, 2);
   Row row{"train"};
-  if (!Check(CreateSession(stub, "bench-train", spec), "CreateSession")) return row;
-  {
-    grpc::ClientContext context;
-    v1::DatasetInfo info;
-    auto writer = stub.UploadDataset(&context, &info);
-    for (int64_t start = 0; start < kRows; start += 1600) {
-      v1::UploadDatasetRequest chunk;
-      chunk.set_name("bench-rows");
-      v1::Batch* rows = chunk.mutable_rows();
-      rows->mutable_x()->add_shape(1600);
-      rows->mutable_x()->add_shape(784);
-      rows->mutable_x()->mutable_data()->Add(all.x().data().begin() + start * 784,
-                                             all.x().data().begin() + (start + 1600) * 784);
-      rows->mutable_labels()->Add(all.labels().begin() + start,
-                                  all.labels().begin() + start + 1600);
-      writer->Write(chunk);
-    }
-    writer->WritesDone();
-    if (!Check(writer->Finish(), "UploadDataset")) return row;
-  }
   Dataset dataset;
-  dataset.x = Matrix{kRows, 784, std::vector<float>(all.x().data().begin(), all.x().data().end())};
-  dataset.labels.assign(all.labels().begin(), all.labels().end());
-  dataset.has_labels = true;
+  if (!Check(CreateSession(stub, "bench-train", spec), "CreateSession") ||
+      !UploadRandomRows(stub, "bench-rows", kRows, 2, &dataset)) {
+    return row;
+  }
   std::unique_ptr<Model> model = *Model::Create(*SpecFromProto(spec));
-  auto in_process_run = [&] {
-    BatchIterator batches(dataset, kBatch, /*shuffle=*/true, /*seed=*/3);
-    for (int64_t epoch = 0; epoch < epochs; ++epoch) {
-      if (epoch > 0) batches.Reset();
-      MatrixView x;
-      TargetsView y;
-      while (batches.Next(&x, &y)) (void)model->TrainStep(x, y);
-    }
-  };
-  auto rpc_run = [&] {
-    grpc::ClientContext context;
-    v1::TrainRequest request;
-    request.set_name("bench-train");
-    request.set_dataset("bench-rows");
-    request.set_epochs(epochs);
-    request.set_batch_size(kBatch);
-    request.set_shuffle(true);
-    request.set_seed(3);
-    auto reader = stub.Train(&context, request);
-    v1::TrainResponse response;
-    while (reader->Read(&response)) {
-    }
-    (void)reader->Finish();
-  };
   // Alternate the two so drift on a shared machine hits both alike; keep each one's best.
   double in_process = 1e30, rpc = 1e30;
   for (int round = 0; round < 3; ++round) {
-    Clock::time_point start = Clock::now();
-    in_process_run();
-    in_process = std::min(in_process, Seconds(start, Clock::now()));
-    start = Clock::now();
-    rpc_run();
-    rpc = std::min(rpc, Seconds(start, Clock::now()));
+    in_process = std::min(in_process, TrainInProcess(*model, dataset, epochs, kBatch));
+    rpc = std::min(rpc, TrainRpc(stub, "bench-train", "bench-rows", epochs, kBatch));
   }
   const int64_t steps = epochs * (kRows / kBatch);
   row.ratio = rpc / in_process;
@@ -328,6 +345,67 @@ Row TrainRow(v1::Mlpd::Stub& stub, double seconds) {
                       rpc, in_process, steps * kBatch / rpc, steps * kBatch / in_process);
   row.json =
       absl::StrFormat(",\"steps\":%d,\"rpc_s\":%.4f,\"in_process_s\":%.4f", steps, rpc, in_process);
+  return row;
+}
+
+// TorchEpochSeconds runs the PyTorch epoch anchor with `threads` threads for `epochs` epochs and
+// returns its median epoch time, or 0 when it failed.
+double TorchEpochSeconds(const std::string& script, int threads, int epochs) {
+  return NumberAfter(AnchorOutput(script, {absl::StrCat(threads), absl::StrCat(epochs)}),
+                     "epoch_seconds ");
+}
+
+// EpochRow: one shuffled epoch of 60,000 uploaded rows through Train (784-256-10 relu,
+// cross-entropy, Adam, batch 128) against the same loop in PyTorch in-process
+// (bench/torch_train_epoch.py, best of 1 and 2 threads), run right after it. Target <= 0.6.
+Row EpochRow(v1::Mlpd::Stub& stub, const ServiceBenchOptions& options) {
+  constexpr int64_t kRows = 60000, kBatch = 128;
+  v1::ModelSpec spec = Spec({784, 256, 10}, v1::RELU, v1::CROSS_ENTROPY);
+  spec.mutable_optimizer()->set_kind(v1::ADAM);
+  spec.mutable_optimizer()->set_learning_rate(1e-3f);
+  Row row{"epoch"};
+  row.target = 0.6;
+  Dataset dataset;
+  if (!Check(CreateSession(stub, "bench-epoch", spec), "CreateSession") ||
+      !UploadRandomRows(stub, "bench-epoch-rows", kRows, 7, &dataset)) {
+    return row;
+  }
+  std::unique_ptr<Model> model = *Model::Create(*SpecFromProto(spec));
+  std::vector<double> rpc, in_process;
+  for (int run = 0; run < options.epoch_repeats; ++run) {
+    in_process.push_back(TrainInProcess(*model, dataset, 1, kBatch));
+    rpc.push_back(TrainRpc(stub, "bench-epoch", "bench-epoch-rows", 1, kBatch));
+  }
+  std::sort(rpc.begin(), rpc.end());
+  std::sort(in_process.begin(), in_process.end());
+  const double rpc_seconds = Percentile(rpc, 0.5);
+  const double in_process_seconds = Percentile(in_process, 0.5);
+  double torch_seconds = 0.0;
+  int torch_threads = 0;
+  for (int threads : {1, 2}) {
+    const double seconds =
+        options.epoch_anchor.empty()
+            ? 0.0
+            : TorchEpochSeconds(options.epoch_anchor, threads, options.epoch_repeats);
+    if (seconds > 0.0 && (torch_seconds == 0.0 || seconds < torch_seconds)) {
+      torch_seconds = seconds;
+      torch_threads = threads;
+    }
+  }
+  // No anchor: no ratio, and the row says so rather than pass.
+  row.ratio = torch_seconds > 0.0 ? rpc_seconds / torch_seconds : 1e9;
+  // Linear in the rows, so the partial last batch counts like the rest.
+  const double gflops = TrainStepFlops({784, 256, 10}, kRows) / rpc_seconds / 1e9;
+  const double peak = MatmulGflops(2048, 1.0);
+  row.detail = absl::StrFormat(
+      "Train epoch %.3f s (%.1f GFLOP/s, %.0f%% of the %.0f GFLOP/s matmul), in-process %.3f s; "
+      "PyTorch %s (%d threads)",
+      rpc_seconds, gflops, 100 * gflops / peak, peak, in_process_seconds,
+      torch_seconds > 0.0 ? absl::StrFormat("%.3f s", torch_seconds) : "not run", torch_threads);
+  row.json = absl::StrFormat(
+      ",\"rpc_s\":%.4f,\"in_process_s\":%.4f,\"torch_s\":%.4f,\"torch_threads\":%d,"
+      "\"gflops\":%.2f,\"fraction_of_matmul\":%.3f",
+      rpc_seconds, in_process_seconds, torch_seconds, torch_threads, gflops, gflops / peak);
   return row;
 }
 
@@ -530,43 +608,11 @@ Row MemoryRow(int sessions) {
 
 }  // namespace
 
-constexpr std::array<const char*, 6> kRowNames = {"trainstep",  "train",    "predict",
-                                                  "concurrent", "snapshot", "memory"};
-
-int RunService(int argc, char** argv) {
-  {
-    // Run under the OpenMP and malloc settings of `mlpd` itself (server/openmp_environment.h,
-    // server/malloc_settings.h): the in-process server, the no-work server and the in-process
-    // engine rows then all see what production sees.
-    std::vector<char*> command = {const_cast<char*>("mlpd-bench")};
-    for (int i = 0; i < argc; ++i) command.push_back(argv[i]);
-    command.push_back(nullptr);
-    UseServerOpenMpSettings(command.data());
-    UseServerMallocSettings();
-  }
-  bool json = false;
-  double seconds = 2.0;
-  int sessions = 10000;
-  std::string only;  // empty: every row
-  for (int i = 1; i < argc; ++i) {
-    const std::string argument = argv[i];
-    if (argument == "--json") {
-      json = true;
-    } else if (argument == "--seconds" && i + 1 < argc) {
-      seconds = std::atof(argv[++i]);
-    } else if (argument == "--sessions" && i + 1 < argc) {
-      sessions = std::atoi(argv[++i]);
-    } else if (argument == "--only" && i + 1 < argc &&
-               absl::c_linear_search(kRowNames, std::string(argv[i + 1]))) {
-      only = argv[++i];
-    } else {
-      std::fprintf(stderr,
-                   "usage: mlpd-bench service [--json] [--seconds S (per measurement, default "
-                   "2)] [--sessions N (memory row, default 10000)] [--only "
-                   "trainstep|train|predict|concurrent|snapshot|memory]\n");
-      return 2;
-    }
-  }
+int RunService(const ServiceBenchOptions& bench_options) {
+  const bool json = bench_options.json;
+  const double seconds = bench_options.seconds;
+  const int sessions = bench_options.sessions;
+  const std::string& only = bench_options.only;
   ServerOptions options;
   options.listen = "127.0.0.1:0";
   Server server;
@@ -589,6 +635,7 @@ int RunService(int argc, char** argv) {
   auto wanted = [&](const char* row) { return only.empty() || only == row; };
   if (wanted("trainstep")) Print(TrainStepRow(*stub, *null_stub, null_service, seconds), json);
   if (wanted("train")) Print(TrainRow(*stub, seconds), json);
+  if (wanted("epoch")) Print(EpochRow(*stub, bench_options), json);
   if (wanted("predict")) {
     for (const Row& row : PredictRows(*stub, *null_stub, seconds)) Print(row, json);
   }

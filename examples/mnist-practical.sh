@@ -7,8 +7,9 @@
 # error_rate <= 0.01 and a test error_rate in [0.14, 0.175]).
 #
 # Usage: examples/mnist-practical.sh [--compare-torch SCRIPT]
-#   --compare-torch SCRIPT  also run a PyTorch version of the same recipe (SCRIPT MNIST_DIR 1,
-#                    printing "time_1000_steps Ns") and print the ratio of the training times.
+#   --compare-torch SCRIPT  also run a PyTorch version of the same recipe (SCRIPT MNIST_DIR
+#                    THREADS, printing "time_1000_steps Ns") at 1 and 2 threads and print the
+#                    ratio of the training time through mlpctl to PyTorch's best.
 # Environment: MLPD_SERVER (default 127.0.0.1:50051), MLPCTL_BIN (default build/client/mlpctl),
 #   MLPD_MNIST_DIR (default data/mnist; fetched when absent), PRACTICAL_NAME (default
 #   practical: the session; its datasets are NAME-train and NAME-test).
@@ -68,11 +69,17 @@ wall_seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')
 echo "training time: ${server_seconds}s on the server, ${wall_seconds}s through mlpctl (1000 steps)"
 
 if [ -n "$torch_script" ]; then
-  torch_line=$(/usr/bin/python3 "$torch_script" "$mnist" 1)
-  echo "torch anchor (1 thread): $torch_line"
-  torch_seconds=$(sed -n 's/.*time_1000_steps \([0-9.]*\)s.*/\1/p' <<<"$torch_line")
+  torch_seconds=""
+  for threads in 1 2; do
+    torch_line=$(/usr/bin/python3 "$torch_script" "$mnist" "$threads" || true)
+    echo "torch anchor ($threads threads): $torch_line"
+    seconds=$(sed -n 's/.*time_1000_steps \([0-9.]*\)s.*/\1/p' <<<"$torch_line")
+    if [ -n "$seconds" ] && { [ -z "$torch_seconds" ] || awk -v a="$seconds" -v b="$torch_seconds" 'BEGIN { exit !(a < b) }'; }; then
+      torch_seconds=$seconds
+    fi
+  done
   awk -v m="$wall_seconds" -v t="$torch_seconds" \
-    'BEGIN { printf "ratio mlpd/torch: %.3f (target <= 0.5)\n", m / t }'
+    'BEGIN { printf "ratio mlpd/torch (best thread setting): %.3f (target <= 0.6, aim 0.5)\n", m / t }'
 fi
 
 "$mlpctl" --json evaluate "$name" --dataset "$name-train"

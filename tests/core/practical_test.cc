@@ -5,7 +5,7 @@
 // MNIST is read from MLPD_MNIST_DIR, which the README's test command fills with
 // scripts/fetch-mnist first; a missing folder is a failure, not a skip, so a broken fetch
 // cannot pass unnoticed.
-#include "core/practical.h"
+#include "bench/practical.h"
 
 #include <cmath>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "core/practical.h"
+#include "bench/practical.h"
 
 #include "core/status_macros.h"
 

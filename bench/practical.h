@@ -11,8 +11,8 @@
 //   for (int step = 0; step < kPracticalSteps; ++step) {
 //     (*model)->TrainStep(data->train.x.view(), data->train.targets_view());
 //   }
-#ifndef MLPD_CORE_PRACTICAL_H_
-#define MLPD_CORE_PRACTICAL_H_
+#ifndef MLPD_BENCH_PRACTICAL_H_
+#define MLPD_BENCH_PRACTICAL_H_
 
 #include <cstdint>
 #include <string>
@@ -53,4 +53,4 @@ ModelSpec PracticalSpec(uint64_t seed);
 
 }  // namespace mlpd
 
-#endif  // MLPD_CORE_PRACTICAL_H_
+#endif  // MLPD_BENCH_PRACTICAL_H_
