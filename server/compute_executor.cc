@@ -5,11 +5,11 @@
 #include <sched.h>
 
 #include <algorithm>
-#include <future>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 
 namespace mlpd {
@@ -18,9 +18,18 @@ ComputeExecutor::ComputeExecutor(Options options)
 
 ComputeExecutor::~ComputeExecutor() { Stop(); }
 
+void ComputeExecutor::Enqueue(uint64_t key, Item item) {
+  std::deque<Item>& queue = queues_[key];
+  if (queue.empty()) ready_keys_.push_back(key);
+  admitted_waiting_ += item.admitted ? 1 : 0;
+  queue.push_back(std::move(item));
+  ++queued_;
+  submissions_.fetch_add(1, std::memory_order_release);
+}
+
 absl::Status ComputeExecutor::Submit(uint64_t key, Work work) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     if (stopping_) {
       return absl::UnavailableError("the server is shutting down; no new work is accepted");
     }
@@ -30,38 +39,31 @@ absl::Status ComputeExecutor::Submit(uint64_t key, Work work) {
                           "waiting; retry later",
                           options_.max_queue, admitted_waiting_));
     }
-    std::deque<Item>& queue = queues_[key];
-    if (queue.empty()) ready_keys_.push_back(key);
-    queue.push_back(Item{std::move(work), /*admitted=*/true});
-    ++queued_;
-    ++admitted_waiting_;
-    submissions_.fetch_add(1, std::memory_order_release);
+    Enqueue(key, Item{std::move(work), /*admitted=*/true});
   }
-  changed_.notify_all();
+  changed_.SignalAll();
   return absl::OkStatus();
 }
 
 void ComputeExecutor::Continue(uint64_t key, Work work) {
   {
-    std::unique_lock<std::mutex> lock(mutex_);
-    if (stopping_) {
-      lock.unlock();
-      work(/*cancelled=*/true);
-      return;
+    absl::MutexLock lock(&mutex_);
+    if (!stopping_) {
+      Enqueue(key, Item{std::move(work), /*admitted=*/false});
+      work = nullptr;
     }
-    std::deque<Item>& queue = queues_[key];
-    if (queue.empty()) ready_keys_.push_back(key);
-    queue.push_back(Item{std::move(work), /*admitted=*/false});
-    ++queued_;
-    submissions_.fetch_add(1, std::memory_order_release);
   }
-  changed_.notify_all();
+  if (work != nullptr) {
+    work(/*cancelled=*/true);
+    return;
+  }
+  changed_.SignalAll();
 }
 
 void ComputeExecutor::Cancel(uint64_t key) {
   std::deque<Item> cancelled;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     auto it = queues_.find(key);
     if (it == queues_.end()) return;
     cancelled = std::move(it->second);
@@ -70,42 +72,44 @@ void ComputeExecutor::Cancel(uint64_t key) {
     queued_ -= static_cast<int64_t>(cancelled.size());
     for (const Item& item : cancelled) admitted_waiting_ -= item.admitted ? 1 : 0;
   }
-  changed_.notify_all();
+  changed_.SignalAll();
   for (Item& item : cancelled) item.work(/*cancelled=*/true);
 }
 
 bool ComputeExecutor::TryRunInline(const std::function<void()>& work) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     if (stopping_ || running_ || queued_ > 0) return false;
     running_ = true;
   }
   omp_set_num_threads(1);
   work();
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     running_ = false;
   }
-  changed_.notify_all();
+  changed_.SignalAll();
   return true;
 }
 
 bool ComputeExecutor::RunAndWait(uint64_t key, std::function<void()> work) {
-  std::promise<bool> ran;
-  std::future<bool> result = ran.get_future();
-  Continue(key, [&ran, &work](bool cancelled) {
+  absl::Notification done;
+  bool ran = false;
+  Continue(key, [&done, &ran, &work](bool cancelled) {
     if (!cancelled) work();
-    ran.set_value(!cancelled);
+    ran = !cancelled;
+    done.Notify();
   });
-  return result.get();
+  done.WaitForNotification();
+  return ran;
 }
 
 bool ComputeExecutor::WaitIdle(absl::Time deadline) {
-  std::unique_lock<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   while (queued_ > 0 || running_) {
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) return false;
-    changed_.wait_for(lock, absl::ToChronoMilliseconds(std::min(left, absl::Milliseconds(50))));
+    changed_.WaitWithTimeout(&mutex_, std::min(left, absl::Milliseconds(50)));
   }
   return true;
 }
@@ -113,14 +117,14 @@ bool ComputeExecutor::WaitIdle(absl::Time deadline) {
 void ComputeExecutor::Stop() {
   std::vector<Work> cancelled;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
   }
-  changed_.notify_all();
+  changed_.SignalAll();
   if (thread_.joinable()) thread_.join();
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     for (auto& [key, queue] : queues_) {
       for (Item& item : queue) cancelled.push_back(std::move(item.work));
     }
@@ -133,7 +137,7 @@ void ComputeExecutor::Stop() {
 }
 
 int64_t ComputeExecutor::queued() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   return queued_;
 }
 
@@ -152,14 +156,14 @@ void ComputeExecutor::Loop() {
   pthread_setname_np(pthread_self(), "mlpd-compute");
   // The executor owns the cores: its OpenMP team is the only one that computes.
   omp_set_num_threads(options_.threads > 0 ? options_.threads : omp_get_num_procs());
-  std::unique_lock<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   while (true) {
     if (ready_keys_.empty() && !stopping_ && options_.spin > absl::ZeroDuration()) {
-      lock.unlock();
+      mutex_.Unlock();
       SpinForWork();
-      lock.lock();
+      mutex_.Lock();
     }
-    changed_.wait(lock, [this] { return stopping_ || (!ready_keys_.empty() && !running_); });
+    while (!stopping_ && (ready_keys_.empty() || running_)) changed_.Wait(&mutex_);
     if (stopping_) return;
     const uint64_t key = ready_keys_.front();
     ready_keys_.pop_front();
@@ -174,12 +178,12 @@ void ComputeExecutor::Loop() {
     --queued_;
     admitted_waiting_ -= item.admitted ? 1 : 0;
     running_ = true;
-    lock.unlock();
+    mutex_.Unlock();
     item.work(/*cancelled=*/false);
     item.work = nullptr;  // Release captures off the lock.
-    lock.lock();
+    mutex_.Lock();
     running_ = false;
-    changed_.notify_all();
+    changed_.SignalAll();
   }
 }
 

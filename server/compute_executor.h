@@ -19,15 +19,15 @@
 #define MLPD_SERVER_COMPUTE_EXECUTOR_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace mlpd {
@@ -81,25 +81,29 @@ class ComputeExecutor {
   const Options& options() const { return options_; }
 
  private:
-  void Loop();
-  // SpinForWork polls, with mutex_ released, until an item is submitted or `spin` has passed.
-  void SpinForWork();
-
-  const Options options_;
-
-  mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  // Guarded by mutex_: per-key FIFOs, the keys with work in round-robin order, counters.
   struct Item {
     Work work;
     bool admitted;  // Counts against max_queue (a Submit, not a Continue).
   };
-  absl::flat_hash_map<uint64_t, std::deque<Item>> queues_;
-  std::deque<uint64_t> ready_keys_;
-  int64_t queued_ = 0;
-  int64_t admitted_waiting_ = 0;  // Queued items with admitted == true.
-  bool running_ = false;
-  bool stopping_ = false;
+
+  void Loop();
+  // SpinForWork polls, with mutex_ released, until an item is submitted or `spin` has passed.
+  void SpinForWork() ABSL_LOCKS_EXCLUDED(mutex_);
+  // Enqueue appends `item` to the key's FIFO.
+  void Enqueue(uint64_t key, Item item) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+
+  const Options options_;
+
+  mutable absl::Mutex mutex_;
+  // Signalled when work is queued, when an item has run and at stop.
+  absl::CondVar changed_;
+  // Per-key FIFOs, the keys with work in round-robin order, counters.
+  absl::flat_hash_map<uint64_t, std::deque<Item>> queues_ ABSL_GUARDED_BY(mutex_);
+  std::deque<uint64_t> ready_keys_ ABSL_GUARDED_BY(mutex_);
+  int64_t queued_ ABSL_GUARDED_BY(mutex_) = 0;
+  int64_t admitted_waiting_ ABSL_GUARDED_BY(mutex_) = 0;  // Queued items with admitted == true.
+  bool running_ ABSL_GUARDED_BY(mutex_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   // Items ever queued; read without the lock by SpinForWork.
   std::atomic<uint64_t> submissions_{0};
 

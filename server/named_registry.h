@@ -15,15 +15,16 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 
 namespace mlpd {
 
@@ -48,7 +49,7 @@ class NamedRegistry {
   // RESOURCE_EXHAUSTED when either limit would be passed (unless `at_limit` is kAdd).
   absl::Status Add(const std::string& name, std::shared_ptr<T> entry, int64_t bytes = 0,
                    AtLimit at_limit = AtLimit::kRefuse) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     if (entries_.count(name) != 0) {
       return absl::AlreadyExistsError(absl::StrFormat("%s \"%s\" already exists", kind_, name));
     }
@@ -70,7 +71,7 @@ class NamedRegistry {
 
   // Find returns the entry or NOT_FOUND naming it.
   absl::StatusOr<std::shared_ptr<T>> Find(absl::string_view name) const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     auto it = entries_.find(std::string(name));
     if (it == entries_.end()) return NotFound(name);
     return it->second.entry;
@@ -78,7 +79,7 @@ class NamedRegistry {
 
   // Remove takes the entry out and returns it, or NOT_FOUND.
   absl::StatusOr<std::shared_ptr<T>> Remove(absl::string_view name) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     auto it = entries_.find(std::string(name));
     if (it == entries_.end()) return NotFound(name);
     std::shared_ptr<T> entry = std::move(it->second.entry);
@@ -90,7 +91,7 @@ class NamedRegistry {
   // RemoveIf removes `name` only while it still maps to `entry` (undoing a failed creation),
   // and says whether it did.
   bool RemoveIf(const std::string& name, const T* entry) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     auto it = entries_.find(name);
     if (it == entries_.end() || it->second.entry.get() != entry) return false;
     bytes_ -= it->second.bytes;
@@ -107,7 +108,7 @@ class NamedRegistry {
           absl::StrFormat("page_size is %d; expected 0 (default 100) to 1000", page_size));
     }
     const size_t size = page_size == 0 ? 100 : std::min<int32_t>(page_size, 1000);
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     auto it = page_token.empty() ? entries_.begin() : entries_.upper_bound(page_token);
     page->clear();
     next_token->clear();
@@ -120,7 +121,7 @@ class NamedRegistry {
 
   // All returns every entry in name order.
   std::vector<std::shared_ptr<T>> All() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     std::vector<std::shared_ptr<T>> all;
     all.reserve(entries_.size());
     for (const auto& [name, held] : entries_) all.push_back(held.entry);
@@ -128,20 +129,20 @@ class NamedRegistry {
   }
 
   int64_t size() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     return static_cast<int64_t>(entries_.size());
   }
 
   // bytes is the sum of the sizes the entries were added with.
   int64_t bytes() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     return bytes_;
   }
 
   // OverLimit describes how the entries pass a limit (possible after AtLimit::kAdd), or is
   // empty.
   std::string OverLimit() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     const int64_t count = static_cast<int64_t>(entries_.size());
     if (max_entries_.max > 0 && count > max_entries_.max) {
       return absl::StrFormat("%d %ss, over the limit %s of %d", count, kind_, max_entries_.flag,
@@ -162,7 +163,7 @@ class NamedRegistry {
 
   static double Mib(int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
 
-  absl::Status NotFound(absl::string_view name) const {
+  absl::Status NotFound(absl::string_view name) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
     return absl::NotFoundError(absl::StrFormat("%s \"%s\" does not exist", kind_, name));
   }
 
@@ -170,9 +171,9 @@ class NamedRegistry {
   const RegistryLimit max_entries_;
   const RegistryLimit max_bytes_;
 
-  mutable std::mutex mutex_;
-  std::map<std::string, Held> entries_;  // Guarded by mutex_.
-  int64_t bytes_ = 0;                    // Guarded by mutex_.
+  mutable absl::Mutex mutex_;
+  std::map<std::string, Held> entries_ ABSL_GUARDED_BY(mutex_);
+  int64_t bytes_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace mlpd

@@ -8,39 +8,40 @@ SerialWorker::SerialWorker() : thread_([this] { Loop(); }) {}
 
 SerialWorker::~SerialWorker() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     stopping_ = true;
   }
-  changed_.notify_all();
+  changed_.SignalAll();
   thread_.join();
 }
 
 void SerialWorker::Post(std::function<void()> task) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     tasks_.push_back(std::move(task));
   }
-  changed_.notify_all();
+  changed_.SignalAll();
 }
 
 void SerialWorker::Flush() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  changed_.wait(lock, [this] { return tasks_.empty() && !running_task_; });
+  absl::MutexLock lock(&mutex_);
+  while (!tasks_.empty() || running_task_) changed_.Wait(&mutex_);
 }
 
 void SerialWorker::Loop() {
-  std::unique_lock<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   while (true) {
-    changed_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+    while (!stopping_ && tasks_.empty()) changed_.Wait(&mutex_);
     if (tasks_.empty()) return;  // Stopping with nothing left to run.
     std::function<void()> task = std::move(tasks_.front());
     tasks_.pop_front();
     running_task_ = true;
-    lock.unlock();
+    mutex_.Unlock();
     task();
-    lock.lock();
+    task = nullptr;  // Release the captures off the lock.
+    mutex_.Lock();
     running_task_ = false;
-    changed_.notify_all();
+    changed_.SignalAll();
   }
 }
 

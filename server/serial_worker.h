@@ -10,11 +10,12 @@
 #ifndef MLPD_SERVER_SERIAL_WORKER_H_
 #define MLPD_SERVER_SERIAL_WORKER_H_
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace mlpd {
 
@@ -34,11 +35,11 @@ class SerialWorker {
  private:
   void Loop();
 
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<std::function<void()>> tasks_;  // Guarded by mutex_.
-  bool running_task_ = false;                // Guarded by mutex_.
-  bool stopping_ = false;                    // Guarded by mutex_.
+  absl::Mutex mutex_;
+  absl::CondVar changed_;  // Signalled when a task is posted or has run, and at stop.
+  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mutex_);
+  bool running_task_ ABSL_GUARDED_BY(mutex_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   std::thread thread_;
 };
 

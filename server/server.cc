@@ -185,10 +185,10 @@ absl::StatusOr<int> Server::Start(const ServerOptions& options) {
 }
 
 void Server::SnapshotTimer() {
-  const auto period = absl::ToChronoMilliseconds(
-      absl::Milliseconds(static_cast<int64_t>(options_.checkpoint_interval_seconds * 1000)));
-  std::unique_lock<std::mutex> lock(timer_mutex_);
-  while (!timer_wake_.wait_for(lock, period, [this] { return timer_stop_; })) {
+  const absl::Duration period =
+      absl::Milliseconds(static_cast<int64_t>(options_.checkpoint_interval_seconds * 1000));
+  absl::MutexLock lock(&timer_mutex_);
+  while (!timer_mutex_.AwaitWithTimeout(absl::Condition(&timer_stop_), period)) {
     MlpdService* service = service_.get();
     executor_->Continue(0, [service](bool cancelled) {
       if (!cancelled) service->SnapshotChanged();
@@ -218,10 +218,9 @@ void Server::Shutdown() {
   executor_->WaitIdle(absl::InfiniteFuture());
 
   {
-    std::lock_guard<std::mutex> lock(timer_mutex_);
+    absl::MutexLock lock(&timer_mutex_);
     timer_stop_ = true;
   }
-  timer_wake_.notify_all();
   if (timer_.joinable()) timer_.join();
   if (writer_ != nullptr) {
     MlpdService* service = service_.get();

@@ -13,14 +13,14 @@
 #ifndef MLPD_SERVER_SERVER_H_
 #define MLPD_SERVER_SERVER_H_
 
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/server.h"
 #include "server/compute_executor.h"
 #include "server/security.h"
@@ -81,9 +81,8 @@ class Server {
   std::unique_ptr<MlpdService> service_;
   std::unique_ptr<grpc::Server> server_;
 
-  std::mutex timer_mutex_;
-  std::condition_variable timer_wake_;
-  bool timer_stop_ = false;  // Guarded by timer_mutex_.
+  absl::Mutex timer_mutex_;
+  bool timer_stop_ ABSL_GUARDED_BY(timer_mutex_) = false;
   std::thread timer_;
   bool running_ = false;
 };

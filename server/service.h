@@ -1,10 +1,14 @@
-// service.h: the mlpd.v1.Mlpd handlers (gRPC callback API) over the session and dataset
-// registries.
+// service.h: the mlpd.v1.Mlpd handlers (gRPC callback API) over the sessions and datasets.
 //
-// Handlers never compute: they authenticate, validate and convert the request, then queue the
-// engine work on the ComputeExecutor keyed by the session, and the work answers the call when
-// it has run. Snapshot and dataset files are written on a SerialWorker, never on the executor.
-// Server (server.h) builds one MlpdService and owns the pieces it points to.
+// Handlers never compute: each one admits the call (drain, token), parses the request, hands
+// the work to the SessionRunner, which runs it on the session on the ComputeExecutor, and the
+// work answers the call when it has run. Files are written on a SerialWorker, never on the
+// executor. Server (server.h) builds one MlpdService and owns the pieces it points to.
+//
+// The handlers live in one file per group: session_rpcs.cc (Create, Get, List, Delete),
+// dataset_rpcs.cc (Upload, Get, List, Delete), compute_rpcs.cc (TrainStep, Predict, Evaluate),
+// training_rpcs.cc (Train), model_rpcs.cc (Export, Import, Save); this file's .cc holds what
+// they share and the start-up and shutdown hooks.
 //
 //   MlpdService service(options, &executor, &store, &writer, /*auth=*/nullptr);
 //   builder.RegisterService(&service);
@@ -13,7 +17,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,11 +26,15 @@
 #include "mlpd/v1/mlpd.grpc.pb.h"
 #include "mlpd/v1/model.pb.h"
 #include "server/compute_executor.h"
+#include "server/data_writer.h"
+#include "server/datasets.h"
 #include "server/named_registry.h"
 #include "server/security.h"
 #include "server/serial_worker.h"
 #include "server/session.h"
+#include "server/session_runner.h"
 #include "server/session_store.h"
+#include "server/train_reactor.h"
 
 namespace mlpd {
 
@@ -40,13 +47,6 @@ struct ServiceOptions {
   int64_t max_dataset_bytes = int64_t{2} << 30;   // All datasets together.
   int64_t checkpoint_every = 1000;                // Snapshot every N steps of a session; 0: never.
   int64_t max_message_bytes = int64_t{64} << 20;  // Largest answer gRPC will send.
-};
-
-// StoredDataset is an uploaded dataset; immutable once registered.
-struct StoredDataset {
-  std::string name;
-  Dataset data;
-  int64_t create_time_unix_ms = 0;
 };
 
 class MlpdService final : public v1::Mlpd::CallbackService {
@@ -68,7 +68,7 @@ class MlpdService final : public v1::Mlpd::CallbackService {
   void BeginDrain();
   // StopTrains makes running Train calls stop at their next mini-batch.
   void StopTrains();
-  int64_t active_trains() const { return active_trains_.load(); }
+  int64_t active_trains() const { return trains_.active.load(); }
   // unsaved_sessions counts the sessions whose last snapshot could not be written.
   int64_t unsaved_sessions() const;
   // SnapshotChanged snapshots every session whose file lags it. Executor only.
@@ -80,7 +80,7 @@ class MlpdService final : public v1::Mlpd::CallbackService {
   // OverLimits describes how the sessions and datasets read back at start-up pass the limits
   // (they are all kept; new ones are refused until enough are deleted), or is empty.
   std::string OverLimits() const;
-  int64_t dataset_count() const { return datasets_.size(); }
+  int64_t dataset_count() const { return datasets_.count(); }
 
   // The mlpd.v1.Mlpd methods.
   grpc::ServerUnaryReactor* CreateSession(grpc::CallbackServerContext* context,
@@ -128,58 +128,20 @@ class MlpdService final : public v1::Mlpd::CallbackService {
                                           v1::SessionInfo* response) override;
 
  private:
-  class UploadReactor;
-  class TrainReactor;
-  // SessionWork runs on the executor against a live session and returns the call's status.
-  using SessionWork = std::function<absl::Status(Session&)>;
-  using SnapshotDone = std::function<void(const absl::Status&, int64_t step)>;
-
   // Admit refuses calls while draining (UNAVAILABLE) and without a valid token.
   absl::Status Admit(const grpc::CallbackServerContext& context) const;
-  // FindSession validates the name and looks the session up.
-  absl::StatusOr<std::shared_ptr<Session>> FindSession(const std::string& name) const;
-  // RunOnSession queues `work` for the session and answers the call with its status; a
-  // `precheck` error answers at once, and a call cancelled while it waited never runs. Work on
-  // `inline_rows` rows whose cost (rows x the session's parameters) is small runs on the calling
-  // thread when the executor is idle.
-  grpc::ServerUnaryReactor* RunOnSession(grpc::CallbackServerContext* context, const char* method,
-                                         const std::string& name, absl::Status precheck,
-                                         SessionWork work, int64_t inline_rows = 0);
-  // AddSession registers a new session whose model `make_model` builds on the executor, then
-  // fills `response`. Used by CreateSession and ImportSession.
-  grpc::ServerUnaryReactor* AddSession(
-      grpc::ServerUnaryReactor* reactor, const char* method, const std::string& name,
-      const ModelSpec& spec, std::function<absl::StatusOr<std::unique_ptr<Model>>()> make_model,
-      v1::SessionInfo* response);
-  // CheckSessionSize answers RESOURCE_EXHAUSTED above --max-session-params.
-  absl::Status CheckSessionSize(const ModelSpec& spec) const;
-
-  // Snapshot copies the session's state now and writes it on the writer; `done` (may be
-  // empty) runs on the writer once it is durable. Executor only.
-  void Snapshot(Session& session, SnapshotDone done);
-  // RemoveThenForget runs `remove` (a file removal) on the writer, behind every file write
-  // queued before it, then `forget` (the removal from memory) if it succeeded, and answers the
-  // call with the first failure. Without a data dir only `forget` runs, at once. So memory
-  // follows disk: a deletion that fails on disk leaves the entry in both.
-  void RemoveThenForget(grpc::ServerUnaryReactor* reactor, const char* method,
-                        const std::string& name, std::function<absl::Status(SessionStore&)> remove,
-                        std::function<absl::Status()> forget);
-  // AfterSteps publishes counters and snapshots every checkpoint_every steps. Executor only.
-  void AfterSteps(Session& session);
 
   const ServiceOptions options_;
   ComputeExecutor* const executor_;
-  SessionStore* const store_;
-  SerialWorker* const writer_;
   const TokenAuthenticator* const auth_;
+  const DataWriter files_;
+  const SessionPolicy policy_;
 
   NamedRegistry<Session> sessions_;
-  NamedRegistry<StoredDataset> datasets_;
-  std::atomic<uint64_t> next_session_id_{1};
-  std::atomic<int64_t> dataset_bytes_{0};  // Held and reserved by uploads in progress.
+  SessionRunner runner_;
+  Datasets datasets_;
+  TrainCalls trains_;
   std::atomic<bool> draining_{false};
-  std::atomic<bool> stop_trains_{false};
-  std::atomic<int64_t> active_trains_{0};
 
   Matrix outputs_;  // Predict's output buffer, reused. Executor only.
 };

@@ -2,21 +2,29 @@
 
 #include <utility>
 
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "core/checkpoint.h"
+#include "core/onnx_export.h"
 #include "core/spec_proto.h"
+#include "core/status_macros.h"
+#include "server/answer.h"
+#include "server/request_checks.h"
 
 namespace mlpd {
 
 int64_t NowUnixMs() { return absl::ToUnixMillis(absl::Now()); }
 
-Session::Session(uint64_t id, std::string name, ModelSpec spec, int64_t create_time_unix_ms)
+Session::Session(uint64_t id, std::string name, ModelSpec spec, int64_t create_time_unix_ms,
+                 const SessionPolicy* policy)
     : id(id),
       name(std::move(name)),
       spec(std::move(spec)),
       parameter_count(ParameterCount(this->spec)),
       memory_bytes(ModelStateBytes(this->spec)),
       create_time_unix_ms(create_time_unix_ms),
-      update_time_unix_ms(create_time_unix_ms) {}
+      update_time_unix_ms(create_time_unix_ms),
+      policy_(policy) {}
 
 void Session::FillInfo(v1::SessionInfo* info) const {
   info->set_name(name);
@@ -29,11 +37,109 @@ void Session::FillInfo(v1::SessionInfo* info) const {
   info->set_update_time_unix_ms(update_time_unix_ms.load(std::memory_order_relaxed));
 }
 
+void Session::Attach(std::unique_ptr<Model> model, int64_t update_time) {
+  model_ = std::move(model);
+  PublishCounters(update_time);
+  ready = true;
+}
+
 void Session::PublishCounters(int64_t update_time) {
-  samples_seen.store(model->samples_seen(), std::memory_order_relaxed);
-  last_loss.store(model->last_loss(), std::memory_order_relaxed);
+  samples_seen.store(model_->samples_seen(), std::memory_order_relaxed);
+  last_loss.store(model_->last_loss(), std::memory_order_relaxed);
   update_time_unix_ms.store(update_time, std::memory_order_relaxed);
-  step_count.store(model->step_count(), std::memory_order_release);
+  step_count.store(model_->step_count(), std::memory_order_release);
+}
+
+absl::Status Session::Gone(bool cancelled) const {
+  if (deleted.load()) {
+    return absl::NotFoundError(
+        absl::StrFormat("session \"%s\" was deleted before the call ran", name));
+  }
+  if (cancelled) {
+    return absl::UnavailableError("the server is shutting down; the call did not run");
+  }
+  if (model_ == nullptr) {
+    return absl::NotFoundError(absl::StrFormat("session \"%s\" does not exist", name));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<float> Session::TrainStep(const BatchView& batch) {
+  MLPD_RETURN_IF_ERROR(CheckBatch("batch", batch, spec, TargetUse::kTraining));
+  MLPD_ASSIGN_OR_RETURN(float loss, model_->TrainStep(batch.x, batch.y));
+  AfterSteps();
+  return loss;
+}
+
+absl::Status Session::Predict(MatrixView x, int64_t max_answer_bytes, Matrix* outputs) const {
+  MLPD_RETURN_IF_ERROR(CheckInput("x", x, spec));
+  MLPD_RETURN_IF_ERROR(CheckAnswerSize(x.rows, spec, max_answer_bytes));
+  return model_->Predict(x, outputs);
+}
+
+absl::StatusOr<Evaluation> Session::Evaluate(absl::string_view field,
+                                             const BatchView& batch) const {
+  MLPD_RETURN_IF_ERROR(CheckBatch(field, batch, spec, TargetUse::kEvaluation));
+  return model_->Evaluate(batch.x, batch.y);
+}
+
+absl::StatusOr<std::string> Session::Export(v1::ExportFormat format) const {
+  if (format == v1::ONNX) return ExportOnnx(*model_);
+  MLPD_ASSIGN_OR_RETURN(v1::Checkpoint checkpoint, MakeCheckpoint(*model_));
+  std::string bytes;
+  if (!checkpoint.SerializeToString(&bytes)) {
+    return absl::InternalError("the checkpoint did not serialize");
+  }
+  return bytes;
+}
+
+void Session::AfterSteps() {
+  PublishCounters(NowUnixMs());
+  if (policy_->files->keeps_data() && policy_->checkpoint_every > 0 &&
+      model_->step_count() - snapshot_step_ >= policy_->checkpoint_every) {
+    Snapshot(nullptr);
+  }
+}
+
+void Session::SnapshotIfDirty() {
+  if (policy_->files->keeps_data() && !deleted && Dirty()) Snapshot(nullptr);
+}
+
+void Session::Snapshot(SnapshotDone done) {
+  if (!policy_->files->keeps_data()) {
+    if (done) {
+      done(absl::FailedPreconditionError("the server keeps no data: it runs without --data-dir"),
+           0);
+    }
+    return;
+  }
+  absl::StatusOr<v1::Checkpoint> checkpoint = MakeCheckpoint(*model_);
+  if (!checkpoint.ok()) {
+    LogFailure("snapshot", name, checkpoint.status());
+    if (done) done(checkpoint.status(), 0);
+    return;
+  }
+  checkpoint->set_create_time_unix_ms(create_time_unix_ms);
+  checkpoint->set_update_time_unix_ms(update_time_unix_ms.load());
+  const int64_t step = model_->step_count();
+  snapshot_step_ = step;
+  snapshot_failed = false;
+  auto copy = std::make_shared<v1::Checkpoint>(*std::move(checkpoint));
+  policy_->files->Post([session = shared_from_this(), copy, step,
+                        done = std::move(done)](SessionStore& store) {
+    // A deleted session must not come back from its file. A deletion removes the file and sets
+    // `deleted` in one writer task: a snapshot queued before it is removed with the file, one
+    // queued after it sees the flag.
+    absl::Status saved = session->deleted
+                             ? absl::NotFoundError(absl::StrFormat(
+                                   "session \"%s\" was deleted before its snapshot", session->name))
+                             : store.SaveSession(session->name, *copy);
+    if (!saved.ok() && !session->deleted) {
+      LogFailure("snapshot", session->name, saved);
+      session->snapshot_failed = true;
+    }
+    if (done) done(saved, step);
+  });
 }
 
 }  // namespace mlpd

@@ -1,43 +1,93 @@
-// session.h: one hosted model and what the server keeps beside it.
+// session.h: one hosted model, what the server keeps beside it, and its policy: when a call
+// finds it gone, when it is snapshotted, when its file lags it.
 //
 // The model and the snapshot bookkeeping belong to the compute executor: only work running
-// there touches them. The counters are mirrored into atomics after every change so GetSession
-// and ListSessions answer from any thread without queueing behind training.
+// there calls the methods marked "executor only". The counters are mirrored into atomics after
+// every change so GetSession and ListSessions answer from any thread without queueing behind
+// training. A request reaches the engine one way: handler -> SessionRunner -> executor ->
+// Session -> Model.
 //
-//   auto session = std::make_shared<Session>(id, "mnist", spec, NowUnixMs());
+//   auto session = std::make_shared<Session>(id, "mnist", spec, NowUnixMs(), &policy);
 //   // on the executor:
-//   session->model = std::move(model);
-//   session->PublishCounters(NowUnixMs());
+//   session->Attach(*Model::Create(spec), session->create_time_unix_ms);
+//   absl::StatusOr<float> loss = session->TrainStep(batch);
 #ifndef MLPD_SERVER_SESSION_H_
 #define MLPD_SERVER_SESSION_H_
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/model.h"
 #include "core/model_spec.h"
 #include "core/tensor.h"
 #include "mlpd/v1/mlpd.pb.h"
+#include "server/data_writer.h"
+#include "server/wire.h"
 
 namespace mlpd {
 
 // NowUnixMs is the wall clock in milliseconds since the Unix epoch.
 int64_t NowUnixMs();
 
-struct Session : std::enable_shared_from_this<Session> {
-  Session(uint64_t id, std::string name, ModelSpec spec, int64_t create_time_unix_ms);
+// SessionPolicy is what every session of a service shares: where snapshots go and how often.
+struct SessionPolicy {
+  const DataWriter* files = nullptr;  // Never null; it may keep no data.
+  int64_t checkpoint_every = 0;       // Snapshot every N steps of a session; 0: never.
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  // SnapshotDone gets the outcome of a snapshot and the step it holds, on the writer thread.
+  using SnapshotDone = std::function<void(const absl::Status&, int64_t step)>;
+
+  Session(uint64_t id, std::string name, ModelSpec spec, int64_t create_time_unix_ms,
+          const SessionPolicy* policy);
 
   // FillInfo describes the session from its published counters (any thread).
   void FillInfo(v1::SessionInfo* info) const;
-  // PublishCounters copies the model's counters into the atomics (executor only).
-  void PublishCounters(int64_t update_time_unix_ms);
+
+  // Executor only, from here to the counters.
+
+  // Attach gives the session its model (built or restored) and makes it visible.
+  void Attach(std::unique_ptr<Model> model, int64_t update_time_unix_ms);
+  // MarkSaved records that the session's file holds its current step (restored from it).
+  void MarkSaved() { snapshot_step_ = model_->step_count(); }
+  // Gone says why work queued for the session must not run: deleted, the executor stopping
+  // (`cancelled`), or never built. OK when it may run.
+  absl::Status Gone(bool cancelled) const;
+  Model& model() const { return *model_; }
+  bool has_model() const { return model_ != nullptr; }
+
+  // TrainStep checks the batch against the spec and applies one step.
+  absl::StatusOr<float> TrainStep(const BatchView& batch);
+  // Predict checks x and the size of its answer (up to `max_answer_bytes`) and writes the
+  // outputs into `outputs`.
+  absl::Status Predict(MatrixView x, int64_t max_answer_bytes, Matrix* outputs) const;
+  // Evaluate checks the batch (`field` names it in errors) and evaluates it.
+  absl::StatusOr<Evaluation> Evaluate(absl::string_view field, const BatchView& batch) const;
+  // Export encodes the model as NATIVE (an mlpd.v1.Checkpoint) or ONNX bytes.
+  absl::StatusOr<std::string> Export(v1::ExportFormat format) const;
+
+  // AfterSteps publishes the counters and snapshots every checkpoint_every steps.
+  void AfterSteps();
+  // Snapshot copies the state now and writes it on the writer; `done` (may be empty) runs on
+  // the writer once it is durable, or at once without a data dir.
+  void Snapshot(SnapshotDone done);
+  // SnapshotIfDirty snapshots a live session whose file lags it.
+  void SnapshotIfDirty();
   // Dirty says whether the file lags the model: steps were applied since the last snapshot, or
-  // that snapshot failed to be written (executor only).
+  // that snapshot failed to be written.
   bool Dirty() const {
-    return model != nullptr && (model->step_count() != snapshot_step || snapshot_failed.load());
+    return model_ != nullptr && (model_->step_count() != snapshot_step_ || snapshot_failed.load());
   }
+  // PublishCounters copies the model's counters into the atomics.
+  void PublishCounters(int64_t update_time_unix_ms);
 
   // Constant after construction. `id` keys the session's work on the executor, so a session
   // deleted and created again under the same name never shares a queue with the old one.
@@ -47,11 +97,6 @@ struct Session : std::enable_shared_from_this<Session> {
   const int64_t parameter_count;
   const int64_t memory_bytes;  // Parameters and optimizer state (ModelStateBytes).
   const int64_t create_time_unix_ms;
-
-  // Executor only. model is null until the creation work has run (and after a failed one).
-  std::unique_ptr<Model> model;
-  int64_t snapshot_step = -1;  // Step count of the last snapshot handed to the writer.
-  Matrix outputs;              // Predict's buffer, reused across calls.
 
   // Set once by DeleteSession; queued work that sees it answers NOT_FOUND.
   std::atomic<bool> deleted{false};
@@ -67,6 +112,12 @@ struct Session : std::enable_shared_from_this<Session> {
   std::atomic<int64_t> samples_seen{0};
   std::atomic<float> last_loss{0.0f};
   std::atomic<int64_t> update_time_unix_ms;
+
+ private:
+  const SessionPolicy* const policy_;
+  // Executor only. model_ is null until the creation work has run (and after a failed one).
+  std::unique_ptr<Model> model_;
+  int64_t snapshot_step_ = -1;  // Step count of the last snapshot handed to the writer.
 };
 
 }  // namespace mlpd

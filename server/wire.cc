@@ -1,5 +1,6 @@
 #include "server/wire.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -9,8 +10,6 @@
 #include "core/finite.h"
 
 namespace mlpd {
-namespace {}  // namespace
-
 absl::StatusOr<MatrixView> ViewTensor(absl::string_view field, const v1::Tensor& tensor) {
   if (tensor.shape_size() != 2) {
     return absl::InvalidArgumentError(absl::StrFormat("%s.shape is [%s]; expected [rows, columns]",
@@ -81,6 +80,24 @@ void WriteTensor(const Matrix& matrix, v1::Tensor* tensor) {
   data->Resize(static_cast<int>(matrix.data.size()), 0.0f);
   if (!matrix.data.empty()) {
     std::memcpy(data->mutable_data(), matrix.data.data(), matrix.data.size() * sizeof(float));
+  }
+}
+
+void WriteClasses(LossKind loss, const Matrix& outputs,
+                  google::protobuf::RepeatedField<int32_t>* classes) {
+  classes->Clear();
+  if (loss == LossKind::kLogistic) {
+    classes->Reserve(static_cast<int>(outputs.rows));
+    for (int64_t r = 0; r < outputs.rows; ++r) {
+      classes->Add(outputs.data[r * outputs.cols] > 0.0f ? 1 : -1);
+    }
+    return;
+  }
+  if (outputs.cols < 2) return;
+  classes->Reserve(static_cast<int>(outputs.rows));
+  for (int64_t r = 0; r < outputs.rows; ++r) {
+    const float* row = outputs.data.data() + r * outputs.cols;
+    classes->Add(static_cast<int32_t>(std::max_element(row, row + outputs.cols) - row));
   }
 }
 

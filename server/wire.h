@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/model_spec.h"
 #include "core/tensor.h"
 #include "grpcpp/support/status.h"
 #include "mlpd/v1/mlpd.pb.h"
@@ -37,6 +38,11 @@ absl::StatusOr<BatchView> ViewBatch(absl::string_view field, const v1::Batch& ba
 
 // WriteTensor sets `tensor` to the [rows, cols] matrix.
 void WriteTensor(const Matrix& matrix, v1::Tensor* tensor);
+
+// WriteClasses sets the predicted class of each output row (see PredictResponse.classes): the
+// sign of a LOGISTIC score (-1 or +1), the argmax of several outputs, none for one output.
+void WriteClasses(LossKind loss, const Matrix& outputs,
+                  google::protobuf::RepeatedField<int32_t>* classes);
 
 // ToGrpcStatus maps the absl code 1:1 to the gRPC code, keeping the message.
 grpc::Status ToGrpcStatus(const absl::Status& status);

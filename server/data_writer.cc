@@ -1,0 +1,30 @@
+#include "server/data_writer.h"
+
+#include <utility>
+
+#include "server/answer.h"
+
+namespace mlpd {
+
+void DataWriter::Post(std::function<void(SessionStore&)> task) const {
+  SessionStore* store = store_;
+  worker_->Post([store, task = std::move(task)] { task(*store); });
+}
+
+void DataWriter::RemoveThenForget(grpc::ServerUnaryReactor* reactor, const char* method,
+                                  const std::string& name,
+                                  std::function<absl::Status(SessionStore&)> remove,
+                                  std::function<absl::Status()> forget) const {
+  if (!keeps_data()) {
+    Answer(reactor, method, name, forget());
+    return;
+  }
+  Post([reactor, method, name, remove = std::move(remove),
+        forget = std::move(forget)](SessionStore& store) {
+    absl::Status status = remove(store);
+    if (status.ok()) status = forget();
+    Answer(reactor, method, name, status);
+  });
+}
+
+}  // namespace mlpd

@@ -1,0 +1,211 @@
+#include "server/request_checks.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/checkpoint.h"
+#include "core/spec_proto.h"
+#include "core/status_macros.h"
+#include "server/names.h"
+
+namespace mlpd {
+namespace {
+
+absl::Status CheckTargets(absl::string_view field, TargetsView y, const ModelSpec& spec,
+                          TargetUse use) {
+  const int64_t outputs = spec.output_size();
+  if (y.has_labels()) {
+    if (spec.loss.kind == LossKind::kLogistic) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s.labels are given; LOGISTIC sessions take targets [N, 1] of -1 or +1", field));
+    }
+    if (spec.loss.kind == LossKind::kMse && use == TargetUse::kTraining) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s.labels are given; MSE sessions train on targets [N, %d]", field, outputs));
+    }
+    if (outputs < 2) {
+      // One class: every prediction is "right", and the error rate would mean nothing.
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s.labels are given; the session has 1 output, so labels name no class: give "
+          "targets [N, 1]",
+          field));
+    }
+    const int32_t classes = static_cast<int32_t>(outputs);
+    for (int64_t i = 0; i < y.label_count; ++i) {
+      if (y.labels[i] >= classes) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("%s.labels[%d] is %d; the session has %d classes (0 to %d)", field, i,
+                            y.labels[i], classes, classes - 1));
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (spec.loss.kind == LossKind::kCrossEntropy) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s.targets are given; CROSS_ENTROPY sessions take labels [N] of class indices", field));
+  }
+  if (y.values.cols != outputs) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s.targets.shape[1] is %d, the session's output size is %d", field,
+                        y.values.cols, outputs));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckInput(absl::string_view field, MatrixView x, const ModelSpec& spec) {
+  if (x.cols != spec.input_size) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s.shape[1] is %d, the session's input size is %d", field, x.cols, spec.input_size));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckBatch(absl::string_view field, const BatchView& batch, const ModelSpec& spec,
+                        TargetUse use) {
+  MLPD_RETURN_IF_ERROR(CheckInput(absl::StrCat(field, ".x"), batch.x, spec));
+  return CheckTargets(field, batch.y, spec, use);
+}
+
+absl::Status CheckAllTargets(absl::string_view field, absl::string_view dataset_name,
+                             const Dataset& dataset, const ModelSpec& spec, TargetUse use) {
+  const absl::Status status = ValidateTargets(spec, dataset.x.rows, dataset.targets_view(), use);
+  if (status.ok()) return status;
+  return absl::Status(status.code(),
+                      absl::StrFormat("%s \"%s\": %s", field, dataset_name, status.message()));
+}
+
+absl::Status CheckTrainOptions(const v1::TrainRequest& request) {
+  if (request.epochs() < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("epochs is %d; expected >= 1", request.epochs()));
+  }
+  if (request.batch_size() < 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "batch_size is %d; expected >= 1, or 0 for the full dataset", request.batch_size()));
+  }
+  if (request.report_every_steps() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("report_every_steps is %d; expected >= 1, or 0 for once per epoch",
+                        request.report_every_steps()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTrainLength(const v1::TrainRequest& request, int64_t rows) {
+  const int64_t steps_per_epoch = BatchIterator::BatchesPerEpoch(rows, request.batch_size());
+  if (request.epochs() > kMaxTrainSteps / steps_per_epoch) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "epochs is %d; at %d steps per epoch that is over %d steps, expected at most %d epochs",
+        request.epochs(), steps_per_epoch, kMaxTrainSteps, kMaxTrainSteps / steps_per_epoch));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSessionSize(const ModelSpec& spec, int64_t max_parameters) {
+  const int64_t parameters = ParameterCount(spec);
+  if (parameters > max_parameters) {
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("spec has %d parameters; the limit --max-session-params is %d", parameters,
+                        max_parameters));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ModelSpec> ParseCreate(const v1::CreateSessionRequest& request) {
+  if (!request.has_spec()) return absl::InvalidArgumentError("spec is missing");
+  MLPD_ASSIGN_OR_RETURN(ModelSpec spec, SpecFromProto(request.spec()));
+  MLPD_RETURN_IF_ERROR(ValidateModelSpec(spec));
+  return spec;
+}
+
+absl::StatusOr<ModelSpec> ParseImport(const v1::ImportSessionRequest& request,
+                                      v1::Checkpoint* checkpoint) {
+  if (request.format() != v1::NATIVE) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "format is %s; ImportSession takes NATIVE only", FormatName(request.format())));
+  }
+  if (request.data().empty() || !checkpoint->ParseFromString(request.data())) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "data (%d bytes) is not a serialized mlpd.v1.Checkpoint", request.data().size()));
+  }
+  if (!checkpoint->has_spec()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "data (%d bytes) parses but holds no spec: it is not an mlpd.v1.Checkpoint of a "
+        "session",
+        request.data().size()));
+  }
+  if (checkpoint->format_version() != kCheckpointFormatVersion) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("data.format_version is %d; this server reads version %d",
+                        checkpoint->format_version(), kCheckpointFormatVersion));
+  }
+  MLPD_ASSIGN_OR_RETURN(ModelSpec spec, SpecFromProto(checkpoint->spec()));
+  MLPD_RETURN_IF_ERROR(ValidateModelSpec(spec));
+  return spec;
+}
+
+absl::Status CheckExportFormat(v1::ExportFormat format) {
+  if (format != v1::NATIVE && format != v1::ONNX) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("format is %s; expected NATIVE or ONNX", FormatName(format)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckAnswerSize(int64_t rows, const ModelSpec& spec, int64_t max_message_bytes) {
+  // Each row costs its outputs as floats plus up to 5 bytes of class.
+  const int64_t answer_bytes = rows * (spec.output_size() * 4 + 5);
+  if (answer_bytes > max_message_bytes) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "the outputs of %d rows take about %d bytes, over the limit --max-message-mb of "
+        "%d MiB; send fewer rows per call",
+        rows, answer_bytes, max_message_bytes >> 20));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckFirstChunk(const v1::UploadDatasetRequest& chunk) {
+  MLPD_RETURN_IF_ERROR(ValidateName("name", chunk.name()));
+  if (chunk.total_rows() < 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "total_rows is %d; expected the rows of the whole stream, or 0 when not known",
+        chunk.total_rows()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckChunkName(int64_t index, const v1::UploadDatasetRequest& chunk,
+                            absl::string_view name) {
+  if (!chunk.name().empty() && chunk.name() != name) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("chunk %d: name is \"%s\"; the first chunk named the dataset \"%s\"", index,
+                        chunk.name(), name));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckChunkShape(absl::string_view field, const BatchView& rows, const Dataset& data) {
+  if (rows.x.cols != data.x.cols) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s.x.shape[1] is %d; earlier chunks have %d columns", field, rows.x.cols, data.x.cols));
+  }
+  if (rows.y.has_labels() != data.has_labels) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s has %s; earlier chunks have %s", field,
+                                                      rows.y.has_labels() ? "labels" : "targets",
+                                                      data.has_labels ? "labels" : "targets"));
+  }
+  if (!data.has_labels && rows.y.values.cols != data.targets.cols) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s.targets.shape[1] is %d; earlier chunks have %d columns", field,
+                        rows.y.values.cols, data.targets.cols));
+  }
+  return absl::OkStatus();
+}
+
+std::string FormatName(v1::ExportFormat format) {
+  const std::string& name = v1::ExportFormat_Name(format);
+  return name.empty() ? absl::StrCat(static_cast<int>(format)) : name;
+}
+
+}  // namespace mlpd

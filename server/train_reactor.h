@@ -1,0 +1,103 @@
+// train_reactor.h: the Train stream: epochs over a stored dataset, one executor item per
+// mini-batch, with progress reports written to the client as they come.
+//
+// Each item queues the next with ComputeExecutor::Continue, so other sessions' work runs
+// between mini-batches. Progress messages are written one at a time (gRPC allows one
+// outstanding write); the stream finishes once the last one is written. Training does not wait
+// for a slow reader: past kMaxQueuedReports waiting reports, the newest replaces the last one
+// queued, so memory stays bounded whatever the client does.
+//
+//   auto* reactor = new TrainReactor(&executor, &trains, session, train, eval, *request);
+//   reactor->Start();  // deletes itself when done
+#ifndef MLPD_SERVER_TRAIN_REACTOR_H_
+#define MLPD_SERVER_TRAIN_REACTOR_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/dataset.h"
+#include "grpcpp/support/server_callback.h"
+#include "mlpd/v1/mlpd.pb.h"
+#include "server/compute_executor.h"
+#include "server/datasets.h"
+#include "server/session.h"
+
+namespace mlpd {
+
+// TrainCalls counts the running Train calls and tells them to stop (at shutdown).
+struct TrainCalls {
+  std::atomic<int64_t> active{0};
+  std::atomic<bool> stop{false};
+};
+
+class TrainReactor : public grpc::ServerWriteReactor<v1::TrainResponse> {
+ public:
+  // Reports waiting behind the one being written before newer ones replace the last: a client
+  // reading as fast as its network allows misses none; one that stops reading costs a few KB.
+  static constexpr size_t kMaxQueuedReports = 64;
+
+  // `eval` may be null. The request has been checked (CheckTrainOptions and the rest).
+  TrainReactor(ComputeExecutor* executor, TrainCalls* calls, std::shared_ptr<Session> session,
+               std::shared_ptr<StoredDataset> train, std::shared_ptr<StoredDataset> eval,
+               const v1::TrainRequest& request);
+
+  // Start queues the first mini-batch; when the queue refuses it the call is answered.
+  void Start();
+
+  void OnCancel() override { cancelled_ = true; }
+  void OnWriteDone(bool ok) override;
+  void OnDone() override;
+
+ private:
+  // Step runs one mini-batch on the executor and queues the next.
+  void Step(bool cancelled);
+  // StopReason is why the run must end before this step, or OK to go on.
+  absl::Status StopReason(bool cancelled) const;
+  // EvaluateInto sets the eval fields of a TrainProgress or TrainSummary from the eval dataset,
+  // when one was given.
+  template <typename Message>
+  void EvaluateInto(Message* message);
+  void Report();
+  // End sends the summary (when training ran) and finishes the stream with `status`.
+  void End(const absl::Status& status);
+  void Send(v1::TrainResponse message);
+
+  ComputeExecutor* const executor_;
+  TrainCalls* const calls_;
+  const std::shared_ptr<Session> session_;
+  const std::shared_ptr<StoredDataset> train_;
+  const std::shared_ptr<StoredDataset> eval_;
+  const int64_t epochs_;
+  const int64_t report_every_;
+
+  // Executor only.
+  BatchIterator batches_;
+  const int64_t steps_total_;
+  int64_t epoch_ = 1;
+  int64_t epochs_done_ = 0;
+  int64_t steps_done_ = 0;
+  int64_t steps_in_epoch_ = 0;
+  int64_t steps_since_report_ = 0;
+  int64_t samples_since_report_ = 0;
+  double loss_since_report_ = 0;
+  float last_loss_ = 0;
+  absl::Time start_;
+  absl::Time report_start_;
+
+  std::atomic<bool> cancelled_{false};
+
+  absl::Mutex mutex_;
+  std::deque<v1::TrainResponse> pending_ ABSL_GUARDED_BY(mutex_);  // front() is being written.
+  bool finishing_ ABSL_GUARDED_BY(mutex_) = false;
+  grpc::Status final_status_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace mlpd
+
+#endif  // MLPD_SERVER_TRAIN_REACTOR_H_

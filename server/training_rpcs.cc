@@ -1,0 +1,52 @@
+// The training handler: Train, a stream of progress over epochs of a stored dataset (the run
+// itself is TrainReactor).
+#include <memory>
+
+#include "core/status_macros.h"
+#include "server/answer.h"
+#include "server/request_checks.h"
+#include "server/service.h"
+#include "server/train_reactor.h"
+
+namespace mlpd {
+
+grpc::ServerWriteReactor<v1::TrainResponse>* MlpdService::Train(
+    grpc::CallbackServerContext* context, const v1::TrainRequest* request) {
+  std::shared_ptr<Session> session;
+  std::shared_ptr<StoredDataset> train;
+  std::shared_ptr<StoredDataset> eval;
+  auto parse = [&]() -> absl::Status {
+    MLPD_RETURN_IF_ERROR(Admit(*context));
+    MLPD_ASSIGN_OR_RETURN(session, runner_.Find(request->name()));
+    MLPD_ASSIGN_OR_RETURN(train, datasets_.Find("dataset", request->dataset()));
+    if (!request->eval_dataset().empty()) {
+      MLPD_ASSIGN_OR_RETURN(eval, datasets_.Find("eval_dataset", request->eval_dataset()));
+      MLPD_RETURN_IF_ERROR(CheckBatch("eval_dataset",
+                                      BatchView{eval->data.x.view(), eval->data.targets_view()},
+                                      session->spec, TargetUse::kEvaluation));
+    }
+    MLPD_RETURN_IF_ERROR(CheckTrainOptions(*request));
+    MLPD_RETURN_IF_ERROR(CheckBatch("dataset",
+                                    BatchView{train->data.x.view(), train->data.targets_view()},
+                                    session->spec, TargetUse::kTraining));
+    MLPD_RETURN_IF_ERROR(CheckTrainLength(*request, train->data.rows()));
+    // Every row is checked before the first step, so a bad value deep in the dataset refuses
+    // the call instead of stopping it with steps applied.
+    MLPD_RETURN_IF_ERROR(
+        CheckAllTargets("dataset", train->name, train->data, session->spec, TargetUse::kTraining));
+    if (eval != nullptr) {
+      MLPD_RETURN_IF_ERROR(CheckAllTargets("eval_dataset", eval->name, eval->data, session->spec,
+                                           TargetUse::kEvaluation));
+    }
+    return absl::OkStatus();
+  };
+  if (const absl::Status status = parse(); !status.ok()) {
+    return Refuse<grpc::ServerWriteReactor<v1::TrainResponse>>("Train", request->name(), status);
+  }
+  auto* reactor = new TrainReactor(executor_, &trains_, std::move(session), std::move(train),
+                                   std::move(eval), *request);
+  reactor->Start();
+  return reactor;
+}
+
+}  // namespace mlpd
