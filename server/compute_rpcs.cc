@@ -41,7 +41,7 @@ grpc::ServerUnaryReactor* MlpdService::Predict(grpc::CallbackServerContext* cont
   return runner_.Run(
       context, "Predict", request->name(), precheck,
       [this, x = x.value_or(MatrixView{}), response](Session& session) {
-        MLPD_RETURN_IF_ERROR(session.Predict(x, options_.max_message_bytes, &outputs_));
+        MLPD_RETURN_IF_ERROR(session.Predict(x, max_message_bytes_, &outputs_));
         WriteTensor(outputs_, response->mutable_outputs());
         WriteClasses(session.spec.loss.kind, outputs_, response->mutable_classes());
         return absl::OkStatus();

@@ -43,7 +43,9 @@ grpc::ServerUnaryReactor* MlpdService::ListDatasets(grpc::CallbackServerContext*
                             response->mutable_next_page_token());
   }
   if (status.ok()) {
-    for (const auto& dataset : page) FillDatasetInfo(*dataset, response->add_datasets());
+    for (const auto& dataset : page) {
+      if (dataset->ready) FillDatasetInfo(*dataset, response->add_datasets());
+    }
   }
   Answer(reactor, "ListDatasets", "", status);
   return reactor;

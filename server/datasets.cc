@@ -25,12 +25,17 @@ Datasets::Datasets(RegistryLimit max_count, int64_t max_bytes, const DataWriter*
 absl::StatusOr<std::shared_ptr<StoredDataset>> Datasets::Find(absl::string_view field,
                                                               const std::string& name) const {
   MLPD_RETURN_IF_ERROR(ValidateName(field, name));
-  return registry_.Find(name);
+  MLPD_ASSIGN_OR_RETURN(std::shared_ptr<StoredDataset> dataset, registry_.Find(name));
+  if (!dataset->ready) {
+    return absl::NotFoundError(absl::StrFormat(
+        "dataset \"%s\" does not exist yet: its upload is still being written", name));
+  }
+  return dataset;
 }
 
 absl::Status Datasets::Reserve(int64_t bytes) {
   const int64_t held = bytes_.fetch_add(bytes) + bytes;
-  if (held > max_bytes_) {
+  if (max_bytes_ > 0 && held > max_bytes_) {
     return absl::ResourceExhaustedError(absl::StrFormat(
         "datasets would hold %d bytes with this chunk; the limit --max-datasets-mb is %d MiB", held,
         max_bytes_ >> 20));
@@ -46,14 +51,16 @@ void Datasets::Register(std::shared_ptr<StoredDataset> dataset, RegisterDone don
     return;
   }
   if (!files_->keeps_data()) {
+    dataset->ready = true;
     done(absl::OkStatus(), /*kept=*/true);
     return;
   }
   // Answer once the file is durable, so an acknowledged upload survives a crash.
-  files_->Post([this, dataset, done = std::move(done)](SessionStore& store) {
+  files_->Post([this, dataset, done = std::move(done)](DataDir& store) {
     const absl::Status saved =
         store.SaveDataset(dataset->name, dataset->data, dataset->create_time_unix_ms);
     if (saved.ok()) {
+      dataset->ready = true;
       done(saved, /*kept=*/true);
       return;
     }
@@ -71,6 +78,7 @@ absl::Status Datasets::Restore(const std::string& name, Dataset dataset,
   stored->name = name;
   stored->data = std::move(dataset);
   stored->create_time_unix_ms = create_time_unix_ms > 0 ? create_time_unix_ms : NowUnixMs();
+  stored->ready = true;
   bytes_ += stored->data.ByteSize();
   return registry_.Add(name, std::move(stored), 0, NamedRegistry<StoredDataset>::AtLimit::kAdd);
 }
@@ -87,14 +95,14 @@ void Datasets::Delete(grpc::ServerUnaryReactor* reactor, std::shared_ptr<StoredD
     return absl::OkStatus();
   };
   files_->RemoveThenForget(
-      reactor, "DeleteDataset", name,
-      [name](SessionStore& store) { return store.DeleteDataset(name); }, std::move(forget));
+      reactor, "DeleteDataset", name, [name](DataDir& store) { return store.DeleteDataset(name); },
+      std::move(forget));
 }
 
 std::vector<std::string> Datasets::OverLimit() const {
   std::vector<std::string> over = {registry_.OverLimit()};
   // Dataset memory is counted here rather than in the registry: uploads reserve it as they go.
-  if (const int64_t held = bytes_.load(); held > max_bytes_) {
+  if (const int64_t held = bytes_.load(); max_bytes_ > 0 && held > max_bytes_) {
     over.push_back(absl::StrFormat("datasets of %.1f MiB, over the limit --max-datasets-mb of %d",
                                    static_cast<double>(held) / (1 << 20), max_bytes_ >> 20));
   }

@@ -35,6 +35,9 @@ struct StoredDataset {
   std::string name;
   Dataset data;
   int64_t create_time_unix_ms = 0;
+  // Set once its file is written (at once without a data dir): until then Train, Evaluate,
+  // GetDataset and ListDatasets do not see it, as its upload may still fail and be rolled back.
+  std::atomic<bool> ready{false};
 };
 
 // FillDatasetInfo describes `dataset` for GetDataset, ListDatasets and UploadDataset.
@@ -46,10 +49,11 @@ class Datasets {
   // reserved bytes now (otherwise the uploader still releases them).
   using RegisterDone = std::function<void(const absl::Status& status, bool kept)>;
 
-  // `max_bytes` is the budget of all datasets together (--max-datasets-mb).
+  // `max_bytes` is the budget of all datasets together (--max-datasets-mb); 0: no limit.
   Datasets(RegistryLimit max_count, int64_t max_bytes, const DataWriter* files);
 
-  // Find validates the name (`field` names it in errors) and looks the dataset up.
+  // Find validates the name (`field` names it in errors) and looks the dataset up; one whose
+  // upload is still being written is NOT_FOUND.
   absl::StatusOr<std::shared_ptr<StoredDataset>> Find(absl::string_view field,
                                                       const std::string& name) const;
   // Exists says whether `name` is taken (by a dataset or an upload registering it).

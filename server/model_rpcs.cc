@@ -34,7 +34,7 @@ grpc::ServerUnaryReactor* MlpdService::ImportSession(grpc::CallbackServerContext
     MLPD_RETURN_IF_ERROR(Admit(*context));
     MLPD_RETURN_IF_ERROR(ValidateName("name", request->name()));
     MLPD_ASSIGN_OR_RETURN(ModelSpec spec, ParseImport(*request, checkpoint.get()));
-    MLPD_RETURN_IF_ERROR(CheckSessionSize(spec, options_.max_session_params));
+    MLPD_RETURN_IF_ERROR(CheckSessionSize(spec, max_session_params_));
     return spec;
   };
   absl::StatusOr<ModelSpec> spec = parse();

@@ -5,11 +5,9 @@
 #include <utility>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "core/model_spec.h"
 #include "core/status_macros.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -29,69 +27,6 @@ Server::~Server() {
   if (running_) Shutdown();
 }
 
-namespace {
-
-// ValidateListen checks what gRPC would otherwise take loosely (a port past 65535 was bound
-// modulo 65536): unix:PATH with a path, or HOST:PORT with a port from 0 to 65535.
-absl::Status ValidateListen(const std::string& listen) {
-  if (absl::StartsWith(listen, "unix:")) {
-    if (listen.size() > 5) return absl::OkStatus();
-    return absl::InvalidArgumentError("--listen is \"unix:\"; expected unix:/path/to/socket");
-  }
-  const size_t colon = listen.rfind(':');
-  int port = -1;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(absl::string_view(listen).substr(colon + 1), &port) || port < 0 ||
-      port > 65535) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "--listen is \"%s\"; expected HOST:PORT with a port from 0 to 65535, or unix:PATH",
-        listen));
-  }
-  return absl::OkStatus();
-}
-
-// ValidateOptions refuses values outside what each flag means, naming the flag and the range.
-absl::Status ValidateOptions(const ServerOptions& options) {
-  MLPD_RETURN_IF_ERROR(ValidateListen(options.listen));
-  // Memory limits in MiB are turned into bytes: 1 PiB is beyond any machine and far from
-  // overflowing.
-  constexpr int64_t kMaxMib = int64_t{1} << 30;
-  constexpr double kMax = std::numeric_limits<double>::max();
-  struct Range {
-    const char* flag;
-    double value;
-    double min;
-    double max;
-  };
-  for (const Range& range : {
-           Range{"--max-message-mb", static_cast<double>(options.max_message_mb), 1, 2047},
-           Range{"--max-sessions", static_cast<double>(options.max_sessions), 0, kMax},
-           Range{"--max-session-params", static_cast<double>(options.max_session_params), 1,
-                 static_cast<double>(kMaxParameters)},
-           Range{"--max-sessions-mb", static_cast<double>(options.max_sessions_mb), 0, kMaxMib},
-           Range{"--max-datasets", static_cast<double>(options.max_datasets), 0, kMax},
-           Range{"--max-datasets-mb", static_cast<double>(options.max_datasets_mb), 0, kMaxMib},
-           Range{"--max-queue", static_cast<double>(options.max_queue), 1, kMax},
-           Range{"--threads", static_cast<double>(options.threads), 0, 1024},
-           Range{"--executor-spin-us", options.executor_spin_us, 0, 1e6},
-           Range{"--checkpoint-every", static_cast<double>(options.checkpoint_every), 0, kMax},
-           Range{"--checkpoint-interval", options.checkpoint_interval_seconds, 0, 1e9},
-           Range{"--drain-seconds", options.drain_seconds, 0, 1e9},
-       }) {
-    // Written so that NaN fails too.
-    if (!(range.value >= range.min && range.value <= range.max)) {
-      return absl::InvalidArgumentError(
-          range.max == kMax
-              ? absl::StrFormat("%s is %g; expected >= %g", range.flag, range.value, range.min)
-              : absl::StrFormat("%s is %g; expected %g to %g", range.flag, range.value, range.min,
-                                range.max));
-    }
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 absl::StatusOr<int> Server::Start(const ServerOptions& options) {
   if (running_) return absl::FailedPreconditionError("the server is already running");
   options_ = options;
@@ -104,31 +39,23 @@ absl::StatusOr<int> Server::Start(const ServerOptions& options) {
 
   executor_ = std::make_unique<ComputeExecutor>(ComputeExecutor::Options{
       options_.max_queue, options_.threads, absl::Microseconds(options_.executor_spin_us)});
-  SessionStore* store = nullptr;
+  DataDir* store = nullptr;
   if (!options_.data_dir.empty()) {
-    store_ = std::make_unique<SessionStore>(options_.data_dir);
+    store_ = std::make_unique<DataDir>(options_.data_dir);
     MLPD_RETURN_IF_ERROR(store_->Open());
     writer_ = std::make_unique<SerialWorker>();
     store = store_.get();
   }
-  ServiceOptions service_options;
-  service_options.max_sessions = options_.max_sessions;
-  service_options.max_session_params = options_.max_session_params;
-  service_options.max_session_bytes = options_.max_sessions_mb << 20;
-  service_options.max_datasets = options_.max_datasets;
-  service_options.max_dataset_bytes = options_.max_datasets_mb << 20;
-  service_options.checkpoint_every = options_.checkpoint_every;
-  service_options.max_message_bytes = options_.max_message_mb << 20;
-  service_ = std::make_unique<MlpdService>(service_options, executor_.get(), store, writer_.get(),
-                                           auth_.get());
+  service_ =
+      std::make_unique<MlpdService>(options_, executor_.get(), store, writer_.get(), auth_.get());
 
   if (store_ != nullptr) {
-    MLPD_ASSIGN_OR_RETURN(SessionStore::Contents contents, store_->LoadAll());
+    MLPD_ASSIGN_OR_RETURN(DataDir::Contents contents, store_->LoadAll());
     for (const std::string& quarantined : contents.quarantined) {
       LogLine(absl::StrFormat("quarantined %s", quarantined));
     }
-    for (auto& [name, checkpoint] : contents.sessions) {
-      const absl::Status restored = service_->RestoreSession(name, checkpoint);
+    for (auto& [name, session] : contents.sessions) {
+      const absl::Status restored = service_->RestoreSession(name, std::move(session));
       if (!restored.ok()) {
         LogLine(absl::StrFormat("session \"%s\" was not restored: %s", name, restored.ToString()));
       }

@@ -23,32 +23,13 @@
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/server.h"
 #include "server/compute_executor.h"
+#include "server/data_dir.h"
+#include "server/options.h"
 #include "server/security.h"
 #include "server/serial_worker.h"
 #include "server/service.h"
-#include "server/session_store.h"
 
 namespace mlpd {
-
-// ServerOptions mirror the flags of `mlpd` (see main.cc for their documentation).
-struct ServerOptions {
-  std::string listen = "127.0.0.1:50051";  // host:port (port 0 picks one) or unix:/path.
-  std::string data_dir;                    // Empty: nothing is kept on disk.
-  int64_t max_message_mb = 64;
-  int64_t max_sessions = 10000;
-  int64_t max_session_params = 100000000;
-  int64_t max_sessions_mb = 4096;
-  int64_t max_datasets = 1000;
-  int64_t max_datasets_mb = 2048;
-  int64_t max_queue = 1024;
-  int threads = 0;  // OpenMP threads of the compute executor; 0: every core.
-  // How long the idle executor polls for the next call before it sleeps; 0: sleep at once.
-  double executor_spin_us = 500;
-  int64_t checkpoint_every = 1000;
-  double checkpoint_interval_seconds = 30;  // 0: no periodic snapshots.
-  double drain_seconds = 10;
-  ServerSecurityOptions security;
-};
 
 class Server {
  public:
@@ -74,7 +55,7 @@ class Server {
   void SnapshotTimer();
 
   ServerOptions options_;
-  std::unique_ptr<SessionStore> store_;
+  std::unique_ptr<DataDir> store_;
   std::unique_ptr<SerialWorker> writer_;
   std::unique_ptr<ComputeExecutor> executor_;
   std::unique_ptr<TokenAuthenticator> auth_;

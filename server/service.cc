@@ -7,29 +7,22 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "core/checkpoint.h"
 #include "core/status_macros.h"
 #include "server/names.h"
 
 namespace mlpd {
-namespace {
-
-// The executor key of work that belongs to no session (start-up restores).
-constexpr uint64_t kServiceKey = 0;
-
-}  // namespace
-
-MlpdService::MlpdService(ServiceOptions options, ComputeExecutor* executor, SessionStore* store,
+MlpdService::MlpdService(const ServerOptions& options, ComputeExecutor* executor, DataDir* store,
                          SerialWorker* writer, const TokenAuthenticator* auth)
-    : options_(options),
+    : max_session_params_(options.max_session_params),
+      max_message_bytes_(options.max_message_mb << 20),
       executor_(executor),
       auth_(auth),
       files_(store, writer),
       policy_{&files_, options.checkpoint_every},
       sessions_("session", {options.max_sessions, "--max-sessions"},
-                {options.max_session_bytes, "--max-sessions-mb"}),
+                {options.max_sessions_mb << 20, "--max-sessions-mb"}),
       runner_(executor, &sessions_, &policy_),
-      datasets_({options.max_datasets, "--max-datasets"}, options.max_dataset_bytes, &files_) {}
+      datasets_({options.max_datasets, "--max-datasets"}, options.max_datasets_mb << 20, &files_) {}
 
 MlpdService::~MlpdService() = default;
 
@@ -60,21 +53,14 @@ void MlpdService::SnapshotChanged() {
   for (const std::shared_ptr<Session>& session : sessions_.All()) session->SnapshotIfDirty();
 }
 
-absl::Status MlpdService::RestoreSession(const std::string& name,
-                                         const v1::Checkpoint& checkpoint) {
+absl::Status MlpdService::RestoreSession(const std::string& name, LoadedSession loaded) {
   MLPD_RETURN_IF_ERROR(ValidateName("session file name", name));
-  absl::StatusOr<std::unique_ptr<Model>> model;
-  // Building a model touches oneDNN; it belongs on the executor like every engine call.
-  executor_->RunAndWait(kServiceKey, [&] { model = RestoreCheckpoint(checkpoint); });
-  if (!model.ok()) return model.status();
   // Snapshots since this field exists keep the session's times; older ones fall back to now.
   const int64_t now = NowUnixMs();
-  const int64_t created =
-      checkpoint.create_time_unix_ms() > 0 ? checkpoint.create_time_unix_ms() : now;
-  const int64_t updated =
-      checkpoint.update_time_unix_ms() > 0 ? checkpoint.update_time_unix_ms() : created;
-  std::shared_ptr<Session> session = runner_.NewSession(name, (*model)->spec(), created);
-  session->Attach(*std::move(model), updated);
+  const int64_t created = loaded.create_time_unix_ms > 0 ? loaded.create_time_unix_ms : now;
+  const int64_t updated = loaded.update_time_unix_ms > 0 ? loaded.update_time_unix_ms : created;
+  std::shared_ptr<Session> session = runner_.NewSession(name, loaded.model->spec(), created);
+  session->Attach(std::move(loaded.model), updated);
   session->MarkSaved();
   // A session on disk is loaded even past a lowered limit: left out, its file could be
   // overwritten by a new session of the same name.

@@ -26,39 +26,31 @@
 #include "mlpd/v1/mlpd.grpc.pb.h"
 #include "mlpd/v1/model.pb.h"
 #include "server/compute_executor.h"
+#include "server/data_dir.h"
 #include "server/data_writer.h"
 #include "server/datasets.h"
 #include "server/named_registry.h"
+#include "server/options.h"
 #include "server/security.h"
 #include "server/serial_worker.h"
 #include "server/session.h"
+#include "server/session_file.h"
 #include "server/session_runner.h"
-#include "server/session_store.h"
 #include "server/train_reactor.h"
 
 namespace mlpd {
-
-// ServiceOptions are the limits and the snapshot policy of the service.
-struct ServiceOptions {
-  int64_t max_sessions = 10000;                   // 0: no limit.
-  int64_t max_session_params = 100000000;         // Parameters of one session.
-  int64_t max_session_bytes = int64_t{4} << 30;   // All sessions' parameters and state; 0: none.
-  int64_t max_datasets = 1000;                    // 0: no limit.
-  int64_t max_dataset_bytes = int64_t{2} << 30;   // All datasets together.
-  int64_t checkpoint_every = 1000;                // Snapshot every N steps of a session; 0: never.
-  int64_t max_message_bytes = int64_t{64} << 20;  // Largest answer gRPC will send.
-};
 
 class MlpdService final : public v1::Mlpd::CallbackService {
  public:
   // `store` and `writer` may be null together: the service then keeps nothing on disk and
   // SaveSession answers FAILED_PRECONDITION. `auth` may be null: no token is required.
-  MlpdService(ServiceOptions options, ComputeExecutor* executor, SessionStore* store,
+  MlpdService(const ServerOptions& options, ComputeExecutor* executor, DataDir* store,
               SerialWorker* writer, const TokenAuthenticator* auth);
   ~MlpdService() override;
 
-  // RestoreSession registers a session from its snapshot (start-up; not on the executor).
-  absl::Status RestoreSession(const std::string& name, const v1::Checkpoint& checkpoint);
+  // RestoreSession registers a session read back from its file at start-up (already restored
+  // from its snapshot by DataDir::LoadAll).
+  absl::Status RestoreSession(const std::string& name, LoadedSession loaded);
   // RestoreDataset registers a dataset loaded from disk (start-up); `create_time_unix_ms` is
   // its upload time (0: unknown, use now).
   absl::Status RestoreDataset(const std::string& name, Dataset dataset,
@@ -131,7 +123,8 @@ class MlpdService final : public v1::Mlpd::CallbackService {
   // Admit refuses calls while draining (UNAVAILABLE) and without a valid token.
   absl::Status Admit(const grpc::CallbackServerContext& context) const;
 
-  const ServiceOptions options_;
+  const int64_t max_session_params_;  // --max-session-params.
+  const int64_t max_message_bytes_;   // --max-message-mb, in bytes.
   ComputeExecutor* const executor_;
   const TokenAuthenticator* const auth_;
   const DataWriter files_;

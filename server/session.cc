@@ -126,7 +126,7 @@ void Session::Snapshot(SnapshotDone done) {
   snapshot_failed = false;
   auto copy = std::make_shared<v1::Checkpoint>(*std::move(checkpoint));
   policy_->files->Post([session = shared_from_this(), copy, step,
-                        done = std::move(done)](SessionStore& store) {
+                        done = std::move(done)](DataDir& store) {
     // A deleted session must not come back from its file. A deletion removes the file and sets
     // `deleted` in one writer task: a snapshot queued before it is removed with the file, one
     // queued after it sees the flag.

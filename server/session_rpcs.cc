@@ -22,7 +22,7 @@ grpc::ServerUnaryReactor* MlpdService::CreateSession(grpc::CallbackServerContext
     MLPD_RETURN_IF_ERROR(Admit(*context));
     MLPD_RETURN_IF_ERROR(ValidateName("name", request->name()));
     MLPD_ASSIGN_OR_RETURN(ModelSpec spec, ParseCreate(*request));
-    MLPD_RETURN_IF_ERROR(CheckSessionSize(spec, options_.max_session_params));
+    MLPD_RETURN_IF_ERROR(CheckSessionSize(spec, max_session_params_));
     return spec;
   };
   absl::StatusOr<ModelSpec> spec = parse();
@@ -100,7 +100,7 @@ grpc::ServerUnaryReactor* MlpdService::DeleteSession(grpc::CallbackServerContext
   };
   files_.RemoveThenForget(
       reactor, "DeleteSession", request->name(),
-      [name = request->name()](SessionStore& store) { return store.DeleteSession(name); },
+      [name = request->name()](DataDir& store) { return store.DeleteSession(name); },
       std::move(forget));
   return reactor;
 }

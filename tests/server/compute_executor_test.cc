@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -23,12 +24,18 @@ using ::testing::HasSubstr;
 class Blocker {
  public:
   ComputeExecutor::Work Work() {
-    return [this](bool) { released_.get_future().wait(); };
+    return [this](bool) {
+      started_.Notify();
+      released_.WaitForNotification();
+    };
   }
-  void Release() { released_.set_value(); }
+  // WaitStarted returns once the executor runs the blocker (its queue is empty again).
+  void WaitStarted() { started_.WaitForNotification(); }
+  void Release() { released_.Notify(); }
 
  private:
-  std::promise<void> released_;
+  absl::Notification started_;
+  absl::Notification released_;
 };
 
 TEST(ComputeExecutorTest, KeysTakeTurnsAndEachKeyKeepsItsOrder) {
@@ -85,7 +92,7 @@ TEST(ComputeExecutorTest, FullQueueIsRefusedAtOnceNamingTheLimit) {
   ComputeExecutor executor({/*max_queue=*/2, 1});
   Blocker blocker;
   ASSERT_TRUE(executor.Submit(1, blocker.Work()).ok());
-  absl::SleepFor(absl::Milliseconds(50));  // The blocker runs; the queue is empty again.
+  blocker.WaitStarted();
   std::atomic<int> ran{0};
   ASSERT_TRUE(executor.Submit(2, [&](bool c) { ran += c ? 0 : 1; }).ok());
   ASSERT_TRUE(executor.Submit(3, [&](bool c) { ran += c ? 0 : 1; }).ok());
@@ -188,7 +195,7 @@ TEST(ComputeExecutorTest, TryRunInlineOnlyWhenIdleAndExcludesTheExecutor) {
   // Busy executor: inline work is refused, so it cannot overtake queued work.
   Blocker blocker;
   ASSERT_TRUE(executor.Submit(1, blocker.Work()).ok());
-  absl::SleepFor(absl::Milliseconds(20));
+  blocker.WaitStarted();
   EXPECT_FALSE(executor.TryRunInline([] {}));
   blocker.Release();
   ASSERT_TRUE(executor.WaitIdle(absl::Now() + absl::Seconds(10)));

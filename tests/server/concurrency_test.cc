@@ -71,10 +71,7 @@ TEST(ConcurrencyTest, MixedCallsOnFourSessions) {
                                    response.outputs().data().end());
         }
       } else if (action < 9) {
-        v1::TrainRequest request;
-        request.set_name(name);
-        request.set_dataset("batch");
-        request.set_epochs(3);
+        v1::TrainRequest request = TrainOf(name, "batch", 3);
         std::vector<v1::TrainResponse> events;
         status = RunTrain(server.stub(), request, &events);
         if (status.ok()) steps[session] += events.back().summary().steps();

@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "server/session_store.h"
+#include "server/data_dir.h"
 #include "tests/server/service_test_util.h"
 
 namespace mlpd::testing {
@@ -44,14 +44,14 @@ class PersistenceTest : public ::testing::Test {
     fs::copy_file(data_dir_ + "/sessions/" + name + ".ckpt",
                   scratch + "/sessions/" + name + ".ckpt", error);
     if (error) return -1;
-    SessionStore store(scratch);
+    DataDir store(scratch);
     EXPECT_TRUE(store.Open().ok());
-    absl::StatusOr<SessionStore::Contents> contents = store.LoadAll();
+    absl::StatusOr<DataDir::Contents> contents = store.LoadAll();
     EXPECT_TRUE(contents.ok()) << contents.status();
     fs::remove_all(scratch);
     if (!contents.ok()) return -2;
-    for (const auto& [stored, checkpoint] : contents->sessions) {
-      if (stored == name) return checkpoint.step_count();
+    for (const auto& [stored, session] : contents->sessions) {
+      if (stored == name) return session.model->step_count();
     }
     return -1;
   }
@@ -93,11 +93,7 @@ TEST_F(PersistenceTest, GracefulRestartRestoresEverythingBitForBit) {
   ASSERT_TRUE(Upload(server.stub(), "labels", {ClassificationBatch(9, 3, 4)}).ok());
   for (int i = 0; i < 4; ++i)
     ASSERT_TRUE(Step(server.stub(), "adam", RegressionBatch(5, 3, 2, i)).ok());
-  v1::TrainRequest train;
-  train.set_name("clf");
-  train.set_dataset("labels");
-  train.set_epochs(2);
-  train.set_batch_size(4);
+  v1::TrainRequest train = TrainOf("clf", "labels", 2, 4);
   train.set_shuffle(true);
   train.set_seed(5);
   ASSERT_TRUE(RunTrain(server.stub(), train).ok());
@@ -182,11 +178,7 @@ TEST_F(PersistenceTest, SnapshotsFollowThePolicyNotEveryStep) {
 
   // The end of a Train call is a snapshot point.
   ASSERT_TRUE(Upload(server.stub(), "rows", {RegressionBatch(6, 2, 1)}).ok());
-  v1::TrainRequest train;
-  train.set_name("s");
-  train.set_dataset("rows");
-  train.set_epochs(2);
-  train.set_batch_size(4);
+  v1::TrainRequest train = TrainOf("s", "rows", 2, 4);
   ASSERT_TRUE(RunTrain(server.stub(), train).ok());
   EXPECT_TRUE(WaitForStoredStep("s", 10));
 }

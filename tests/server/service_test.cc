@@ -191,11 +191,8 @@ TEST_F(ServiceTest, TrainStreamsProgressThenSummaryWithEval) {
   ASSERT_TRUE(Create(stub(), "t", LinearSpec(2, 1)).ok());
   ASSERT_TRUE(Upload(stub(), "train", {RegressionBatch(10, 2, 1)}).ok());
   ASSERT_TRUE(Upload(stub(), "eval", {RegressionBatch(5, 2, 1, 10)}).ok());
-  v1::TrainRequest request;
-  request.set_name("t");
-  request.set_dataset("train");
-  request.set_epochs(3);
-  request.set_batch_size(4);  // 3 steps per epoch, the last one partial.
+  v1::TrainRequest request =
+      TrainOf("t", "train", 3, 4);  // 3 steps per epoch, the last one partial.
   request.set_eval_dataset("eval");
   std::vector<v1::TrainResponse> events;
   ASSERT_TRUE(RunTrain(stub(), request, &events).ok());
@@ -227,12 +224,7 @@ TEST_F(ServiceTest, TrainStreamsProgressThenSummaryWithEval) {
 TEST_F(ServiceTest, CancelledTrainKeepsAppliedStepsAndStops) {
   ASSERT_TRUE(Create(stub(), "c", MlpSpec(32, 64, 4, v1::CROSS_ENTROPY)).ok());
   ASSERT_TRUE(Upload(stub(), "rows", {ClassificationBatch(64, 32, 4)}).ok());
-  v1::TrainRequest request;
-  request.set_name("c");
-  request.set_dataset("rows");
-  request.set_epochs(1000000);
-  request.set_batch_size(8);
-  request.set_report_every_steps(5);
+  v1::TrainRequest request = TrainOf("c", "rows", 1000000, 8, 5);
   grpc::ClientContext context;
   auto reader = stub().Train(&context, request);
   v1::TrainResponse response;
@@ -244,8 +236,9 @@ TEST_F(ServiceTest, CancelledTrainKeepsAppliedStepsAndStops) {
   }
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
   auto step_count = [&] { return Info(stub(), "c").step_count(); };
-  // The server notices the cancellation at its next mini-batch; then the count stays.
-  absl::SleepFor(absl::Milliseconds(200));
+  // The server notices the cancellation at its next mini-batch and ends the call; then the
+  // count stays.
+  ASSERT_TRUE(WaitUntil([&] { return server_.server().service().active_trains() == 0; }));
   const int64_t stopped_at = step_count();
   EXPECT_GE(stopped_at, reported);
   EXPECT_LT(stopped_at, 1000000 * 8);
@@ -262,12 +255,7 @@ TEST_F(ServiceTest, CancelledTrainKeepsAppliedStepsAndStops) {
 TEST_F(ServiceTest, DeleteDuringTrainEndsItCleanly) {
   ASSERT_TRUE(Create(stub(), "d", MlpSpec(32, 64, 4, v1::CROSS_ENTROPY)).ok());
   ASSERT_TRUE(Upload(stub(), "rows", {ClassificationBatch(64, 32, 4)}).ok());
-  v1::TrainRequest request;
-  request.set_name("d");
-  request.set_dataset("rows");
-  request.set_epochs(1000000);
-  request.set_batch_size(8);
-  request.set_report_every_steps(5);
+  v1::TrainRequest request = TrainOf("d", "rows", 1000000, 8, 5);
   grpc::ClientContext context;
   auto reader = stub().Train(&context, request);
   v1::TrainResponse response;
@@ -288,12 +276,7 @@ TEST_F(ServiceTest, ASlowReaderGetsTheNewestReportsAndTrainingDoesNotWait) {
   ASSERT_TRUE(Create(stub(), "slow", LinearSpec()).ok());
   ASSERT_TRUE(Upload(stub(), "rows", {RegressionBatch(8, 2, 1)}).ok());
   constexpr int64_t kSteps = 20000;
-  v1::TrainRequest request;
-  request.set_name("slow");
-  request.set_dataset("rows");
-  request.set_epochs(kSteps / 8);
-  request.set_batch_size(1);
-  request.set_report_every_steps(1);
+  v1::TrainRequest request = TrainOf("slow", "rows", kSteps / 8, 1, 1);
   grpc::ClientContext context;
   auto reader = stub().Train(&context, request);
   v1::TrainResponse response;
@@ -327,11 +310,7 @@ TEST_F(ServiceTest, TrainEqualsTheSameBatchesThroughTrainStep) {
   ASSERT_TRUE(Create(stub(), "by-step", spec).ok());
   const v1::Batch all = RegressionBatch(10, 3, 2);
   ASSERT_TRUE(Upload(stub(), "rows", {all}).ok());
-  v1::TrainRequest request;
-  request.set_name("by-train");
-  request.set_dataset("rows");
-  request.set_epochs(2);
-  request.set_batch_size(4);
+  v1::TrainRequest request = TrainOf("by-train", "rows", 2, 4);
   ASSERT_TRUE(RunTrain(stub(), request).ok());
   for (int epoch = 0; epoch < 2; ++epoch) {
     for (int start = 0; start < 10; start += 4) {
@@ -429,19 +408,24 @@ TEST(HealthTest, ServingWhileUpNotServingWhileDraining) {
   ASSERT_TRUE(Create(server->stub(), "s", MlpSpec(64, 256, 10, v1::CROSS_ENTROPY)).ok());
   ASSERT_TRUE(Upload(server->stub(), "rows", {ClassificationBatch(2000, 64, 10)}).ok());
   std::thread train([&] {
-    v1::TrainRequest request;
-    request.set_name("s");
-    request.set_dataset("rows");
-    request.set_epochs(100000);
-    request.set_batch_size(10);
+    v1::TrainRequest request = TrainOf("s", "rows", 100000, 10);
     const grpc::Status status = RunTrain(server->stub(), request);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
   });
-  absl::SleepFor(absl::Milliseconds(300));
+  ASSERT_TRUE(WaitUntil([&] { return server->server().service().active_trains() == 1; }));
   auto channel = server->channel();
   std::thread stop([&] { server->server().Shutdown(); });
-  absl::SleepFor(absl::Milliseconds(500));
-  EXPECT_EQ(HealthStatus(channel, "mlpd.v1.Mlpd"), 2);
+  // Shutdown turns the health status NOT_SERVING (2) first, then drains.
+  EXPECT_TRUE(WaitUntil([&] { return HealthStatus(channel, "mlpd.v1.Mlpd") == 2; }));
+  // Then the service refuses new calls.
+  EXPECT_TRUE(WaitUntil([&] {
+    grpc::ClientContext context;
+    v1::GetSessionRequest request;
+    request.set_name("s");
+    v1::SessionInfo info;
+    return server->stub().GetSession(&context, request, &info).error_code() ==
+           grpc::StatusCode::UNAVAILABLE;
+  }));
   v1::SessionInfo info;
   EXPECT_EQ(Create(server->stub(), "late", LinearSpec(), &info).error_code(),
             grpc::StatusCode::UNAVAILABLE);
@@ -526,16 +510,10 @@ TEST_F(BadInputTest, UnknownAndBadNames) {
       EXPECT_EQ(Create(stub(), name, LinearSpec()).error_code(), kInvalid) << name;
       EXPECT_EQ(Upload(stub(), name, {RegressionBatch(2, 2, 1)}).error_code(), kInvalid) << name;
     }
-    v1::TrainRequest train;
-    train.set_name(name);
-    train.set_dataset("missing");
-    train.set_epochs(1);
+    v1::TrainRequest train = TrainOf(name, "missing", 1);
     EXPECT_EQ(RunTrain(stub(), train).error_code(), expected) << name;
   }
-  v1::TrainRequest train;
-  train.set_name("s");
-  train.set_dataset("missing");
-  train.set_epochs(1);
+  v1::TrainRequest train = TrainOf("s", "missing", 1);
   EXPECT_EQ(RunTrain(stub(), train).error_code(), kNotFound);
 }
 
@@ -685,10 +663,7 @@ TEST_F(BadInputTest, UploadChunksMustAgree) {
 TEST_F(BadInputTest, TrainArgumentsAndExportImportFormats) {
   ASSERT_TRUE(Upload(stub(), "rows", {RegressionBatch(4, 2, 1)}).ok());
   ASSERT_TRUE(Upload(stub(), "wide", {RegressionBatch(4, 3, 1)}).ok());
-  v1::TrainRequest train;
-  train.set_name("s");
-  train.set_dataset("rows");
-  train.set_epochs(0);
+  v1::TrainRequest train = TrainOf("s", "rows", 0);
   EXPECT_EQ(RunTrain(stub(), train).error_code(), kInvalid);
   train.set_epochs(1);
   train.set_batch_size(-1);
@@ -765,11 +740,7 @@ TEST_F(BadInputTest, TrainChecksTheWholeDatasetAndItsLengthFirst) {
   ASSERT_TRUE(Upload(stub(), "mixed", {with_targets({1, -1, 1, -1, 1, 0.5f, 1, -1})}).ok());
   ASSERT_TRUE(Upload(stub(), "zero-one", {with_targets({1, 0, 1, 0})}).ok());
 
-  v1::TrainRequest train;
-  train.set_name("lg");
-  train.set_dataset("mixed");
-  train.set_epochs(1);
-  train.set_batch_size(4);
+  v1::TrainRequest train = TrainOf("lg", "mixed", 1, 4);
   grpc::Status status = RunTrain(stub(), train);
   EXPECT_EQ(status.error_code(), kInvalid);
   EXPECT_NE(status.error_message().find("dataset \"mixed\": targets[5]"), std::string::npos)
@@ -870,6 +841,18 @@ TEST(LimitsTest, SessionAndDatasetLimitsNameTheFlag) {
   // The refused upload released its budget: a small one fits.
   EXPECT_TRUE(Upload(server.stub(), "small", {RegressionBatch(1000, 2, 1)}).ok());
   EXPECT_EQ(server.server().service().dataset_count(), 1);
+}
+
+TEST(LimitsTest, ZeroDatasetMegabytesMeansNoLimitLikeZeroSessionMegabytes) {
+  ServerOptions options;
+  options.max_datasets_mb = 0;
+  options.max_sessions_mb = 0;
+  TestServer server(options);
+  ASSERT_TRUE(Create(server.stub(), "a", LinearSpec()).ok());
+  const grpc::Status status = Upload(server.stub(), "rows", {RegressionBatch(1000, 2, 1)});
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(server.server().service().dataset_count(), 1);
+  EXPECT_EQ(server.server().service().OverLimits(), "");
 }
 
 TEST(LimitsTest, APredictionOverTheMessageLimitIsRefusedBeforeTheWork) {

@@ -10,11 +10,14 @@
 #define MLPD_TESTS_SERVER_SERVICE_TEST_UTIL_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -242,6 +245,32 @@ inline grpc::Status Upload(v1::Mlpd::Stub& stub, const std::string& name,
   }
   writer->WritesDone();
   return writer->Finish();
+}
+
+// TrainOf is a Train request: `epochs` over `dataset`, mini-batches of `batch_size` rows (0: the
+// whole dataset), a report every `report_every_steps` steps (0: once per epoch).
+inline v1::TrainRequest TrainOf(const std::string& session, const std::string& dataset,
+                                int64_t epochs, int64_t batch_size = 0,
+                                int64_t report_every_steps = 0) {
+  v1::TrainRequest request;
+  request.set_name(session);
+  request.set_dataset(dataset);
+  request.set_epochs(epochs);
+  request.set_batch_size(batch_size);
+  request.set_report_every_steps(report_every_steps);
+  return request;
+}
+
+// WaitUntil polls `condition` until it holds (true) or `timeout` passes (false): for events the
+// server shows only through its state, such as a Train call noticing its cancellation.
+inline bool WaitUntil(const std::function<bool()>& condition,
+                      absl::Duration timeout = absl::Seconds(60)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!condition()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
 }
 
 // RunTrain runs a Train call to its end and returns its status; responses go to `events`.

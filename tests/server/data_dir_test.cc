@@ -1,6 +1,6 @@
 // Tests of the data dir: round trips, atomic replacement, deletion, name safety, and the
 // quarantine of every kind of damaged file while the intact ones still load.
-#include "server/session_store.h"
+#include "server/data_dir.h"
 
 #include <malloc.h>
 #include <sys/stat.h>
@@ -78,6 +78,13 @@ v1::Checkpoint TrainedCheckpoint(const ModelSpec& spec, int steps) {
   return *checkpoint;
 }
 
+// CheckpointOf is the checkpoint of a session read back, to compare with the one saved.
+v1::Checkpoint CheckpointOf(const LoadedSession& session) {
+  absl::StatusOr<v1::Checkpoint> checkpoint = MakeCheckpoint(*session.model);
+  EXPECT_TRUE(checkpoint.ok()) << checkpoint.status();
+  return checkpoint.ok() ? *std::move(checkpoint) : v1::Checkpoint{};
+}
+
 Dataset LabelledDataset(int64_t rows, int64_t cols, uint64_t seed) {
   std::mt19937_64 generator(seed);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
@@ -109,42 +116,42 @@ void ExpectSameDataset(const Dataset& actual, const Dataset& expected) {
   EXPECT_EQ(actual.has_labels, expected.has_labels);
 }
 
-class SessionStoreTest : public ::testing::Test {
+class DataDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     data_dir_ =
         absl::StrCat(::testing::TempDir(), "/session_store_test_", info->name(), "_", ::getpid());
     fs::remove_all(data_dir_);
-    store_ = std::make_unique<SessionStore>(data_dir_);
+    store_ = std::make_unique<DataDir>(data_dir_);
     ASSERT_TRUE(store_->Open().ok());
   }
   void TearDown() override { fs::remove_all(data_dir_); }
 
   std::string Folder(absl::string_view name) const { return absl::StrCat(data_dir_, "/", name); }
 
-  SessionStore::Contents LoadAll() {
-    absl::StatusOr<SessionStore::Contents> contents = store_->LoadAll();
+  DataDir::Contents LoadAll() {
+    absl::StatusOr<DataDir::Contents> contents = store_->LoadAll();
     EXPECT_TRUE(contents.ok()) << contents.status();
-    return contents.ok() ? *std::move(contents) : SessionStore::Contents{};
+    return contents.ok() ? *std::move(contents) : DataDir::Contents{};
   }
 
   std::string data_dir_;
-  std::unique_ptr<SessionStore> store_;
+  std::unique_ptr<DataDir> store_;
 };
 
-TEST_F(SessionStoreTest, OpenCreatesTheFolders) {
+TEST_F(DataDirTest, OpenCreatesTheFolders) {
   EXPECT_TRUE(fs::is_directory(Folder("sessions")));
   EXPECT_TRUE(fs::is_directory(Folder("datasets")));
   EXPECT_TRUE(fs::is_directory(Folder("quarantine")));
-  SessionStore::Contents contents = LoadAll();
+  DataDir::Contents contents = LoadAll();
   EXPECT_THAT(contents.sessions, IsEmpty());
   EXPECT_THAT(contents.datasets, IsEmpty());
   EXPECT_THAT(contents.quarantined, IsEmpty());
 }
 
-TEST_F(SessionStoreTest, DataDirIsLockedWhileOpen) {
-  SessionStore second(data_dir_);
+TEST_F(DataDirTest, DataDirIsLockedWhileOpen) {
+  DataDir second(data_dir_);
   const absl::Status refused = second.Open();
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(refused.message(), HasSubstr("in use by another mlpd"));
@@ -153,11 +160,11 @@ TEST_F(SessionStoreTest, DataDirIsLockedWhileOpen) {
 
   store_.reset();
   EXPECT_TRUE(second.Open().ok());
-  SessionStore third(data_dir_);
+  DataDir third(data_dir_);
   EXPECT_EQ(third.Open().code(), absl::StatusCode::kFailedPrecondition);
 }
 
-TEST_F(SessionStoreTest, SessionsAndDatasetsComeBackIdentical) {
+TEST_F(DataDirTest, SessionsAndDatasetsComeBackIdentical) {
   const v1::Checkpoint adam = TrainedCheckpoint(SmallSpec(OptimizerKind::kAdam), 5);
   const v1::Checkpoint sgd = TrainedCheckpoint(SmallSpec(OptimizerKind::kSgd), 2);
   ASSERT_TRUE(store_->SaveSession("adam-1", adam).ok());
@@ -170,17 +177,17 @@ TEST_F(SessionStoreTest, SessionsAndDatasetsComeBackIdentical) {
   EXPECT_TRUE(fs::exists(store_->DatasetPath("labelled")));
 
   store_.reset();  // As a restarted server would, the new store opens once the old one is gone.
-  SessionStore reopened(data_dir_);
+  DataDir reopened(data_dir_);
   ASSERT_TRUE(reopened.Open().ok());
-  absl::StatusOr<SessionStore::Contents> contents = reopened.LoadAll();
+  absl::StatusOr<DataDir::Contents> contents = reopened.LoadAll();
   ASSERT_TRUE(contents.ok()) << contents.status();
   EXPECT_THAT(contents->quarantined, IsEmpty());
   ASSERT_THAT(contents->sessions, SizeIs(2));
   EXPECT_EQ(contents->sessions[0].first, "adam-1");
-  EXPECT_EQ(contents->sessions[0].second.SerializeAsString(), adam.SerializeAsString());
-  EXPECT_EQ(contents->sessions[0].second.step_count(), 5);
+  EXPECT_EQ(CheckpointOf(contents->sessions[0].second).SerializeAsString(), adam.SerializeAsString());
+  EXPECT_EQ(contents->sessions[0].second.model->step_count(), 5);
   EXPECT_EQ(contents->sessions[1].first, "sgd.v2_x");
-  EXPECT_EQ(contents->sessions[1].second.SerializeAsString(), sgd.SerializeAsString());
+  EXPECT_EQ(CheckpointOf(contents->sessions[1].second).SerializeAsString(), sgd.SerializeAsString());
   ASSERT_THAT(contents->datasets, SizeIs(2));
   EXPECT_EQ(contents->datasets[0].first, "labelled");
   ExpectSameDataset(contents->datasets[0].second, labelled);
@@ -188,18 +195,38 @@ TEST_F(SessionStoreTest, SessionsAndDatasetsComeBackIdentical) {
   ExpectSameDataset(contents->datasets[1].second, targets);
 }
 
-TEST_F(SessionStoreTest, SaveReplacesThePreviousSnapshotAndLeavesNoTemporaryFile) {
+// Start-up restores each snapshot once: LoadAll hands up the restored model and the times the
+// snapshot kept, and the service registers that model as it is (MlpdService::RestoreSession
+// takes no checkpoint, so it cannot restore a second time).
+TEST_F(DataDirTest, LoadAllHandsUpRestoredSessionsWithTheirTimes) {
+  v1::Checkpoint checkpoint = TrainedCheckpoint(SmallSpec(OptimizerKind::kAdam), 3);
+  checkpoint.set_create_time_unix_ms(1700000000123);
+  checkpoint.set_update_time_unix_ms(1700000000456);
+  ASSERT_TRUE(store_->SaveSession("timed", checkpoint).ok());
+  DataDir::Contents contents = LoadAll();
+  ASSERT_THAT(contents.sessions, SizeIs(1));
+  const LoadedSession& loaded = contents.sessions[0].second;
+  ASSERT_NE(loaded.model, nullptr);
+  EXPECT_EQ(loaded.model->step_count(), 3);
+  EXPECT_EQ(loaded.create_time_unix_ms, 1700000000123);
+  EXPECT_EQ(loaded.update_time_unix_ms, 1700000000456);
+  checkpoint.clear_create_time_unix_ms();
+  checkpoint.clear_update_time_unix_ms();
+  EXPECT_EQ(CheckpointOf(loaded).SerializeAsString(), checkpoint.SerializeAsString());
+}
+
+TEST_F(DataDirTest, SaveReplacesThePreviousSnapshotAndLeavesNoTemporaryFile) {
   const ModelSpec spec = SmallSpec(OptimizerKind::kMomentum);
   ASSERT_TRUE(store_->SaveSession("s", TrainedCheckpoint(spec, 1)).ok());
   const v1::Checkpoint later = TrainedCheckpoint(spec, 4);
   ASSERT_TRUE(store_->SaveSession("s", later).ok());
   EXPECT_EQ(FileNames(Folder("sessions")), std::vector<std::string>{"s.ckpt"});
-  SessionStore::Contents contents = LoadAll();
+  DataDir::Contents contents = LoadAll();
   ASSERT_THAT(contents.sessions, SizeIs(1));
-  EXPECT_EQ(contents.sessions[0].second.step_count(), 4);
+  EXPECT_EQ(contents.sessions[0].second.model->step_count(), 4);
 }
 
-TEST_F(SessionStoreTest, DeleteRemovesTheFileAndIsIdempotent) {
+TEST_F(DataDirTest, DeleteRemovesTheFileAndIsIdempotent) {
   ASSERT_TRUE(
       store_->SaveSession("gone", TrainedCheckpoint(SmallSpec(OptimizerKind::kSgd), 1)).ok());
   ASSERT_TRUE(store_->SaveDataset("gone", TargetDataset()).ok());
@@ -209,12 +236,12 @@ TEST_F(SessionStoreTest, DeleteRemovesTheFileAndIsIdempotent) {
   EXPECT_FALSE(fs::exists(store_->DatasetPath("gone")));
   EXPECT_TRUE(store_->DeleteSession("gone").ok());
   EXPECT_TRUE(store_->DeleteDataset("never-existed").ok());
-  SessionStore::Contents contents = LoadAll();
+  DataDir::Contents contents = LoadAll();
   EXPECT_THAT(contents.sessions, IsEmpty());
   EXPECT_THAT(contents.datasets, IsEmpty());
 }
 
-TEST_F(SessionStoreTest, NamesCannotEscapeTheDataDir) {
+TEST_F(DataDirTest, NamesCannotEscapeTheDataDir) {
   const v1::Checkpoint checkpoint = TrainedCheckpoint(SmallSpec(OptimizerKind::kSgd), 1);
   const std::string names[] = {"",    ".",      "..",         "../escape",
                                "a/b", "/tmp/x", "with space", std::string("nul\0x", 5)};
@@ -230,7 +257,7 @@ TEST_F(SessionStoreTest, NamesCannotEscapeTheDataDir) {
   EXPECT_FALSE(fs::exists(absl::StrCat(data_dir_, "/escape.ckpt")));
 }
 
-TEST_F(SessionStoreTest, InconsistentDatasetIsRejectedBeforeWriting) {
+TEST_F(DataDirTest, InconsistentDatasetIsRejectedBeforeWriting) {
   Dataset dataset = TargetDataset();
   dataset.x.data.pop_back();
   absl::Status status = store_->SaveDataset("bad", dataset);
@@ -239,19 +266,19 @@ TEST_F(SessionStoreTest, InconsistentDatasetIsRejectedBeforeWriting) {
   EXPECT_THAT(FileNames(Folder("datasets")), IsEmpty());
 }
 
-TEST_F(SessionStoreTest, LeftoverTemporaryFilesAreRemoved) {
+TEST_F(DataDirTest, LeftoverTemporaryFilesAreRemoved) {
   ASSERT_TRUE(
       store_->SaveSession("kept", TrainedCheckpoint(SmallSpec(OptimizerKind::kSgd), 1)).ok());
   WriteBytes(Folder("sessions") + "/kept.ckpt.tmp-123-0", "half a snapshot");
   WriteBytes(Folder("datasets") + "/d.data.tmp-9-4", "");
-  SessionStore::Contents contents = LoadAll();
+  DataDir::Contents contents = LoadAll();
   EXPECT_THAT(contents.sessions, SizeIs(1));
   EXPECT_THAT(contents.quarantined, IsEmpty());
   EXPECT_EQ(FileNames(Folder("sessions")), std::vector<std::string>{"kept.ckpt"});
   EXPECT_THAT(FileNames(Folder("datasets")), IsEmpty());
 }
 
-// Header offsets, from the format documented in session_store.h.
+// Header offsets, from the format documented in data_file.h.
 constexpr size_t kVersionOffset = 4;
 constexpr size_t kHeaderCrcOffset = 28;
 constexpr size_t kHeaderSize = 32;
@@ -274,7 +301,7 @@ std::string WithPayload(std::string file, const std::string& payload) {
   return WithHeaderChecksum(file) + payload;
 }
 
-TEST_F(SessionStoreTest, DamagedFilesAreQuarantinedAndTheRestLoads) {
+TEST_F(DataDirTest, DamagedFilesAreQuarantinedAndTheRestLoads) {
   const v1::Checkpoint good = TrainedCheckpoint(SmallSpec(OptimizerKind::kAdam), 3);
   ASSERT_TRUE(store_->SaveSession("good", good).ok());
   ASSERT_TRUE(store_->SaveSession("template", good).ok());
@@ -337,10 +364,10 @@ TEST_F(SessionStoreTest, DamagedFilesAreQuarantinedAndTheRestLoads) {
   bad_shape[kHeaderSize] = 21;  // 21 rows announced, 20 stored.
   WriteBytes(datasets + "/shape.data", WithPayload(bad_shape, bad_shape.substr(kHeaderSize)));
 
-  SessionStore::Contents contents = LoadAll();
+  DataDir::Contents contents = LoadAll();
   ASSERT_THAT(contents.sessions, SizeIs(1));
   EXPECT_EQ(contents.sessions[0].first, "good");
-  EXPECT_EQ(contents.sessions[0].second.SerializeAsString(), good.SerializeAsString());
+  EXPECT_EQ(CheckpointOf(contents.sessions[0].second).SerializeAsString(), good.SerializeAsString());
   ASSERT_THAT(contents.datasets, SizeIs(1));
   EXPECT_EQ(contents.datasets[0].first, "good-data");
 
@@ -366,23 +393,23 @@ TEST_F(SessionStoreTest, DamagedFilesAreQuarantinedAndTheRestLoads) {
   EXPECT_THAT(quarantined, ::testing::Contains(::testing::StartsWith("truncated.ckpt.")));
 
   // A second start finds a clean data dir.
-  SessionStore::Contents again = LoadAll();
+  DataDir::Contents again = LoadAll();
   EXPECT_THAT(again.quarantined, IsEmpty());
   EXPECT_THAT(again.sessions, SizeIs(1));
   EXPECT_THAT(again.datasets, SizeIs(1));
 }
 
-TEST_F(SessionStoreTest, QuarantinedNamesNeverCollide) {
+TEST_F(DataDirTest, QuarantinedNamesNeverCollide) {
   for (int round = 0; round < 3; ++round) {
     WriteBytes(Folder("sessions") + "/same.ckpt", "garbage");
-    SessionStore::Contents contents = LoadAll();
+    DataDir::Contents contents = LoadAll();
     EXPECT_THAT(contents.quarantined, SizeIs(1));
   }
   EXPECT_THAT(FileNames(Folder("quarantine")), SizeIs(3));
 }
 
 // Not a timed assertion (shared machines are noisy); the numbers are printed for the report.
-TEST_F(SessionStoreTest, SnapshotOfA784x256x256x10SessionIsFast) {
+TEST_F(DataDirTest, SnapshotOfA784x256x256x10SessionIsFast) {
   ModelSpec spec;
   spec.input_size = 784;
   spec.layers = {{256, Activation::kRelu}, {256, Activation::kRelu}, {10, Activation::kIdentity}};
@@ -443,7 +470,7 @@ TEST_F(SessionStoreTest, SnapshotOfA784x256x256x10SessionIsFast) {
   const Clock::time_point start = Clock::now();
   ASSERT_TRUE(store_->SaveDataset("mnist-like", dataset).ok());
   const Clock::time_point saved = Clock::now();
-  SessionStore::Contents contents = LoadAll();
+  DataDir::Contents contents = LoadAll();
   const Clock::time_point loaded = Clock::now();
   ASSERT_THAT(contents.datasets, SizeIs(1));
   ExpectSameDataset(contents.datasets[0].second, dataset);

@@ -1,27 +1,15 @@
-// session_store.h: the data dir: sessions and datasets kept on disk so a restart loses nothing.
+// data_dir.h: the data dir: sessions and datasets kept on disk so a restart loses nothing.
 //
-// Layout under the data dir: sessions/NAME.ckpt, datasets/NAME.data, quarantine/. Every file
-// is written atomically (temporary file, fsync, rename, fsync of the directory) with a header
-// holding a magic, a format version, the payload length and a checksum. A file that does not
-// load (truncated, corrupt, wrong version, garbage) is moved to quarantine/ and reported; it
-// never stops the others from loading. Names are validated so no path escapes the data dir.
+// Layout under the data dir: sessions/NAME.ckpt (session_file.h), datasets/NAME.data
+// (dataset_file.h), quarantine/, and the lock file. Every file is written atomically in the
+// format of data_file.h. A file that does not load (truncated, corrupt, wrong version, garbage,
+// a snapshot that does not restore) is moved to quarantine/ and reported; it never stops the
+// others from loading. Names are validated so no path escapes the data dir.
 //
-//   SessionStore store(data_dir);
-//   MLPD_RETURN_IF_ERROR(store.Open());
-//   MLPD_ASSIGN_OR_RETURN(SessionStore::Contents contents, store.LoadAll());
-//   MLPD_RETURN_IF_ERROR(store.SaveSession("mnist", checkpoint));
-//
-// File format (all integers little-endian), 32-byte header then the payload:
-//   0  "MLPD"                 magic
-//   4  uint32 format version  kStoreFormatVersion; any other value is quarantined
-//   8  uint32 payload kind    1 = session (a serialized mlpd.v1.Checkpoint), 2 = dataset
-//  12  uint32 reserved        0
-//  16  uint64 payload length  the file is exactly 32 + this many bytes
-//  24  uint32 payload CRC-32C
-//  28  uint32 header CRC-32C  over bytes 0..27
-// Dataset payload: int64 x rows, x columns, target rows, target columns, label count; uint32
-// has_labels (0 or 1); uint32 reserved; then the float32 features, the float32 targets and the
-// int32 labels, each row-major and as many as the counts say.
+//   DataDir dir(path);
+//   MLPD_RETURN_IF_ERROR(dir.Open());
+//   MLPD_ASSIGN_OR_RETURN(DataDir::Contents contents, dir.LoadAll());
+//   MLPD_RETURN_IF_ERROR(dir.SaveSession("mnist", checkpoint));
 //
 // What a crash may lose: a save that has not returned. Replacing a file is a rename, so after a
 // crash each file is either the previous complete version or the new complete one, never a mix;
@@ -30,10 +18,11 @@
 //
 // Thread-safe: calls on different names may run concurrently; calls on one name are
 // serialised by the caller (the server's per-session order). LoadAll runs before any save.
-#ifndef MLPD_SERVER_SESSION_STORE_H_
-#define MLPD_SERVER_SESSION_STORE_H_
+#ifndef MLPD_SERVER_DATA_DIR_H_
+#define MLPD_SERVER_DATA_DIR_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,33 +32,32 @@
 #include "absl/strings/string_view.h"
 #include "core/dataset.h"
 #include "mlpd/v1/model.pb.h"
+#include "server/data_file.h"
+#include "server/session_file.h"
 
 namespace mlpd {
 
-// kStoreFormatVersion is the file header version this build writes and the only one it reads.
-inline constexpr uint32_t kStoreFormatVersion = 1;
-
-class SessionStore {
+class DataDir {
  public:
   // Contents is everything LoadAll found.
   struct Contents {
-    // Each checkpoint is known to restore (RestoreCheckpoint succeeded on it).
-    std::vector<std::pair<std::string, v1::Checkpoint>> sessions;
+    // Each session restored once from its file (see session_file.h).
+    std::vector<std::pair<std::string, LoadedSession>> sessions;
     std::vector<std::pair<std::string, Dataset>> datasets;
     // Files moved to quarantine/, each "FOLDER/FILE: why" (already logged to stderr).
     std::vector<std::string> quarantined;
   };
 
-  explicit SessionStore(std::string data_dir);
+  explicit DataDir(std::string path);
   // The destructor releases the data dir's lock.
-  ~SessionStore();
-  SessionStore(const SessionStore&) = delete;
-  SessionStore& operator=(const SessionStore&) = delete;
+  ~DataDir();
+  DataDir(const DataDir&) = delete;
+  DataDir& operator=(const DataDir&) = delete;
 
   // Open creates the data dir and its folders when missing and locks the dir (an flock on
-  // DATA_DIR/lock, which holds the owner's pid): while one store has it open, Open of another
-  // store on the same dir, in this process or another, fails with FAILED_PRECONDITION. Two
-  // servers on one dir would overwrite each other's snapshots.
+  // DATA_DIR/lock, which holds the owner's pid): while one DataDir has it open, Open of another
+  // on the same dir, in this process or another, fails with FAILED_PRECONDITION. Two servers on
+  // one dir would overwrite each other's snapshots.
   absl::Status Open();
   // LoadAll reads every session and dataset, quarantining what does not load and removing
   // temporary files left by a crash. Fails only when a folder cannot be read.
@@ -86,7 +74,7 @@ class SessionStore {
   // DeleteDataset removes the dataset's file; OK when there is none.
   absl::Status DeleteDataset(absl::string_view name);
 
-  const std::string& data_dir() const { return data_dir_; }
+  const std::string& data_dir() const { return path_; }
   // DatasetCreatedUnixMs is the dataset's creation time as SaveDataset kept it (the file's
   // modification time), in ms since the Unix epoch; 0 when there is no file.
   int64_t DatasetCreatedUnixMs(absl::string_view name) const;
@@ -95,12 +83,23 @@ class SessionStore {
   std::string DatasetPath(absl::string_view name) const;
 
  private:
-  absl::Status Lock();
+  // LoadFile reads one NAME+suffix file; an error quarantines it.
+  using LoadFile = std::function<absl::Status(std::string name, const std::string& path)>;
 
-  const std::string data_dir_;
+  absl::Status Lock();
+  std::string Folder(absl::string_view folder_name) const;
+  // LoadFolder calls `load` for each NAME+suffix file in the folder, sorted by name, removing
+  // temporary files and quarantining what does not load.
+  absl::Status LoadFolder(absl::string_view folder_name, absl::string_view suffix,
+                          const LoadFile& load, Contents* contents);
+  // Quarantine moves a file that does not load out of the way, logs and records why.
+  absl::Status Quarantine(absl::string_view folder_name, const std::string& file_name,
+                          absl::string_view reason, Contents* contents);
+
+  const std::string path_;
   int lock_fd_ = -1;  // Open file holding the dir's flock; -1 before Open.
 };
 
 }  // namespace mlpd
 
-#endif  // MLPD_SERVER_SESSION_STORE_H_
+#endif  // MLPD_SERVER_DATA_DIR_H_
