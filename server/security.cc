@@ -1,15 +1,11 @@
 #include "server/security.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "core/credential_file.h"
 #include "grpcpp/security/server_credentials.h"
 
 namespace mlpd {
@@ -17,36 +13,6 @@ namespace {
 
 constexpr absl::string_view kAuthorizationKey = "authorization";
 constexpr absl::string_view kBearerPrefix = "Bearer ";
-
-// ReadWholeFile names the flag in its error so an operator knows which setting to fix.
-absl::StatusOr<std::string> ReadWholeFile(absl::string_view flag, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        flag, " is '", path, "', a readable file was expected: ", std::strerror(errno)));
-  }
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  if (in.bad()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(flag, " is '", path, "', reading it failed: ", std::strerror(errno)));
-  }
-  return contents.str();
-}
-
-// ReadPem rejects files that are not PEM of the expected kind now, at start-up: gRPC would
-// only notice when the listener is built, with a message that does not name the flag.
-absl::StatusOr<std::string> ReadPem(absl::string_view flag, const std::string& path,
-                                    absl::string_view expected_marker) {
-  absl::StatusOr<std::string> pem = ReadWholeFile(flag, path);
-  if (!pem.ok()) return pem.status();
-  if (!absl::StrContains(*pem, "-----BEGIN ") || !absl::StrContains(*pem, expected_marker)) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, " is '", path, "', a PEM file with '",
-                                                   expected_marker,
-                                                   "' was expected but none was found"));
-  }
-  return pem;
-}
 
 // ConstantTimeEquals looks at every byte of `received` whatever the contents, so the time a
 // call takes tells nothing about how much of a guessed token was right.
@@ -85,16 +51,18 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
         "--tls-cert is '", options.tls_cert_file, "' but --tls-key is empty; set both or neither"));
   }
 
+  // PEM files of the wrong kind are refused now, naming the flag: gRPC would only notice when
+  // the listener is built, with a message that names nothing.
   absl::StatusOr<std::string> cert =
-      ReadPem("--tls-cert", options.tls_cert_file, "CERTIFICATE-----");
+      ReadPemFile("--tls-cert", options.tls_cert_file, kPemCertificate);
   if (!cert.ok()) return cert.status();
-  absl::StatusOr<std::string> key = ReadPem("--tls-key", options.tls_key_file, "PRIVATE KEY-----");
+  absl::StatusOr<std::string> key = ReadPemFile("--tls-key", options.tls_key_file, kPemPrivateKey);
   if (!key.ok()) return key.status();
 
   grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   if (!options.tls_client_ca_file.empty()) {
     absl::StatusOr<std::string> client_ca =
-        ReadPem("--tls-client-ca", options.tls_client_ca_file, "CERTIFICATE-----");
+        ReadPemFile("--tls-client-ca", options.tls_client_ca_file, kPemCertificate);
     if (!client_ca.ok()) return client_ca.status();
     ssl = grpc::SslServerCredentialsOptions(
         GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
@@ -106,26 +74,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
 
 absl::StatusOr<std::unique_ptr<TokenAuthenticator>> TokenAuthenticator::FromFile(
     const std::string& path) {
-  absl::StatusOr<std::string> contents = ReadWholeFile("--auth-token-file", path);
-  if (!contents.ok()) return contents.status();
-  absl::string_view first_line = *contents;
-  first_line = first_line.substr(0, first_line.find('\n'));
-  first_line = absl::StripAsciiWhitespace(first_line);
-  if (first_line.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--auth-token-file is '", path, "', its first line must hold the token but is empty"));
-  }
-  // gRPC refuses to send metadata values outside printable ASCII, so such a token could never
-  // be presented; say so now instead of rejecting every call later.
-  for (char c : first_line) {
-    if (c < 0x21 || c > 0x7e) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--auth-token-file is '", path,
-                       "', the token must be printable ASCII without spaces; found byte ",
-                       static_cast<int>(static_cast<unsigned char>(c))));
-    }
-  }
-  return std::make_unique<TokenAuthenticator>(std::string(first_line));
+  absl::StatusOr<std::string> token = ReadTokenFile("--auth-token-file", path);
+  if (!token.ok()) return token.status();
+  return std::make_unique<TokenAuthenticator>(*std::move(token));
 }
 
 TokenAuthenticator::TokenAuthenticator(std::string token) : token_(std::move(token)) {}
