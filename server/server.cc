@@ -27,6 +27,27 @@ Server::~Server() {
   if (running_) Shutdown();
 }
 
+absl::Status Server::LoadDataDir() {
+  MLPD_ASSIGN_OR_RETURN(DataDir::Contents contents, store_->LoadAll());
+  for (const std::string& quarantined : contents.quarantined) {
+    LogLine(absl::StrFormat("quarantined %s", quarantined));
+  }
+  for (auto& [name, session] : contents.sessions) {
+    const absl::Status restored = service_->RestoreSession(name, std::move(session));
+    if (!restored.ok()) {
+      LogLine(absl::StrFormat("session \"%s\" was not restored: %s", name, restored.ToString()));
+    }
+  }
+  for (auto& [name, dataset] : contents.datasets) {
+    const absl::Status restored =
+        service_->RestoreDataset(name, std::move(dataset), store_->DatasetCreatedUnixMs(name));
+    if (!restored.ok()) {
+      LogLine(absl::StrFormat("dataset \"%s\" was not restored: %s", name, restored.ToString()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int> Server::Start(const ServerOptions& options) {
   if (running_) return absl::FailedPreconditionError("the server is already running");
   options_ = options;
@@ -49,25 +70,7 @@ absl::StatusOr<int> Server::Start(const ServerOptions& options) {
   service_ =
       std::make_unique<MlpdService>(options_, executor_.get(), store, writer_.get(), auth_.get());
 
-  if (store_ != nullptr) {
-    MLPD_ASSIGN_OR_RETURN(DataDir::Contents contents, store_->LoadAll());
-    for (const std::string& quarantined : contents.quarantined) {
-      LogLine(absl::StrFormat("quarantined %s", quarantined));
-    }
-    for (auto& [name, session] : contents.sessions) {
-      const absl::Status restored = service_->RestoreSession(name, std::move(session));
-      if (!restored.ok()) {
-        LogLine(absl::StrFormat("session \"%s\" was not restored: %s", name, restored.ToString()));
-      }
-    }
-    for (auto& [name, dataset] : contents.datasets) {
-      const absl::Status restored =
-          service_->RestoreDataset(name, std::move(dataset), store_->DatasetCreatedUnixMs(name));
-      if (!restored.ok()) {
-        LogLine(absl::StrFormat("dataset \"%s\" was not restored: %s", name, restored.ToString()));
-      }
-    }
-  }
+  if (store_ != nullptr) MLPD_RETURN_IF_ERROR(LoadDataDir());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

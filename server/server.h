@@ -52,6 +52,8 @@ class Server {
   const std::string& listen_address() const { return options_.listen; }
 
  private:
+  // LoadDataDir registers every session and dataset of the data dir with the service.
+  absl::Status LoadDataDir();
   void SnapshotTimer();
 
   ServerOptions options_;
