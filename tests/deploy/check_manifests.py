@@ -84,16 +84,31 @@ def seconds(value):
 
 
 def server_defaults(root, problems):
-    """The defaults of mlpd's flags, read from server/main.cc so the check follows the code."""
-    path = os.path.join(root, "server", "main.cc")
+    """The defaults of mlpd's flags, so the check follows the code: server/main.cc binds each
+    flag to a field of the options struct (`flag("--name", options.field, ...)`), and
+    server/options.h gives each field its default once (`type field = value;`)."""
+    texts = {}
+    for name in ("main.cc", "options.h"):
+        path = os.path.join(root, "server", name)
+        try:
+            texts[name] = open(path, encoding="utf-8").read()
+        except OSError as error:
+            problems.add(path, f"cannot read: {error}")
+            return {}
+    constants = dict(re.findall(r'constexpr char (\w+)\[\]\s*=\s*"([^"]*)"', texts["options.h"]))
+    values = {}
+    for field, value in re.findall(r"^\s*[\w:<>]+\s+(\w+)\s*=\s*([^;]+);", texts["options.h"],
+                                   re.MULTILINE):
+        value = value.strip()
+        values[field] = constants.get(value, value.strip('"'))
+    # main.cc may set a field before binding it (the binary keeps data where tests keep none).
+    for field, value in re.findall(r'options\.(\w+)\s*=\s*([\w"./:-]+);', texts["main.cc"]):
+        values[field] = constants.get(value.split("::")[-1], value.strip('"'))
     defaults = {}
-    try:
-        text = open(path, encoding="utf-8").read()
-    except OSError as error:
-        problems.add(path, f"cannot read: {error}")
-        return defaults
-    for name, value in re.findall(r"ABSL_FLAG\(\s*[\w:]+\s*,\s*(\w+)\s*,\s*([^,]+),", text):
-        defaults[name] = value.strip().strip('"')
+    for flag, field in re.findall(r'flag\(\s*"--([\w-]+)"\s*,\s*options\.([\w.]+)',
+                                  texts["main.cc"]):
+        defaults[flag.replace("-", "_")] = values.get(field.split(".")[-1], "")
+    problems.check(bool(defaults), "server/main.cc", "binds no flags to options fields")
     return defaults
 
 

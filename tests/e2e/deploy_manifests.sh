@@ -83,7 +83,7 @@ for entry in open(f"{work}/mutations").read().split("\x1e")[:-1]:
     tree = f"{work}/tree"
     shutil.rmtree(tree, ignore_errors=True)
     shutil.copytree(f"{source}/deploy", f"{tree}/deploy")
-    for kept in ("Dockerfile", "server/main.cc", "client/client.h"):
+    for kept in ("Dockerfile", "server/main.cc", "server/options.h", "client/client.h"):
         os.makedirs(os.path.dirname(f"{tree}/{kept}"), exist_ok=True)
         shutil.copy(f"{source}/{kept}", f"{tree}/{kept}")
     text = open(f"{tree}/{path}").read()
