@@ -24,9 +24,13 @@ std::string Names(std::string hyphenated) {
 }
 
 // BindFlags binds every flag to its field of `options`; a flag's default is the field's value.
+// A flag given twice takes its last value, so a flag appended to an image's or a manifest's
+// command line overrides the one before it.
 void BindFlags(CLI::App& app, mlpd::ServerOptions& options) {
   const auto flag = [&app](const std::string& name, auto& field, const std::string& help) {
-    app.add_option(Names(name), field, help)->capture_default_str();
+    app.add_option(Names(name), field, help)
+        ->capture_default_str()
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   };
   flag("--listen", options.listen,
        "Address to serve on: host:port (port 0 picks a free one) or unix:/path/to/socket.");
