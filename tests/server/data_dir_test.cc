@@ -184,10 +184,12 @@ TEST_F(DataDirTest, SessionsAndDatasetsComeBackIdentical) {
   EXPECT_THAT(contents->quarantined, IsEmpty());
   ASSERT_THAT(contents->sessions, SizeIs(2));
   EXPECT_EQ(contents->sessions[0].first, "adam-1");
-  EXPECT_EQ(CheckpointOf(contents->sessions[0].second).SerializeAsString(), adam.SerializeAsString());
+  EXPECT_EQ(CheckpointOf(contents->sessions[0].second).SerializeAsString(),
+            adam.SerializeAsString());
   EXPECT_EQ(contents->sessions[0].second.model->step_count(), 5);
   EXPECT_EQ(contents->sessions[1].first, "sgd.v2_x");
-  EXPECT_EQ(CheckpointOf(contents->sessions[1].second).SerializeAsString(), sgd.SerializeAsString());
+  EXPECT_EQ(CheckpointOf(contents->sessions[1].second).SerializeAsString(),
+            sgd.SerializeAsString());
   ASSERT_THAT(contents->datasets, SizeIs(2));
   EXPECT_EQ(contents->datasets[0].first, "labelled");
   ExpectSameDataset(contents->datasets[0].second, labelled);
@@ -367,7 +369,8 @@ TEST_F(DataDirTest, DamagedFilesAreQuarantinedAndTheRestLoads) {
   DataDir::Contents contents = LoadAll();
   ASSERT_THAT(contents.sessions, SizeIs(1));
   EXPECT_EQ(contents.sessions[0].first, "good");
-  EXPECT_EQ(CheckpointOf(contents.sessions[0].second).SerializeAsString(), good.SerializeAsString());
+  EXPECT_EQ(CheckpointOf(contents.sessions[0].second).SerializeAsString(),
+            good.SerializeAsString());
   ASSERT_THAT(contents.datasets, SizeIs(1));
   EXPECT_EQ(contents.datasets[0].first, "good-data");
 
