@@ -277,8 +277,14 @@ TEST_F(ServiceTest, ASlowReaderGetsTheNewestReportsAndTrainingDoesNotWait) {
   ASSERT_TRUE(Upload(stub(), "rows", {RegressionBatch(8, 2, 1)}).ok());
   constexpr int64_t kSteps = 20000;
   v1::TrainRequest request = TrainOf("slow", "rows", kSteps / 8, 1, 1);
+  // A reader whose flow-control window stays at its initial size: with BDP probing the window
+  // of a reader that is not reading can grow to megabytes, tens of thousands of reports.
+  grpc::ChannelArguments arguments;
+  arguments.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  const auto reader_stub = v1::Mlpd::NewStub(grpc::CreateCustomChannel(
+      absl::StrCat("127.0.0.1:", server_.port()), grpc::InsecureChannelCredentials(), arguments));
   grpc::ClientContext context;
-  auto reader = stub().Train(&context, request);
+  auto reader = reader_stub->Train(&context, request);
   v1::TrainResponse response;
   ASSERT_TRUE(reader->Read(&response));
   // Read nothing more until every step has run: a report per step would pile up meanwhile.

@@ -38,6 +38,7 @@ class TestServer {
     server_ = std::make_unique<Server>();
     absl::StatusOr<int> port = server_->Start(options);
     ASSERT_TRUE(port.ok()) << port.status();
+    port_ = *port;
     grpc::ChannelArguments arguments;
     arguments.SetMaxReceiveMessageSize(-1);
     arguments.SetMaxSendMessageSize(-1);
@@ -54,8 +55,11 @@ class TestServer {
   v1::Mlpd::Stub& stub() { return *stub_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
   Server& server() { return *server_; }
+  // port is the server's TCP port, for a test that needs a channel of its own.
+  int port() const { return port_; }
 
  private:
+  int port_ = 0;
   std::unique_ptr<Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Mlpd::Stub> stub_;
