@@ -5,6 +5,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -93,14 +94,16 @@ bool ComputeExecutor::TryRunInline(const std::function<void()>& work) {
 }
 
 bool ComputeExecutor::RunAndWait(uint64_t key, std::function<void()> work) {
-  absl::Notification done;
+  // Shared with the work: Abseil 20220623's WaitForNotification can return while Notify still
+  // holds the notification's mutex, so the waiter must not be the one that destroys it.
+  auto done = std::make_shared<absl::Notification>();
   bool ran = false;
-  Continue(key, [&done, &ran, &work](bool cancelled) {
+  Continue(key, [done, &ran, &work](bool cancelled) {
     if (!cancelled) work();
     ran = !cancelled;
-    done.Notify();
+    done->Notify();
   });
-  done.WaitForNotification();
+  done->WaitForNotification();
   return ran;
 }
 
