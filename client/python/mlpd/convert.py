@@ -1,0 +1,156 @@
+"""The package's types to and from mlpd.v1 messages; the only module that names wire fields.
+
+Enum values are looked up by name in the generated descriptors, under both spellings an API
+may use: prefixed by the enum type (LossKind's "LOSS_KIND_MSE", as Google's API guidelines
+ask) and bare ("MSE"). Fields whose 0 means "the server's default" are left unset for None,
+and an explicit 0 is refused unless the wire can say it (a field with presence).
+"""
+import re
+
+from mlpd import results, spec
+from mlpd.v1 import mlpd_pb2, model_pb2
+
+
+def _type_prefix(enum_type):
+    """"LossKind" -> "LOSS_KIND_"."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", enum_type.DESCRIPTOR.name).upper() + "_"
+
+
+def wire_number(enum_type, bare_name):
+    """The number of value `bare_name` ("RELU") in the generated `enum_type`, either spelling."""
+    names = enum_type.keys()
+    for name in (_type_prefix(enum_type) + bare_name, bare_name):
+        if name in names:
+            return enum_type.Value(name)
+    raise ValueError(f"{enum_type.DESCRIPTOR.name} has no value {bare_name}")
+
+
+def to_wire(enum_type, member):
+    """The wire number of `member` (a spec choice) in the generated `enum_type`."""
+    return wire_number(enum_type, member.name)
+
+
+def from_wire(enum_type, kind, number):
+    """The `kind` member of wire value `number`; None for UNSPECIFIED or unknown values."""
+    try:
+        name = enum_type.Name(number)
+    except ValueError:
+        return None
+    prefix = _type_prefix(enum_type)
+    if name.startswith(prefix):
+        name = name[len(prefix):]
+    return kind.__members__.get(name)
+
+
+def _set_optional(message, field_name, value, default_text):
+    """Sets a hyperparameter; None leaves the server's default."""
+    if value is None:
+        return
+    field = message.DESCRIPTOR.fields_by_name[field_name]
+    if value == 0 and not field.has_presence:
+        raise ValueError(f"{field_name}=0 cannot be sent: this server's API reads 0 as "
+                         f"'{default_text}'; pass None for the default")
+    setattr(message, field_name, value)
+
+
+def _get_optional(message, field_name):
+    field = message.DESCRIPTOR.fields_by_name[field_name]
+    if field.has_presence:
+        return getattr(message, field_name) if message.HasField(field_name) else None
+    value = getattr(message, field_name)
+    return value if value != 0 else None
+
+
+def spec_to_wire(model):
+    """A model_pb2.ModelSpec from a spec.ModelSpec."""
+    wire = model_pb2.ModelSpec(input_size=model.input_size)
+    for layer in model.layers:
+        wire.layers.add(units=layer.units,
+                        activation=to_wire(model_pb2.Activation, layer.activation))
+    wire.loss.kind = to_wire(model_pb2.LossKind, model.loss)
+    if model.reduction is not None:
+        wire.loss.reduction = to_wire(model_pb2.Reduction, model.reduction)
+    wire.optimizer.kind = to_wire(model_pb2.OptimizerKind, model.optimizer)
+    wire.optimizer.learning_rate = model.learning_rate
+    _set_optional(wire.optimizer, "momentum", model.momentum, "the default 0.9")
+    _set_optional(wire.optimizer, "beta1", model.beta1, "the default 0.9")
+    _set_optional(wire.optimizer, "beta2", model.beta2, "the default 0.999")
+    _set_optional(wire.optimizer, "epsilon", model.epsilon, "the default 1e-8")
+    wire.init.kind = to_wire(model_pb2.InitKind, model.init)
+    _set_optional(wire.init, "scale", model.init_scale, "no scale")
+    wire.init.seed = model.seed
+    return wire
+
+
+def spec_from_wire(wire):
+    """A spec.ModelSpec from a model_pb2.ModelSpec (as the server reports it)."""
+    optimizer = wire.optimizer
+    return spec.ModelSpec(
+        input_size=wire.input_size,
+        layers=[spec.Layer(layer.units,
+                           from_wire(model_pb2.Activation, spec.Activation, layer.activation))
+                for layer in wire.layers],
+        loss=from_wire(model_pb2.LossKind, spec.Loss, wire.loss.kind),
+        reduction=from_wire(model_pb2.Reduction, spec.Reduction, wire.loss.reduction),
+        optimizer=from_wire(model_pb2.OptimizerKind, spec.Optimizer, optimizer.kind),
+        learning_rate=optimizer.learning_rate,
+        momentum=_get_optional(optimizer, "momentum"),
+        beta1=_get_optional(optimizer, "beta1"),
+        beta2=_get_optional(optimizer, "beta2"),
+        epsilon=_get_optional(optimizer, "epsilon"),
+        init=from_wire(model_pb2.InitKind, spec.Init, wire.init.kind),
+        init_scale=_get_optional(wire.init, "scale"),
+        seed=wire.init.seed)
+
+
+def session_from_wire(info):
+    """A results.SessionInfo from an mlpd_pb2.SessionInfo."""
+    if info.DESCRIPTOR.fields_by_name["last_loss"].has_presence:
+        last_loss = info.last_loss if info.HasField("last_loss") else None
+    else:  # 0 before the first step.
+        last_loss = info.last_loss if info.step_count else None
+    return results.SessionInfo(
+        name=info.name, spec=spec_from_wire(info.spec), parameter_count=info.parameter_count,
+        step_count=info.step_count, samples_seen=info.samples_seen, last_loss=last_loss,
+        create_time_unix_ms=info.create_time_unix_ms,
+        update_time_unix_ms=info.update_time_unix_ms)
+
+
+def dataset_from_wire(info):
+    """A results.DatasetInfo from an mlpd_pb2.DatasetInfo."""
+    return results.DatasetInfo(
+        name=info.name, rows=info.rows, input_size=info.input_size,
+        target_size=info.target_size, has_labels=info.has_labels, bytes=info.bytes,
+        create_time_unix_ms=info.create_time_unix_ms)
+
+
+def evaluation_from_wire(response):
+    """A results.Evaluation from an mlpd_pb2.EvaluateResponse."""
+    return results.Evaluation(
+        loss=response.loss,
+        error_rate=response.error_rate if response.has_error_rate else None,
+        count=response.count)
+
+
+def _train_eval(report):
+    """The evaluation carried by a TrainProgress or TrainSummary, or None."""
+    if not report.has_eval:
+        return None
+    return results.Evaluation(
+        loss=report.eval_loss,
+        error_rate=report.eval_error_rate if report.eval_has_error_rate else None)
+
+
+def train_event_from_wire(response):
+    """A results.TrainProgress or results.TrainSummary from an mlpd_pb2.TrainResponse."""
+    if response.HasField("progress"):
+        progress = response.progress
+        return results.TrainProgress(
+            epoch=progress.epoch, step=progress.step, steps_done=progress.steps_done,
+            steps_total=progress.steps_total, loss=progress.loss,
+            samples_per_second=progress.samples_per_second, eval=_train_eval(progress))
+    summary = response.summary
+    return results.TrainSummary(
+        steps=summary.steps, epochs=summary.epochs, step=summary.step,
+        last_loss=summary.last_loss, seconds=summary.seconds, eval=_train_eval(summary))
+
