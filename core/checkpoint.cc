@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/finite.h"
 #include "core/spec_proto.h"
@@ -26,12 +27,8 @@ void CopyInto(const std::vector<float>& values, google::protobuf::RepeatedField<
 // value means the checkpoint was damaged or forged.
 absl::Status CheckFinite(absl::string_view field,
                          const google::protobuf::RepeatedField<float>& values) {
-  const int64_t bad = FirstNonFinite(values.data(), values.size());
-  if (bad >= 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "checkpoint.%s[%d] is %f; every value must be finite", field, bad, values[bad]));
-  }
-  return absl::OkStatus();
+  return CheckAllFinite(absl::StrCat("checkpoint.", field), values.data(), values.size(),
+                        /*cols=*/0);
 }
 
 }  // namespace

@@ -22,11 +22,8 @@ absl::Status CheckMatrixShape(const Matrix& matrix, const char* name) {
 }
 
 absl::Status CheckFinite(const Matrix& matrix, const char* name) {
-  const int64_t bad = FirstNonFinite(matrix.data.data(), static_cast<int64_t>(matrix.data.size()));
-  if (bad < 0) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(name, "[", bad / matrix.cols, ", ",
-                                                 bad % matrix.cols, "] is ", matrix.data[bad],
-                                                 ", expected a finite value"));
+  return CheckAllFinite(name, matrix.data.data(), static_cast<int64_t>(matrix.data.size()),
+                        matrix.cols);
 }
 
 // UniformBelow draws an integer in [0, bound) without the modulo bias, with arithmetic that

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "absl/strings/str_format.h"
+
 namespace mlpd {
 
 int64_t FirstNonFinite(const float* data, int64_t size) {
@@ -20,6 +22,16 @@ int64_t FirstNonFinite(const float* data, int64_t size) {
     if (!std::isfinite(data[i])) return i;
   }
   return -1;
+}
+
+absl::Status CheckAllFinite(absl::string_view field, const float* data, int64_t size,
+                            int64_t cols) {
+  const int64_t bad = FirstNonFinite(data, size);
+  if (bad < 0) return absl::OkStatus();
+  const std::string where =
+      cols > 0 ? absl::StrFormat("%d, %d", bad / cols, bad % cols) : absl::StrFormat("%d", bad);
+  return absl::InvalidArgumentError(
+      absl::StrFormat("%s[%s] is %g; every value must be finite", field, where, data[bad]));
 }
 
 }  // namespace mlpd

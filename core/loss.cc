@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/finite.h"
+#include "core/status_macros.h"
 
 namespace mlpd {
 namespace {
@@ -16,11 +20,8 @@ int64_t TargetClass(TargetsView y, int64_t row) {
   return ArgMax(y.values.data + row * y.values.cols, y.values.cols);
 }
 
-// LogisticSign is the target y in {-1, +1} of row `row`.
-double LogisticSign(TargetsView y, int64_t row) {
-  if (y.has_labels()) return y.labels[row] == 1 ? 1.0 : -1.0;
-  return y.values.data[row] > 0.0f ? 1.0 : -1.0;
-}
+// LogisticSign is the target y in {-1, +1} of row `row` (logistic targets are values only).
+double LogisticSign(TargetsView y, int64_t row) { return y.values.data[row] > 0.0f ? 1.0 : -1.0; }
 
 // Softplus(v) = log(1 + exp(v)) without overflow for large v or cancellation for small v.
 double Softplus(double v) { return std::max(v, 0.0) + std::log1p(std::exp(-std::abs(v))); }
@@ -85,38 +86,62 @@ double LogisticSum(MatrixView outputs, TargetsView y, int64_t first_row, float* 
   return sum;
 }
 
-absl::Status ValidateLabels(const ModelSpec& spec, TargetsView y) {
-  const int64_t classes = spec.loss.kind == LossKind::kLogistic ? 2 : spec.output_size();
+// Named is `field`.`name`, or `name` alone when there is no field.
+std::string Named(absl::string_view field, absl::string_view name) {
+  return field.empty() ? std::string(name) : absl::StrCat(field, ".", name);
+}
+
+absl::Status ValidateLabels(absl::string_view field, const ModelSpec& spec, TargetsView y,
+                            TargetUse use) {
+  const std::string labels = Named(field, "labels");
+  const int64_t outputs = spec.output_size();
+  if (spec.loss.kind == LossKind::kLogistic) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s are given; LOGISTIC sessions take targets [N, 1] of -1 or +1", labels));
+  }
+  if (spec.loss.kind == LossKind::kMse && use == TargetUse::kTraining) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s are given; MSE sessions train on targets [N, %d]", labels, outputs));
+  }
+  if (outputs < 2) {
+    // One class: every prediction is "right", and the error rate would mean nothing.
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s are given; the session has 1 output, so labels name no class: give targets [N, 1]",
+        labels));
+  }
   for (int64_t r = 0; r < y.label_count; ++r) {
-    if (y.labels[r] < 0 || y.labels[r] >= classes) {
+    if (y.labels[r] < 0 || y.labels[r] >= outputs) {
       return absl::InvalidArgumentError(
-          absl::StrFormat("labels[%d] is %d, expected a class in [0, %d) for the %s loss", r,
-                          y.labels[r], classes, LossKindName(spec.loss.kind)));
+          absl::StrFormat("%s[%d] is %d; the session has %d classes (0 to %d)", labels, r,
+                          y.labels[r], outputs, outputs - 1));
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status ValidateValues(const ModelSpec& spec, int64_t rows, MatrixView values, TargetUse use) {
-  if (spec.loss.kind == LossKind::kCrossEntropy && use == TargetUse::kTraining) {
-    return absl::InvalidArgumentError(
-        "targets are float values, the cross_entropy loss trains on int class labels");
+absl::Status ValidateValues(absl::string_view field, const ModelSpec& spec, int64_t rows,
+                            MatrixView values) {
+  const std::string targets = Named(field, "targets");
+  if (spec.loss.kind == LossKind::kCrossEntropy) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s are given; CROSS_ENTROPY sessions take labels [N] of class indices", targets));
   }
   if (values.cols != spec.output_size()) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "targets.shape[1] is %d, the model's output size is %d", values.cols, spec.output_size()));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s.shape[1] is %d, the session's output size is %d", targets, values.cols,
+                        spec.output_size()));
   }
-  if (values.data == nullptr) return absl::InvalidArgumentError("targets have no data");
+  if (values.data == nullptr) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s have no data", targets));
+  }
   const int64_t count = rows * values.cols;
-  for (int64_t i = 0; i < count; ++i) {
-    const float v = values.data[i];
-    if (!std::isfinite(v)) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "targets[%d][%d] is %g, expected a finite value", i / values.cols, i % values.cols, v));
-    }
-    if (spec.loss.kind == LossKind::kLogistic && v != 1.0f && v != -1.0f) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("targets[%d][0] is %g, the logistic loss expects -1 or +1", i, v));
+  MLPD_RETURN_IF_ERROR(CheckAllFinite(targets, values.data, count, values.cols));
+  if (spec.loss.kind == LossKind::kLogistic) {
+    for (int64_t i = 0; i < count; ++i) {
+      if (values.data[i] != 1.0f && values.data[i] != -1.0f) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "%s[%d, 0] is %g; LOGISTIC sessions take -1 or +1", targets, i, values.data[i]));
+      }
     }
   }
   return absl::OkStatus();
@@ -124,13 +149,15 @@ absl::Status ValidateValues(const ModelSpec& spec, int64_t rows, MatrixView valu
 
 }  // namespace
 
-absl::Status ValidateTargets(const ModelSpec& spec, int64_t rows, TargetsView y, TargetUse use) {
+absl::Status ValidateTargets(const ModelSpec& spec, int64_t rows, TargetsView y, TargetUse use,
+                             absl::string_view field) {
   if (y.rows() != rows) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s has %d rows, x has %d rows", y.has_labels() ? "labels" : "targets", y.rows(), rows));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s has %d rows, x has %d rows",
+                        Named(field, y.has_labels() ? "labels" : "targets"), y.rows(), rows));
   }
-  if (y.has_labels()) return ValidateLabels(spec, y);
-  return ValidateValues(spec, rows, y.values, use);
+  if (y.has_labels()) return ValidateLabels(field, spec, y, use);
+  return ValidateValues(field, spec, rows, y.values);
 }
 
 double LossNormalizer(const LossSpec& loss, int64_t rows, int64_t outputs) {

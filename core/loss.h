@@ -14,19 +14,24 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "core/model_spec.h"
 #include "core/tensor.h"
 
 namespace mlpd {
 
-// TargetUse: training accepts fewer target forms than evaluation (cross-entropy trains on
-// labels only, but evaluates float targets through their argmax).
+// TargetUse: training accepts fewer target forms than evaluation (an MSE session evaluates class
+// labels, through the argmax of its outputs, but trains on targets only).
 enum class TargetUse { kTraining, kEvaluation };
 
-// ValidateTargets returns INVALID_ARGUMENT naming the problem when `y` does not fit a batch of
-// `rows` rows for `spec`: row count, column count, non-finite values, labels out of range,
-// logistic targets other than -1 and +1.
-absl::Status ValidateTargets(const ModelSpec& spec, int64_t rows, TargetsView y, TargetUse use);
+// ValidateTargets is the one rule for targets, in the engine and in the service alike. It returns
+// INVALID_ARGUMENT naming `field` (e.g. "batch" gives "batch.labels[3] is 7; ...", empty gives
+// "labels[3] ...") when `y` does not fit a batch of `rows` rows for `spec`:
+//   - CROSS_ENTROPY takes labels [N] in [0, outputs);
+//   - LOGISTIC takes targets [N, 1] of -1 or +1;
+//   - MSE trains on finite targets [N, outputs], and evaluates labels too when outputs >= 2.
+absl::Status ValidateTargets(const ModelSpec& spec, int64_t rows, TargetsView y, TargetUse use,
+                             absl::string_view field = "");
 
 // LossNormalizer is what the summed loss is divided by for the spec's reduction: rows * out
 // (MSE mean), rows (cross-entropy, logistic mean) or 1 (sum).
@@ -35,7 +40,7 @@ double LossNormalizer(const LossSpec& loss, int64_t rows, int64_t outputs);
 // LossSum returns the sum of the per-row losses of `outputs` against rows
 // [first_row, first_row + outputs.rows) of `y`. When `gradient` is not null it receives
 // gradient_scale times the derivative of that sum with respect to each output. MSE with labels
-// compares against their one-hot encoding; logistic labels 0 and 1 stand for -1 and +1.
+// (evaluation only) compares against their one-hot encoding.
 double LossSum(LossKind kind, MatrixView outputs, TargetsView y, int64_t first_row, float* gradient,
                double gradient_scale);
 

@@ -77,12 +77,7 @@ absl::Status ValidateShape(const ModelSpec& spec, MatrixView x) {
 }
 
 absl::Status ValidateValues(MatrixView x) {
-  const int64_t bad = FirstNonFinite(x.data, x.rows * x.cols);
-  if (bad >= 0) {
-    return absl::InvalidArgumentError(absl::StrFormat("x[%d][%d] is %g, expected a finite value",
-                                                      bad / x.cols, bad % x.cols, x.data[bad]));
-  }
-  return absl::OkStatus();
+  return CheckAllFinite("x", x.data, x.rows * x.cols, x.cols);
 }
 
 absl::Status ValidateInput(const ModelSpec& spec, MatrixView x) {
@@ -269,12 +264,7 @@ class MlpModel final : public Model {
       return absl::InvalidArgumentError(
           absl::StrFormat("%s has %d values, expected %d", name, values.size(), expected));
     }
-    const int64_t bad = FirstNonFinite(values.data(), static_cast<int64_t>(values.size()));
-    if (bad >= 0) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s[%d] is %g, expected a finite value", name, bad, values[bad]));
-    }
-    return absl::OkStatus();
+    return CheckAllFinite(name, values.data(), static_cast<int64_t>(values.size()), /*cols=*/0);
   }
 
   // ForwardInChunks runs the network on x, kChunkRows rows at a time (so any row count fits

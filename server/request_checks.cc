@@ -8,50 +8,6 @@
 #include "server/names.h"
 
 namespace mlpd {
-namespace {
-
-absl::Status CheckTargets(absl::string_view field, TargetsView y, const ModelSpec& spec,
-                          TargetUse use) {
-  const int64_t outputs = spec.output_size();
-  if (y.has_labels()) {
-    if (spec.loss.kind == LossKind::kLogistic) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s.labels are given; LOGISTIC sessions take targets [N, 1] of -1 or +1", field));
-    }
-    if (spec.loss.kind == LossKind::kMse && use == TargetUse::kTraining) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s.labels are given; MSE sessions train on targets [N, %d]", field, outputs));
-    }
-    if (outputs < 2) {
-      // One class: every prediction is "right", and the error rate would mean nothing.
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s.labels are given; the session has 1 output, so labels name no class: give "
-          "targets [N, 1]",
-          field));
-    }
-    const int32_t classes = static_cast<int32_t>(outputs);
-    for (int64_t i = 0; i < y.label_count; ++i) {
-      if (y.labels[i] >= classes) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("%s.labels[%d] is %d; the session has %d classes (0 to %d)", field, i,
-                            y.labels[i], classes, classes - 1));
-      }
-    }
-    return absl::OkStatus();
-  }
-  if (spec.loss.kind == LossKind::kCrossEntropy) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s.targets are given; CROSS_ENTROPY sessions take labels [N] of class indices", field));
-  }
-  if (y.values.cols != outputs) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s.targets.shape[1] is %d, the session's output size is %d", field,
-                        y.values.cols, outputs));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 absl::Status CheckInput(absl::string_view field, MatrixView x, const ModelSpec& spec) {
   if (x.cols != spec.input_size) {
@@ -64,11 +20,12 @@ absl::Status CheckInput(absl::string_view field, MatrixView x, const ModelSpec& 
 absl::Status CheckBatch(absl::string_view field, const BatchView& batch, const ModelSpec& spec,
                         TargetUse use) {
   MLPD_RETURN_IF_ERROR(CheckInput(absl::StrCat(field, ".x"), batch.x, spec));
-  return CheckTargets(field, batch.y, spec, use);
+  return ValidateTargets(spec, batch.x.rows, batch.y, use, field);
 }
 
-absl::Status CheckAllTargets(absl::string_view field, absl::string_view dataset_name,
-                             const Dataset& dataset, const ModelSpec& spec, TargetUse use) {
+absl::Status CheckDataset(absl::string_view field, absl::string_view dataset_name,
+                          const Dataset& dataset, const ModelSpec& spec, TargetUse use) {
+  MLPD_RETURN_IF_ERROR(CheckInput(absl::StrCat(field, ".x"), dataset.x.view(), spec));
   const absl::Status status = ValidateTargets(spec, dataset.x.rows, dataset.targets_view(), use);
   if (status.ok()) return status;
   return absl::Status(status.code(),

@@ -38,10 +38,10 @@ absl::Status CheckInput(absl::string_view field, MatrixView x, const ModelSpec& 
 absl::Status CheckBatch(absl::string_view field, const BatchView& batch, const ModelSpec& spec,
                         TargetUse use);
 
-// CheckAllTargets applies the engine's target rules to every row of a dataset; the message
-// names the dataset and the row within it.
-absl::Status CheckAllTargets(absl::string_view field, absl::string_view dataset_name,
-                             const Dataset& dataset, const ModelSpec& spec, TargetUse use);
+// CheckDataset checks a dataset's columns and, by the engine's target rule, every row of its
+// targets; a refusal of a target names the dataset and the row within it.
+absl::Status CheckDataset(absl::string_view field, absl::string_view dataset_name,
+                          const Dataset& dataset, const ModelSpec& spec, TargetUse use);
 
 // CheckTrainOptions checks a Train call's epochs, batch_size and report_every_steps.
 absl::Status CheckTrainOptions(const v1::TrainRequest& request);

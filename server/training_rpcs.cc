@@ -21,23 +21,15 @@ grpc::ServerWriteReactor<v1::TrainResponse>* MlpdService::Train(
     MLPD_ASSIGN_OR_RETURN(train, datasets_.Find("dataset", request->dataset()));
     if (!request->eval_dataset().empty()) {
       MLPD_ASSIGN_OR_RETURN(eval, datasets_.Find("eval_dataset", request->eval_dataset()));
-      MLPD_RETURN_IF_ERROR(CheckBatch("eval_dataset",
-                                      BatchView{eval->data.x.view(), eval->data.targets_view()},
-                                      session->spec, TargetUse::kEvaluation));
+      MLPD_RETURN_IF_ERROR(CheckDataset("eval_dataset", eval->name, eval->data, session->spec,
+                                        TargetUse::kEvaluation));
     }
     MLPD_RETURN_IF_ERROR(CheckTrainOptions(*request));
-    MLPD_RETURN_IF_ERROR(CheckBatch("dataset",
-                                    BatchView{train->data.x.view(), train->data.targets_view()},
-                                    session->spec, TargetUse::kTraining));
-    MLPD_RETURN_IF_ERROR(CheckTrainLength(*request, train->data.rows()));
     // Every row is checked before the first step, so a bad value deep in the dataset refuses
     // the call instead of stopping it with steps applied.
     MLPD_RETURN_IF_ERROR(
-        CheckAllTargets("dataset", train->name, train->data, session->spec, TargetUse::kTraining));
-    if (eval != nullptr) {
-      MLPD_RETURN_IF_ERROR(CheckAllTargets("eval_dataset", eval->name, eval->data, session->spec,
-                                           TargetUse::kEvaluation));
-    }
+        CheckDataset("dataset", train->name, train->data, session->spec, TargetUse::kTraining));
+    MLPD_RETURN_IF_ERROR(CheckTrainLength(*request, train->data.rows()));
     return absl::OkStatus();
   };
   if (const absl::Status status = parse(); !status.ok()) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/finite.h"
+#include "core/status_macros.h"
 
 namespace mlpd {
 absl::StatusOr<MatrixView> ViewTensor(absl::string_view field, const v1::Tensor& tensor) {
@@ -26,12 +27,7 @@ absl::StatusOr<MatrixView> ViewTensor(absl::string_view field, const v1::Tensor&
         absl::StrFormat("%s.data has %d values; shape [%d, %d] needs %d", field, tensor.data_size(),
                         rows, cols, rows * cols));
   }
-  const int64_t bad = FirstNonFinite(tensor.data().data(), tensor.data_size());
-  if (bad >= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s[%d, %d] is %f; every value must be finite", field, bad / cols,
-                        bad % cols, tensor.data(static_cast<int>(bad))));
-  }
+  MLPD_RETURN_IF_ERROR(CheckAllFinite(field, tensor.data().data(), tensor.data_size(), cols));
   return MatrixView{tensor.data().data(), rows, cols};
 }
 

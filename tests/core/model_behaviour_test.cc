@@ -348,7 +348,7 @@ TEST_F(BadInputTest, NonFiniteInputIsRejected) {
   x[9] = std::numeric_limits<float>::infinity();
   ExpectRejected(
       model_->TrainStep(MatrixView{x.data(), 6, 4}, TargetsView::Labels(labels_.data(), 6)),
-      absl::StatusCode::kInvalidArgument, "x[2][1] is inf", before);
+      absl::StatusCode::kInvalidArgument, "x[2, 1] is inf; every value must be finite", before);
   x[9] = std::numeric_limits<float>::quiet_NaN();
   Matrix outputs;
   EXPECT_EQ(model_->Predict(MatrixView{x.data(), 6, 4}, &outputs).code(),
@@ -368,7 +368,8 @@ TEST_F(BadInputTest, LabelsOutOfRangeOrMiscountedAreRejected) {
                  absl::StatusCode::kInvalidArgument, "labels has 5 rows, x has 6 rows", before);
   std::vector<float> values(6 * 3, 0.0f);
   ExpectRejected(model_->TrainStep(input(), TargetsView::Values(MatrixView{values.data(), 6, 3})),
-                 absl::StatusCode::kInvalidArgument, "trains on int class labels", before);
+                 absl::StatusCode::kInvalidArgument,
+                 "targets are given; CROSS_ENTROPY sessions take labels", before);
 }
 
 TEST(BadTargetsTest, MseAndLogisticTargetsAreChecked) {
@@ -379,27 +380,49 @@ TEST(BadTargetsTest, MseAndLogisticTargetsAreChecked) {
   auto status =
       mse->TrainStep(MatrixView{x.data(), 2, 2}, TargetsView::Values(MatrixView{t.data(), 2, 2}));
   EXPECT_EQ(status.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.status().message(), HasSubstr("targets[1][0] is nan"));
+  EXPECT_THAT(status.status().message(),
+              HasSubstr("targets[1, 0] is nan; every value must be finite"));
   status =
       mse->TrainStep(MatrixView{x.data(), 2, 2}, TargetsView::Values(MatrixView{t.data(), 1, 4}));
   EXPECT_EQ(status.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(Snapshot(*mse) == before);
 
   auto logistic = MustCreate(TestSpec(2, {{1, Activation::kIdentity}}, LossKind::kLogistic));
+  const Snapshot before_logistic(*logistic);
   std::vector<float> y = {1.0f, 0.5f};
   status = logistic->TrainStep(MatrixView{x.data(), 2, 2},
                                TargetsView::Values(MatrixView{y.data(), 2, 1}));
   EXPECT_EQ(status.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.status().message(), HasSubstr("expects -1 or +1"));
-  // Labels 0 and 1 are the classes -1 and +1.
+  EXPECT_THAT(status.status().message(),
+              HasSubstr("targets[1, 0] is 0.5; LOGISTIC sessions take -1 or +1"));
+  EXPECT_TRUE(Snapshot(*logistic) == before_logistic);
+}
+
+// The engine and the service share one rule for targets: what the service refuses, the engine
+// refuses too, with the same message (the service adds the field's name).
+TEST(BadTargetsTest, LabelsOnlyWhereTheyNameAClass) {
+  const std::vector<float> x = {1, 2, 3, 4};
   const std::vector<int32_t> labels = {1, 0};
-  y = {1.0f, -1.0f};
-  auto from_labels =
-      logistic->Evaluate(MatrixView{x.data(), 2, 2}, TargetsView::Labels(labels.data(), 2));
-  auto from_values = logistic->Evaluate(MatrixView{x.data(), 2, 2},
-                                        TargetsView::Values(MatrixView{y.data(), 2, 1}));
-  ASSERT_TRUE(from_labels.ok() && from_values.ok());
-  EXPECT_DOUBLE_EQ(from_labels->loss, from_values->loss);
+  const TargetsView y = TargetsView::Labels(labels.data(), 2);
+  const MatrixView rows{x.data(), 2, 2};
+
+  auto logistic = MustCreate(TestSpec(2, {{1, Activation::kIdentity}}, LossKind::kLogistic));
+  EXPECT_THAT(logistic->Evaluate(rows, y).status().message(),
+              HasSubstr("labels are given; LOGISTIC sessions take targets [N, 1] of -1 or +1"));
+  const Snapshot logistic_before(*logistic);
+  EXPECT_THAT(logistic->TrainStep(rows, y).status().message(), HasSubstr("LOGISTIC sessions"));
+  EXPECT_TRUE(Snapshot(*logistic) == logistic_before);
+
+  auto mse = MustCreate(TestSpec(2, {{2, Activation::kIdentity}}, LossKind::kMse));
+  const Snapshot mse_before(*mse);
+  EXPECT_THAT(mse->TrainStep(rows, y).status().message(),
+              HasSubstr("labels are given; MSE sessions train on targets [N, 2]"));
+  EXPECT_TRUE(Snapshot(*mse) == mse_before);
+  EXPECT_TRUE(mse->Evaluate(rows, y).ok());  // Evaluation compares the argmax with the label.
+
+  auto one_output = MustCreate(TestSpec(2, {{1, Activation::kIdentity}}, LossKind::kMse));
+  EXPECT_THAT(one_output->Evaluate(rows, y).status().message(),
+              HasSubstr("1 output, so labels name no class"));
 }
 
 TEST(DivergenceTest, OverflowingStepIsNotApplied) {
