@@ -88,14 +88,17 @@ class WireArraysTest(unittest.TestCase):
         self.assertEqual(b"".join(wire_arrays.tensor(x, "x")), slow)
 
     def test_batch_with_labels_equals_protobuf_serialization(self):
-        x = np.arange(6, dtype=np.float64).reshape(3, 2)  # Cast to float32 on the way.
-        labels = np.array([0, 127, 128, 2**31 - 1, -1, -(2**31)], dtype=np.int64)
-        x = np.repeat(x, 2, axis=0)
-        slow = mlpd_pb2.Batch(x=mlpd_pb2.Tensor(shape=[6, 2], data=x.ravel().tolist()),
-                              labels=labels.tolist()).SerializeToString()
-        self.assertEqual(b"".join(wire_arrays.batch(x, labels)), slow)
-        np.testing.assert_array_equal(
-            wire_arrays.decode_varints(wire_arrays.varints(labels)).astype(np.int32), labels)
+        edges = [0, 127, 128, 2**31 - 1, -1, -(2**31)]
+        random = np.random.default_rng(4).integers(-(2**31), 2**31, size=200).tolist()
+        # A few labels take the loop; many take the array code, with and without big values.
+        for labels in (edges, edges + random, list(range(100)), list(range(120, 140))):
+            labels = np.array(labels, dtype=np.int64)
+            x = np.arange(2 * labels.size, dtype=np.float64).reshape(-1, 2)  # Cast to float32.
+            slow = mlpd_pb2.Batch(x=mlpd_pb2.Tensor(shape=x.shape, data=x.ravel().tolist()),
+                                  labels=labels.tolist()).SerializeToString()
+            self.assertEqual(b"".join(wire_arrays.batch(x, labels)), slow)
+            decoded = wire_arrays.decode_varints(wire_arrays.varints(labels))
+            np.testing.assert_array_equal(decoded.astype(np.int32), labels)
 
     def test_batch_with_targets_equals_protobuf_serialization(self):
         x = np.ones((2, 3), dtype=np.float32)

@@ -16,6 +16,8 @@ _VARINT = 0
 _FIXED64 = 1
 _FIXED32 = 5
 _LITTLE_FLOAT32 = np.dtype("<f4")
+# Up to this many values (or payload bytes), varints are coded in a Python loop.
+_FEW = 16
 
 
 def field_number(message_class, field_name):
@@ -51,7 +53,9 @@ def varints(values):
     Negative values take ten bytes (two's complement over 64 bits), as protobuf writes them.
     """
     wide = np.ascontiguousarray(values, dtype=np.int64).view(np.uint64).ravel()
-    if wide.size and int(wide.max()) < 0x80:  # The common case: class labels below 128.
+    if wide.size <= _FEW:  # A shape: a loop costs less than the array operations below.
+        return b"".join(_varint(int(value)) for value in wide)
+    if int(wide.max()) < 0x80:  # The common case: class labels below 128.
         return wide.astype(np.uint8).tobytes()
     groups = np.empty((wide.size, 10), dtype=np.uint8)
     lengths = np.ones(wide.size, dtype=np.int64)
@@ -170,9 +174,13 @@ def _fields(buffer, start, end):
 
 def decode_varints(payload):
     """Decodes a packed varint payload into an int64 array (int32 values sign-extended)."""
+    if len(payload) <= _FEW:  # A shape: a loop costs less than the array operations below.
+        values, position = [], 0
+        while position < len(payload):
+            value, position = _read_varint(payload, position)
+            values.append(value)
+        return np.array(values, dtype=np.uint64).view(np.int64)
     data = np.frombuffer(payload, dtype=np.uint8)
-    if data.size == 0:
-        return np.zeros(0, dtype=np.int64)
     last = data < 0x80
     if last.all():
         return data.astype(np.int64)
