@@ -1,20 +1,21 @@
 // mlpd-client-predict-timing: the C++ client's Predict of one random [rows, cols] batch against
-// a running mlpd, timed as every benchmark here is (timing.h). The floor the Python package is
-// measured against: bench/python_client_predict.py runs both in one run and prints the ratio.
+// a running mlpd, in blocks a driver asks for, so that it can interleave them with its own
+// calls: bench/python_client_predict.py alternates blocks of this and of the Python package
+// on the same server, and compares the medians (this machine's load drifts within seconds).
 //
-//   mlpd-client-predict-timing TARGET SESSION ROWS COLS MIN_SECONDS
-//   -> {"median_seconds": 0.0041, "calls": 240}
+//   mlpd-client-predict-timing TARGET SESSION ROWS COLS
+//   stdin: a count of calls per line; stdout: each call's seconds, one line per block.
+#include <chrono>
 #include <cstdio>
+#include <iostream>
 #include <random>
 #include <string>
-#include <vector>
 
-#include "bench/timing.h"
 #include "client/client.h"
 
 int main(int argc, char** argv) {
-  if (argc != 6) {
-    std::fprintf(stderr, "usage: %s TARGET SESSION ROWS COLS MIN_SECONDS\n", argv[0]);
+  if (argc != 5) {
+    std::fprintf(stderr, "usage: %s TARGET SESSION ROWS COLS < counts\n", argv[0]);
     return 2;
   }
   mlpd::ClientOptions options;
@@ -23,7 +24,6 @@ int main(int argc, char** argv) {
   mlpd::Matrix x;
   x.rows = std::stoll(argv[3]);
   x.cols = std::stoll(argv[4]);
-  const double min_seconds = std::stod(argv[5]);
   std::mt19937 random(1);
   std::normal_distribution<float> normal;
   x.data.resize(x.rows * x.cols);
@@ -34,19 +34,23 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", client.status().ToString().c_str());
     return 1;
   }
-  bool failed = false;
-  const std::vector<double> times = mlpd::bench::TimeCalls(
-      [&] {
-        absl::StatusOr<mlpd::v1::PredictResponse> response =
-            (*client)->PredictRows(session, x.view());
-        if (!response.ok()) {
-          if (!failed) std::fprintf(stderr, "%s\n", response.status().ToString().c_str());
-          failed = true;
-        }
-      },
-      min_seconds, 10);
-  if (failed) return 1;
-  std::printf("{\"median_seconds\": %.6f, \"calls\": %zu}\n", mlpd::bench::Percentile(times, 0.5),
-              times.size());
+  using Clock = std::chrono::steady_clock;
+  long long calls = 0;
+  while (std::cin >> calls) {
+    for (long long call = 0; call < calls; ++call) {
+      const Clock::time_point before = Clock::now();
+      absl::StatusOr<mlpd::v1::PredictResponse> response =
+          (*client)->PredictRows(session, x.view());
+      const Clock::time_point after = Clock::now();
+      if (!response.ok()) {
+        std::fprintf(stderr, "%s\n", response.status().ToString().c_str());
+        return 1;
+      }
+      std::printf("%s%.9f", call == 0 ? "" : " ",
+                  std::chrono::duration<double>(after - before).count());
+    }
+    std::printf("\n");
+    std::fflush(stdout);
+  }
   return 0;
 }

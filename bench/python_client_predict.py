@@ -1,17 +1,19 @@
 """Predict of a [rows, cols] float32 batch from Python (the mlpd package) vs the C++ client.
 
-Starts a real mlpd on a free loopback port, creates one session, then times in alternating
-rounds, each against the same server and session:
-  cpp        the C++ client library's PredictRows (mlpd-client-predict-timing)
-  package    mlpd.Client.predict: the array's bytes framed by hand, outputs viewed by numpy
+Starts a real mlpd on a free loopback port, creates one session, then times single calls of
+each route in interleaved blocks against the same server and session:
+  cpp        the C++ client library's PredictRows (mlpd-client-predict-timing, driven by blocks
+             over its stdin)
+  package    mlpd.Client.predict: the array's bytes framed by hand, outputs read by numpy
   parsed     the generated stub with x parsed from hand-framed bytes (Tensor.FromString),
              outputs copied out of the protobuf container
   lists      the generated stub with x passed as a Python list (what the package avoids)
-and prints each one's median over its rounds' medians and its ratio to cpp (target for the
-package: <= 1.3). Run with the Python that has the package installed:
+Blocks alternate every few calls, so the load of this shared machine, which drifts within
+seconds, weighs on every route alike. Prints each route's median call and its ratio to cpp's
+(target for the package: <= 1.3). Run with the Python that has the package installed:
 
   VENV/bin/python bench/python_client_predict.py [--rows 1000] [--cols 784] [--hidden 0]
-      [--seconds 2] [--rounds 3] [--mlpd build/server/mlpd]
+      [--blocks 30] [--calls 20] [--mlpd build/server/mlpd]
       [--timer build/bench/mlpd-client-predict-timing] [--json]
 """
 import argparse
@@ -32,24 +34,10 @@ from mlpd.v1 import mlpd_pb2, mlpd_pb2_grpc
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def time_calls(call, min_seconds, min_runs=10, warmup=5):
-    """Median seconds of single calls, as bench/timing.h's TimeCalls times them."""
-    for _ in range(warmup):
-        call()
-    times = []
-    start = time.perf_counter()
-    while True:
-        before = time.perf_counter()
-        call()
-        after = time.perf_counter()
-        times.append(after - before)
-        if len(times) >= min_runs and after - start >= min_seconds:
-            return statistics.median(times)
-
-
 def start_server(binary, folder):
-    process = subprocess.Popen([os.path.abspath(binary), "--listen", "127.0.0.1:0", "--data-dir", "",
-                                "--checkpoint-interval", "0"],
+    """A real mlpd keeping nothing on disk; returns (process, "127.0.0.1:port")."""
+    process = subprocess.Popen([os.path.abspath(binary), "--listen", "127.0.0.1:0",
+                                "--data-dir", ""],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                cwd=folder)
     for line in process.stderr:
@@ -59,13 +47,24 @@ def start_server(binary, folder):
     raise RuntimeError(f"mlpd exited {process.wait()} before serving")
 
 
+def timed(call, count):
+    """Seconds of each of `count` calls."""
+    times = []
+    for _ in range(count):
+        before = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - before)
+    return times
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--cols", type=int, default=784)
     parser.add_argument("--hidden", type=int, default=0, help="units of a relu hidden layer")
-    parser.add_argument("--seconds", type=float, default=2.0, help="per timing")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--blocks", type=int, default=30, help="rounds of blocks")
+    parser.add_argument("--calls", type=int, default=20,
+                        help="calls per block of cpp and package (parsed: a tenth, lists: 1)")
     parser.add_argument("--mlpd", default=os.path.join(ROOT, "build", "server", "mlpd"))
     parser.add_argument("--timer", default=os.path.join(ROOT, "build", "bench",
                                                         "mlpd-client-predict-timing"))
@@ -75,22 +74,23 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         server, address = start_server(args.mlpd, folder)
         try:
-            rows = time_rows(args, address)
+            medians = time_routes(args, address)
         finally:
             server.terminate()
             server.wait()
-    for name, median in rows.items():
-        ratio = median / rows["cpp"]
+    for name, median in medians.items():
+        ratio = median / medians["cpp"]
         if args.json:
             print(json.dumps({"benchmark": "python_client_predict", "row": name,
-                              "rows": args.rows, "cols": args.cols,
+                              "rows": args.rows, "cols": args.cols, "hidden": args.hidden,
                               "median_ms": round(median * 1e3, 3), "vs_cpp": round(ratio, 3)}))
         else:
             target = "  (target <= 1.3)" if name == "package" else ""
             print(f"{name:8s} median {median * 1e3:8.2f} ms  vs cpp {ratio:6.2f}{target}")
 
 
-def time_rows(args, address):
+def time_routes(args, address):
+    """{route: median seconds of its calls}, the routes' blocks interleaved."""
     layers = ([(args.hidden, "relu")] if args.hidden else []) + [(10, "identity")]
     client = mlpd.Client(address)
     client.create_session("bench", input_size=args.cols, layers=layers, loss="cross_entropy",
@@ -109,22 +109,40 @@ def time_rows(args, address):
         request.x.data.extend(x.ravel().tolist())
         return np.array(stub.Predict(request).outputs.data, dtype=np.float32)
 
-    # The three routes compute the same outputs.
+    # The three Python routes compute the same outputs.
     expected = client.predict("bench", x)
     for route in (parsed, lists):
         np.testing.assert_array_equal(route().reshape(expected.shape), expected)
 
-    medians = {"cpp": [], "package": [], "parsed": [], "lists": []}
-    for _ in range(args.rounds):
-        timer = subprocess.run([args.timer, address, "bench", str(args.rows), str(args.cols),
-                                str(args.seconds)], check=True, capture_output=True, text=True)
-        medians["cpp"].append(json.loads(timer.stdout)["median_seconds"])
-        medians["package"].append(
-            time_calls(lambda: client.predict("bench", x), args.seconds))
-        medians["parsed"].append(time_calls(parsed, args.seconds))
-        medians["lists"].append(time_calls(lists, args.seconds / 4, min_runs=3, warmup=1))
-    client.close()
-    return {name: statistics.median(values) for name, values in medians.items()}
+    timer = subprocess.Popen([args.timer, address, "bench", str(args.rows), str(args.cols)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def cpp(count):
+        timer.stdin.write(f"{count}\n")
+        timer.stdin.flush()
+        line = timer.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the C++ timer exited {timer.wait()}")
+        return [float(value) for value in line.split()]
+
+    routes = {"cpp": cpp,
+              "package": lambda count: timed(lambda: client.predict("bench", x), count),
+              "parsed": lambda count: timed(parsed, count),
+              "lists": lambda count: timed(lists, count)}
+    counts = {"cpp": args.calls, "package": args.calls, "parsed": max(1, args.calls // 10),
+              "lists": 1}
+    times = {name: [] for name in routes}
+    try:
+        for block in range(args.blocks + 1):
+            for name, route in routes.items():
+                block_times = route(counts[name])
+                if block:  # The first block warms every route up.
+                    times[name] += block_times
+    finally:
+        timer.stdin.close()
+        timer.wait()
+        client.close()
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 if __name__ == "__main__":
