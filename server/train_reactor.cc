@@ -33,14 +33,22 @@ void TrainReactor::Start() {
 }
 
 void TrainReactor::OnWriteDone(bool ok) {
-  absl::MutexLock lock(&mutex_);
-  pending_.pop_front();
-  if (!ok) cancelled_ = true;
-  if (!pending_.empty()) {
-    StartWrite(&pending_.front());
-  } else if (finishing_) {
-    Finish(final_status_);
+  grpc::Status finish_with;
+  bool finish = false;
+  {
+    absl::MutexLock lock(&mutex_);
+    pending_.pop_front();
+    if (!ok) cancelled_ = true;
+    if (!pending_.empty()) {
+      StartWrite(&pending_.front());
+    } else if (finishing_) {
+      finish = true;
+      finish_with = final_status_;
+    }
   }
+  // Finish last, with mutex_ released: OnDone may delete this reactor, mutex_ included, on
+  // another thread as soon as Finish is called.
+  if (finish) Finish(finish_with);
 }
 
 void TrainReactor::OnDone() {
@@ -164,10 +172,16 @@ void TrainReactor::End(const absl::Status& status) {
   }
   // A Train call's end is a natural snapshot point; whatever stopped it, applied steps stay.
   if (steps_done_ > 0) session_->SnapshotIfDirty();
-  absl::MutexLock lock(&mutex_);
-  finishing_ = true;
-  final_status_ = ToGrpcStatus(status);
-  if (pending_.empty()) Finish(final_status_);
+  grpc::Status finish_with = ToGrpcStatus(status);
+  bool finish = false;
+  {
+    absl::MutexLock lock(&mutex_);
+    finishing_ = true;
+    final_status_ = finish_with;
+    finish = pending_.empty();  // Else OnWriteDone finishes after the last write.
+  }
+  // As in OnWriteDone: Finish last, with mutex_ released.
+  if (finish) Finish(finish_with);
 }
 
 void TrainReactor::Send(v1::TrainResponse message) {
