@@ -175,6 +175,50 @@ class ChoicesTest(unittest.TestCase):
             convert.spec_to_wire(spec)
 
 
+class RecordingHandler(grpc.GenericRpcHandler):
+    """Answers every unary or client-streaming call with an empty message, noting its metadata."""
+
+    def __init__(self):
+        self.calls = []
+
+    def service(self, details):
+        method = details.method.rsplit("/", 1)[-1]
+        self.calls.append((method, dict(details.invocation_metadata)))
+        if method == "UploadDataset":
+            return grpc.stream_unary_rpc_method_handler(lambda chunks, context: b"")
+        return grpc.unary_unary_rpc_method_handler(lambda request, context: b"")
+
+
+class MetadataTest(unittest.TestCase):
+    """The token goes with every call; the routing header with every session-scoped call."""
+
+    def setUp(self):
+        from concurrent import futures
+        self.handler = RecordingHandler()
+        self.fake = grpc.server(futures.ThreadPoolExecutor(max_workers=2),
+                                handlers=[self.handler])
+        port = self.fake.add_insecure_port("127.0.0.1:0")
+        self.fake.start()
+        self.addCleanup(self.fake.stop, None)
+        self.client = mlpd.Client(f"127.0.0.1:{port}", token="secret", timeout=10)
+        self.addCleanup(self.client.close)
+
+    def test_headers_of_session_and_dataset_calls(self):
+        self.client.predict("s1", XOR_X)
+        self.client.train_step("s1", XOR_X, XOR_Y)
+        self.client.get_dataset("d1")
+        self.client.get_dataset("d1", routing_session="s2")
+        self.client.upload_dataset("d2", XOR_X, XOR_Y, routing_session="s3")
+        self.client.delete_dataset("d2")
+        routes = [(method, metadata.get("x-mlpd-session"))
+                  for method, metadata in self.handler.calls]
+        self.assertEqual(routes, [("Predict", "s1"), ("TrainStep", "s1"), ("GetDataset", None),
+                                  ("GetDataset", "s2"), ("UploadDataset", "s3"),
+                                  ("DeleteDataset", None)])
+        self.assertTrue(all(metadata.get("authorization") == "Bearer secret"
+                            for _, metadata in self.handler.calls))
+
+
 class ServerTestCase(unittest.TestCase):
     server_flags = ()
 

@@ -25,7 +25,8 @@ DEFAULT_MAX_MESSAGE_BYTES = 64 << 20
 # large enough that the per-message cost stays small next to the copy.
 DEFAULT_CHUNK_BYTES = 4 << 20
 SESSION_HEADER = "x-mlpd-session"
-_FOREVER = object()
+# The timeout of a call that passes none: the Client's.
+_CLIENT_DEFAULT = object()
 
 
 def _read_pem(option, path):
@@ -113,9 +114,9 @@ class Client:
         return metadata
 
     def _deadline(self, timeout):
-        return self._timeout if timeout is _FOREVER else timeout
+        return self._timeout if timeout is _CLIENT_DEFAULT else timeout
 
-    def _call(self, method, request, routing=None, timeout=_FOREVER):
+    def _call(self, method, request, routing=None, timeout=_CLIENT_DEFAULT):
         try:
             return method(request, metadata=self._metadata(routing),
                           timeout=self._deadline(timeout))
@@ -124,7 +125,7 @@ class Client:
 
     # --- sessions -------------------------------------------------------------------------
 
-    def create_session(self, name, model=None, *, timeout=_FOREVER, **spec_fields):
+    def create_session(self, name, model=None, *, timeout=_CLIENT_DEFAULT, **spec_fields):
         """Creates session `name` from `model` (a ModelSpec) or ModelSpec's keyword arguments:
 
             create_session("digits", input_size=784, layers=[(256, "relu"), (10, "identity")],
@@ -139,23 +140,23 @@ class Client:
         return convert.session_from_wire(
             self._call(self._stub.CreateSession, request, name, timeout))
 
-    def get_session(self, name, *, timeout=_FOREVER):
+    def get_session(self, name, *, timeout=_CLIENT_DEFAULT):
         """SessionInfo of session `name`."""
         request = mlpd_pb2.GetSessionRequest(name=name)
         return convert.session_from_wire(
             self._call(self._stub.GetSession, request, name, timeout))
 
-    def list_sessions(self, *, timeout=_FOREVER):
+    def list_sessions(self, *, timeout=_CLIENT_DEFAULT):
         """SessionInfo of every session, in name order (all pages)."""
         return [convert.session_from_wire(info) for info in self._pages(
             self._stub.ListSessions, mlpd_pb2.ListSessionsRequest, "sessions", timeout)]
 
-    def delete_session(self, name, *, timeout=_FOREVER):
+    def delete_session(self, name, *, timeout=_CLIENT_DEFAULT):
         """Deletes session `name`, its queued work and its files."""
         self._call(self._stub.DeleteSession, mlpd_pb2.DeleteSessionRequest(name=name), name,
                    timeout)
 
-    def save_session(self, name, *, timeout=_FOREVER):
+    def save_session(self, name, *, timeout=_CLIENT_DEFAULT):
         """Writes a durable snapshot of session `name`; returns the step count it holds."""
         response = self._call(self._stub.SaveSession, mlpd_pb2.SaveSessionRequest(name=name),
                               name, timeout)
@@ -173,7 +174,7 @@ class Client:
 
     # --- compute --------------------------------------------------------------------------
 
-    def train_step(self, name, x, y, *, timeout=_FOREVER):
+    def train_step(self, name, x, y, *, timeout=_CLIENT_DEFAULT):
         """One optimizer step on the batch x [N, in] with y: float targets [N, out] (or [N]
         for one output) or integer class labels [N]. Returns StepResult(loss, step)."""
         request = b"".join([mlpd_pb2.TrainStepRequest(name=name).SerializeToString(),
@@ -182,12 +183,12 @@ class Client:
             self._call(self._train_step, request, name, timeout))
         return results.StepResult(loss=response.loss, step=response.step)
 
-    def predict(self, name, x, *, timeout=_FOREVER):
+    def predict(self, name, x, *, timeout=_CLIENT_DEFAULT):
         """The network's outputs for x [N, in] as a float32 array [N, out] (softmax
         probabilities for cross_entropy sessions)."""
         return self._predict_rows(name, x, timeout)[0]
 
-    def predict_classes(self, name, x, *, timeout=_FOREVER):
+    def predict_classes(self, name, x, *, timeout=_CLIENT_DEFAULT):
         """The predicted class of each row of x as an int32 array [N]: the argmax of the
         outputs, or +1/-1 for logistic sessions; empty for mse sessions with one output."""
         return self._predict_rows(name, x, timeout)[1]
@@ -212,7 +213,7 @@ class Client:
             return outputs[0], classes[0]
         return np.concatenate(outputs), np.concatenate(classes)
 
-    def evaluate(self, name, dataset=None, *, x=None, y=None, timeout=_FOREVER):
+    def evaluate(self, name, dataset=None, *, x=None, y=None, timeout=_CLIENT_DEFAULT):
         """Evaluates session `name` on an uploaded dataset or on the batch x, y (as
         train_step's). Returns Evaluation(loss, error_rate or None, count)."""
         if (dataset is None) == (x is None):
@@ -229,7 +230,7 @@ class Client:
 
     # --- datasets -------------------------------------------------------------------------
 
-    def upload_dataset(self, name, x, y, *, routing_session=None, timeout=_FOREVER):
+    def upload_dataset(self, name, x, y, *, routing_session=None, timeout=_CLIENT_DEFAULT):
         """Uploads x [N, in] with y (targets or labels, as train_step's) as dataset `name`,
         streamed in chunks of at most chunk_bytes. Returns its DatasetInfo. The stream says
         its row count, so an upload cut short registers nothing."""
@@ -251,21 +252,21 @@ class Client:
         return convert.dataset_from_wire(mlpd_pb2.DatasetInfo.FromString(
             self._call(self._upload, chunks(), routing_session, timeout)))
 
-    def get_dataset(self, name, *, timeout=_FOREVER):
+    def get_dataset(self, name, *, routing_session=None, timeout=_CLIENT_DEFAULT):
         """DatasetInfo of dataset `name`."""
         return convert.dataset_from_wire(
-            self._call(self._stub.GetDataset, mlpd_pb2.GetDatasetRequest(name=name), None,
-                       timeout))
+            self._call(self._stub.GetDataset, mlpd_pb2.GetDatasetRequest(name=name),
+                       routing_session, timeout))
 
-    def list_datasets(self, *, timeout=_FOREVER):
+    def list_datasets(self, *, timeout=_CLIENT_DEFAULT):
         """DatasetInfo of every dataset, in name order (all pages)."""
         return [convert.dataset_from_wire(info) for info in self._pages(
             self._stub.ListDatasets, mlpd_pb2.ListDatasetsRequest, "datasets", timeout)]
 
-    def delete_dataset(self, name, *, timeout=_FOREVER):
+    def delete_dataset(self, name, *, routing_session=None, timeout=_CLIENT_DEFAULT):
         """Deletes dataset `name` and its files."""
-        self._call(self._stub.DeleteDataset, mlpd_pb2.DeleteDatasetRequest(name=name), None,
-                   timeout)
+        self._call(self._stub.DeleteDataset, mlpd_pb2.DeleteDatasetRequest(name=name),
+                   routing_session, timeout)
 
     # --- training -------------------------------------------------------------------------
 
@@ -292,18 +293,18 @@ class Client:
 
     # --- models ---------------------------------------------------------------------------
 
-    def export_native(self, name, *, timeout=_FOREVER):
+    def export_native(self, name, *, timeout=_CLIENT_DEFAULT):
         """Session `name` as NATIVE bytes (a serialized Checkpoint) for import_native."""
         return self._export(name, "NATIVE", timeout)
 
-    def import_native(self, name, data, *, timeout=_FOREVER):
+    def import_native(self, name, data, *, timeout=_CLIENT_DEFAULT):
         """Creates session `name` from export_native's bytes; returns its SessionInfo."""
         request = mlpd_pb2.ImportSessionRequest(
             name=name, format=convert.wire_number(mlpd_pb2.ExportFormat, "NATIVE"), data=data)
         return convert.session_from_wire(
             self._call(self._stub.ImportSession, request, name, timeout))
 
-    def export_onnx(self, name, path=None, *, timeout=_FOREVER):
+    def export_onnx(self, name, path=None, *, timeout=_CLIENT_DEFAULT):
         """Session `name` as an ONNX model (input "x" [N, in], output "y"): written to `path`
         when given (replacing it whole), else returned as bytes."""
         data = self._export(name, "ONNX", timeout)
