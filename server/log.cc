@@ -75,7 +75,10 @@ std::string LogEvent::Format(LogFormat format, absl::Time now) const {
     // Invalid UTF-8 (a session name is the client's bytes) becomes U+FFFD, never an exception.
     return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
-  std::string line = absl::StrCat(time, " mlpd: ", message_.empty() ? event_ : message_);
+  // Text is for people: a line with a sentence is that sentence, as the server always logged
+  // it; a bare event shows its fields.
+  if (!message_.empty()) return absl::StrCat(time, " mlpd: ", message_, "\n");
+  std::string line = absl::StrCat(time, " mlpd: ", event_);
   if (method_) AppendTextField("method", *method_, line);
   if (session_) AppendTextField("session", *session_, line);
   if (job_) AppendTextField("job", *job_, line);

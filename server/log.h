@@ -8,7 +8,8 @@
 //   LogEvent("call_failed").Level(LogLevel::kWarning).Method("TrainStep").Session(name)
 //       .Code("INVALID_ARGUMENT").Duration(elapsed).Message(status.message()).Write();
 //
-// text: 2026-11-27T22:05:18.123Z mlpd: <message> method=TrainStep session="a b" code=...
+// text: 2026-11-27T22:05:18.123Z mlpd: <message>   (or, without a message: <event> method=...
+//       session="a b" code=... duration=0.001200s)
 // json: {"time":"2026-11-27T22:05:18.123Z","level":"warning","event":"call_failed",
 //        "session":"a b","method":"TrainStep","code":"INVALID_ARGUMENT","duration":0.0012,
 //        "message":"..."}
@@ -33,7 +34,8 @@ std::optional<LogFormat> ParseLogFormat(absl::string_view text);
 void SetLogFormat(LogFormat format);
 
 // LogEvent is one line: a short machine-readable event name, optional fields and a sentence for
-// people. Unset fields are left out of both formats.
+// people. Unset fields are left out of both formats. As text, the sentence alone is written when
+// there is one (it says what the fields say), else the event and its fields.
 class LogEvent {
  public:
   explicit LogEvent(absl::string_view event) : event_(event) {}

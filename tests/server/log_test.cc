@@ -60,15 +60,17 @@ TEST(LogTest, JsonLeavesOutUnsetFieldsAndSurvivesInvalidUtf8) {
   EXPECT_EQ(json["session"], "bad\xEF\xBF\xBD");
 }
 
-TEST(LogTest, TextLinesAppendFieldsQuotingThoseWithSpaces) {
-  EXPECT_EQ(LogEvent("call_failed")
-                .Method("Predict")
-                .Session("my model")
-                .Code("NOT_FOUND")
-                .Duration(absl::Milliseconds(2))
-                .Message("Predict failed")
-                .Format(LogFormat::kText, kNow),
-            "2026-11-27T22:05:18.123Z mlpd: Predict failed method=Predict session=\"my model\" "
+TEST(LogTest, TextLinesAreTheSentenceOrTheEventWithItsFields) {
+  const LogEvent failed = LogEvent("call_failed")
+                              .Method("Predict")
+                              .Session("my model")
+                              .Code("NOT_FOUND")
+                              .Duration(absl::Milliseconds(2));
+  EXPECT_EQ(
+      LogEvent(failed).Message("Predict failed: code=NOT_FOUND").Format(LogFormat::kText, kNow),
+      "2026-11-27T22:05:18.123Z mlpd: Predict failed: code=NOT_FOUND\n");
+  EXPECT_EQ(failed.Format(LogFormat::kText, kNow),
+            "2026-11-27T22:05:18.123Z mlpd: call_failed method=Predict session=\"my model\" "
             "code=NOT_FOUND duration=0.002000s\n");
 }
 
