@@ -71,6 +71,11 @@ int main(int argc, char** argv) {
                    "epochs timed on each side; the median is kept")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
+  service_command
+      ->add_option("--scrape-ms", service.scrape_ms,
+                   "scrape the server's /metrics every MS meanwhile (0: no HTTP port)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
   if (engine_command->parsed()) return mlpd::bench::RunEngine(engine);

@@ -29,6 +29,7 @@ struct ServiceBenchOptions {
   std::string only;      // One row's name; empty: every row.
   std::string epoch_anchor = MLPD_BENCH_SOURCE_DIR "/torch_train_epoch.py";  // Empty: none.
   int epoch_repeats = 3;
+  int scrape_ms = 0;  // > 0: a client GETs the server's /metrics this often meanwhile.
 };
 
 int RunEngine(const EngineBenchOptions& options);

@@ -36,8 +36,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def start_server(binary, folder):
     """A real mlpd keeping nothing on disk; returns (process, "127.0.0.1:port")."""
+    # No HTTP port: the default 127.0.0.1:9464 may be taken by another mlpd on this machine.
     process = subprocess.Popen([os.path.abspath(binary), "--listen", "127.0.0.1:0",
-                                "--data-dir", ""],
+                                "--data-dir", "", "--http-listen", ""],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                cwd=folder)
     for line in process.stderr:

@@ -53,6 +53,7 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "httplib.h"
 #include "mlpd/v1/mlpd.grpc.pb.h"
 #include "server/server.h"
 
@@ -613,13 +614,30 @@ int RunService(const ServiceBenchOptions& bench_options) {
   const double seconds = bench_options.seconds;
   const int sessions = bench_options.sessions;
   const std::string& only = bench_options.only;
+  const int scrape_ms = bench_options.scrape_ms;  // > 0: scrape the server's /metrics meanwhile.
   ServerOptions options;
   options.listen = "127.0.0.1:0";
+  if (scrape_ms > 0) options.http_listen = "127.0.0.1:0";
   Server server;
   absl::StatusOr<int> port = server.Start(options);
   if (!port.ok()) {
     std::fprintf(stderr, "mlpd-bench service: %s\n", port.status().ToString().c_str());
     return 1;
+  }
+  // A Prometheus stand-in: GET /metrics every scrape_ms while the rows run.
+  std::atomic<bool> stop_scraping{false};
+  std::atomic<int> scrapes{0};
+  std::thread scraper;
+  if (scrape_ms > 0) {
+    scraper = std::thread([&, http_port = server.http_port()] {
+      httplib::Client client("127.0.0.1", http_port);
+      while (!stop_scraping) {
+        if (httplib::Result result = client.Get("/metrics"); result && result->status == 200) {
+          ++scrapes;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(scrape_ms));
+      }
+    });
   }
   NullService null_service;
   grpc::ServerBuilder builder;
@@ -640,6 +658,11 @@ int RunService(const ServiceBenchOptions& bench_options) {
     for (const Row& row : PredictRows(*stub, *null_stub, seconds)) Print(row, json);
   }
   if (wanted("concurrent")) Print(ConcurrentRow(*port, seconds), json);
+  if (scraper.joinable()) {
+    stop_scraping = true;
+    scraper.join();
+    std::fprintf(stderr, "mlpd-bench service: /metrics scraped %d times\n", scrapes.load());
+  }
   null_server->Shutdown();
   server.Shutdown();
   if (wanted("snapshot")) Print(SnapshotRow(seconds), json);

@@ -84,7 +84,9 @@ bool ComputeExecutor::TryRunInline(const std::function<void()>& work) {
     running_ = true;
   }
   omp_set_num_threads(1);
+  const absl::Time started = absl::Now();
   work();
+  if (options_.on_item_run) options_.on_item_run(absl::ZeroDuration(), absl::Now() - started);
   {
     absl::MutexLock lock(&mutex_);
     running_ = false;
@@ -182,8 +184,10 @@ void ComputeExecutor::Loop() {
     admitted_waiting_ -= item.admitted ? 1 : 0;
     running_ = true;
     mutex_.Unlock();
+    const absl::Time started = absl::Now();
     item.work(/*cancelled=*/false);
     item.work = nullptr;  // Release captures off the lock.
+    if (options_.on_item_run) options_.on_item_run(started - item.queued_at, absl::Now() - started);
     mutex_.Lock();
     running_ = false;
     changed_.SignalAll();

@@ -43,6 +43,9 @@ class ComputeExecutor {
     int64_t max_queue = 1024;  // Items waiting (not counting continuations) before rejecting.
     int threads = 0;           // OpenMP threads of the executor thread; 0: all cores.
     absl::Duration spin = absl::ZeroDuration();  // Polling for new work before sleeping.
+    // Called on the executor after each item with its wait in the queue and its run time (the
+    // metrics); may be empty.
+    std::function<void(absl::Duration waited, absl::Duration ran)> on_item_run = nullptr;
   };
 
   explicit ComputeExecutor(Options options);
@@ -84,6 +87,7 @@ class ComputeExecutor {
   struct Item {
     Work work;
     bool admitted;  // Counts against max_queue (a Submit, not a Continue).
+    absl::Time queued_at = absl::Now();
   };
 
   void Loop();

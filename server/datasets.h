@@ -80,6 +80,7 @@ class Datasets {
     return registry_.Page(page_size, page_token, page, next_token);
   }
   int64_t count() const { return registry_.size(); }
+  int64_t bytes() const { return bytes_.load(); }
   // OverLimit describes how the datasets pass a limit (after start-up), or is empty.
   std::vector<std::string> OverLimit() const;
 

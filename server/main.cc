@@ -1,7 +1,10 @@
 // mlpd: the MLP training service. See `mlpd --help` for the flags.
 #include <signal.h>
 
+#include <optional>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_format.h"
@@ -12,6 +15,24 @@
 #include "server/server.h"
 
 namespace {
+
+// Arguments returns the command line for CLI::App::parse (which takes it last argument first),
+// with "--name=" split into "--name" and "": CLI11 2.1 reads an empty "=" value as no value and
+// takes the next argument instead, so "--http-listen= --threads=1" would listen on "--threads=1".
+std::vector<std::string> Arguments(int argc, char** argv) {
+  std::vector<std::string> arguments;
+  for (int i = argc - 1; i > 0; --i) {
+    const std::string argument = argv[i];
+    if (argument.size() > 3 && argument.rfind("--", 0) == 0 && argument.back() == '=' &&
+        argument.find('=') == argument.size() - 1) {
+      arguments.push_back("");
+      arguments.push_back(argument.substr(0, argument.size() - 1));
+    } else {
+      arguments.push_back(argument);
+    }
+  }
+  return arguments;
+}
 
 // Names is the flag's documented (hyphenated) spelling and the underscored one, which earlier
 // releases documented and deployments may still use: "--data-dir,--data_dir".
@@ -28,9 +49,14 @@ std::string Names(std::string hyphenated) {
 // command line overrides the one before it.
 void BindFlags(CLI::App& app, mlpd::ServerOptions& options) {
   const auto flag = [&app](const std::string& name, auto& field, const std::string& help) {
-    app.add_option(Names(name), field, help)
-        ->capture_default_str()
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    // A bool flag alone means true; --name=false turns it off again.
+    CLI::Option* option = nullptr;
+    if constexpr (std::is_same_v<std::decay_t<decltype(field)>, bool>) {
+      option = app.add_flag(Names(name), field, help);
+    } else {
+      option = app.add_option(Names(name), field, help);
+    }
+    option->capture_default_str()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   };
   flag("--listen", options.listen,
        "Address to serve on: host:port (port 0 picks a free one) or unix:/path/to/socket.");
@@ -67,7 +93,16 @@ void BindFlags(CLI::App& app, mlpd::ServerOptions& options) {
        "PEM CA bundle; when set, clients must present a certificate it signed (mutual TLS).");
   flag("--auth-token-file", options.security.auth_token_file,
        "File whose first line is the bearer token every mlpd.v1 call must carry "
-       "(authorization: Bearer <token>); the health service stays open.");
+       "(authorization: Bearer <token>); the health service stays open. The HTTP port asks "
+       "for the same token (Bearer, or as the Basic password a browser prompts for).");
+  flag("--http-listen", options.http_listen,
+       "host:port of the HTTP port: Prometheus metrics on /metrics and the read-only dashboard "
+       "on / (port 0 picks a free one). Empty (--http-listen=): no HTTP port.");
+  flag("--http-metrics-open", options.http_metrics_open,
+       "With --auth-token-file, leave /metrics open for scrapers that carry no token (the "
+       "dashboard and its JSON still ask for it).");
+  flag("--log-format", options.log_format,
+       "Log lines as text (for people) or json (one JSON object a line, for log pipelines).");
 }
 
 }  // namespace
@@ -83,12 +118,18 @@ int main(int argc, char** argv) {
   app.set_help_all_flag("--helpfull", "Print this help and exit");
   mlpd::ServerOptions options;
   options.data_dir = mlpd::kDefaultDataDir;
+  options.http_listen = mlpd::kDefaultHttpListen;
   BindFlags(app, options);
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> arguments = Arguments(argc, argv);
+    app.parse(arguments);
   } catch (const CLI::ParseError& error) {
     // Help exits 0; a flag that does not parse exits 1, as it always has.
     return app.exit(error) == 0 ? 0 : 1;
+  }
+  // Before the first line is written; Server::Start refuses any other value.
+  if (const std::optional<mlpd::LogFormat> format = mlpd::ParseLogFormat(options.log_format)) {
+    mlpd::SetLogFormat(*format);
   }
 
   // Block the stop signals before any thread starts, so only sigwait below receives them.

@@ -7,6 +7,8 @@
 #include "absl/strings/str_format.h"
 #include "core/model_spec.h"
 #include "core/status_macros.h"
+#include "server/http/http_server.h"
+#include "server/log.h"
 
 namespace mlpd {
 namespace {
@@ -34,6 +36,13 @@ absl::Status ValidateListen(const std::string& listen) {
 
 absl::Status ValidateOptions(const ServerOptions& options) {
   MLPD_RETURN_IF_ERROR(ValidateListen(options.listen));
+  if (!options.http_listen.empty()) {
+    MLPD_RETURN_IF_ERROR(ParseHostPort(options.http_listen).status());
+  }
+  if (!ParseLogFormat(options.log_format).has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--log-format is \"%s\"; expected text or json", options.log_format));
+  }
   // Memory limits in MiB are turned into bytes: 1 PiB is beyond any machine and far from
   // overflowing.
   constexpr int64_t kMaxMib = int64_t{1} << 30;

@@ -20,6 +20,10 @@ namespace mlpd {
 // kDefaultDataDir is --data-dir's default: the mlpd binary keeps its data unless told not to,
 // while a server embedded in a test or a benchmark (ServerOptions::data_dir empty) keeps none.
 inline constexpr char kDefaultDataDir[] = "./data/mlpd";
+// kDefaultHttpListen is --http-listen's default (Prometheus' registered exporter port range);
+// a server embedded in a test or a benchmark opens no HTTP port unless it asks, so servers run
+// at once do not collide on it.
+inline constexpr char kDefaultHttpListen[] = "127.0.0.1:9464";
 
 // ServerOptions are the flags of `mlpd` (see main.cc for their documentation).
 struct ServerOptions {
@@ -39,6 +43,9 @@ struct ServerOptions {
   double checkpoint_interval_seconds = 30;  // 0: no periodic snapshots.
   double drain_seconds = 10;
   ServerSecurityOptions security;
+  std::string http_listen;          // host:port of /metrics and the dashboard; empty: none.
+  bool http_metrics_open = false;   // With an auth token: /metrics answers without it.
+  std::string log_format = "text";  // text or json.
 };
 
 // ValidateOptions refuses values outside what each flag means, naming the flag and the range.

@@ -47,6 +47,8 @@ class TokenAuthenticator {
   // Check returns OK when the call carries `authorization: Bearer <token>`, UNAUTHENTICATED
   // otherwise (missing header, wrong scheme, wrong token), in time independent of the token.
   absl::Status Check(const grpc::ServerContextBase& context) const;
+  // token is the expected token (the HTTP port asks for the same one).
+  const std::string& token() const { return token_; }
 
  private:
   const std::string token_;

@@ -48,6 +48,24 @@ absl::Status Server::LoadDataDir() {
   return absl::OkStatus();
 }
 
+void Server::StartMetrics() {
+  ServerMetrics::Options metrics_options;
+  metrics_options.http_listen = options_.http_listen;
+  metrics_options.token = auth_ != nullptr ? auth_->token() : "";
+  metrics_options.metrics_without_token = options_.http_metrics_open;
+  metrics_options.limits = {options_.max_sessions, options_.max_sessions_mb << 20,
+                            options_.max_datasets, options_.max_datasets_mb << 20,
+                            options_.max_queue};
+  // Scrapes read the service and the executor, which Start makes before opening the HTTP port.
+  metrics_ = std::make_unique<ServerMetrics>(
+      metrics_options,
+      [this] {
+        return MlpdMetrics::Held{service_->session_count(), service_->session_bytes(),
+                                 service_->dataset_count(), service_->dataset_bytes()};
+      },
+      [this] { return executor_->queued(); });
+}
+
 absl::StatusOr<int> Server::Start(const ServerOptions& options) {
   if (running_) return absl::FailedPreconditionError("the server is already running");
   options_ = options;
@@ -58,8 +76,13 @@ absl::StatusOr<int> Server::Start(const ServerOptions& options) {
     MLPD_ASSIGN_OR_RETURN(auth_, TokenAuthenticator::FromFile(options_.security.auth_token_file));
   }
 
+  StartMetrics();
+  MlpdMetrics* mlpd_metrics = &metrics_->mlpd();
   executor_ = std::make_unique<ComputeExecutor>(ComputeExecutor::Options{
-      options_.max_queue, options_.threads, absl::Microseconds(options_.executor_spin_us)});
+      options_.max_queue, options_.threads, absl::Microseconds(options_.executor_spin_us),
+      [mlpd_metrics](absl::Duration waited, absl::Duration ran) {
+        mlpd_metrics->ExecutorItemRan(waited, ran);
+      }});
   DataDir* store = nullptr;
   if (!options_.data_dir.empty()) {
     store_ = std::make_unique<DataDir>(options_.data_dir);
@@ -67,8 +90,8 @@ absl::StatusOr<int> Server::Start(const ServerOptions& options) {
     writer_ = std::make_unique<SerialWorker>();
     store = store_.get();
   }
-  service_ =
-      std::make_unique<MlpdService>(options_, executor_.get(), store, writer_.get(), auth_.get());
+  service_ = std::make_unique<MlpdService>(options_, executor_.get(), store, writer_.get(),
+                                           auth_.get(), mlpd_metrics);
 
   if (store_ != nullptr) MLPD_RETURN_IF_ERROR(LoadDataDir());
 
@@ -82,6 +105,7 @@ absl::StatusOr<int> Server::Start(const ServerOptions& options) {
   builder.SetMaxReceiveMessageSize(max_bytes);
   builder.SetMaxSendMessageSize(max_bytes);
   builder.RegisterService(service_.get());
+  builder.experimental().SetInterceptorCreators(metrics_->InterceptorFactories());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr) {
     executor_->Stop();
@@ -93,6 +117,18 @@ absl::StatusOr<int> Server::Start(const ServerOptions& options) {
     server_->Shutdown();
     executor_->Stop();
     return absl::UnavailableError(absl::StrFormat("could not bind --listen=%s", options_.listen));
+  }
+  // SERVING only once the HTTP port is open too, so a probe that passed can scrape.
+  absl::StatusOr<int> http_port = metrics_->StartHttp(server_->InProcessChannel({}));
+  if (!http_port.ok()) {
+    server_->Shutdown();
+    executor_->Stop();
+    return http_port.status();
+  }
+  http_port_ = *http_port;
+  if (http_port_ > 0) {
+    const std::string host = options_.http_listen.substr(0, options_.http_listen.rfind(':'));
+    LogLine(absl::StrFormat("metrics and dashboard on http://%s:%d/", host, http_port_));
   }
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health != nullptr) {
@@ -157,6 +193,8 @@ void Server::Shutdown() {
     executor_->RunAndWait(0, [service] { service->SnapshotChanged(); });
     writer_->Flush();
   }
+  // The dashboard reads through the gRPC server: close its port first.
+  metrics_->StopHttp();
   // Calls answered already are written out within this grace period.
   server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
   executor_->Stop();

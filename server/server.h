@@ -24,6 +24,7 @@
 #include "grpcpp/server.h"
 #include "server/compute_executor.h"
 #include "server/data_dir.h"
+#include "server/metrics_server.h"
 #include "server/options.h"
 #include "server/security.h"
 #include "server/serial_worker.h"
@@ -50,10 +51,15 @@ class Server {
   // The service, for counters in tests and logs.
   const MlpdService& service() const { return *service_; }
   const std::string& listen_address() const { return options_.listen; }
+  // http_port is the bound HTTP port of /metrics and the dashboard; 0 when there is none.
+  int http_port() const { return http_port_; }
 
  private:
   // LoadDataDir registers every session and dataset of the data dir with the service.
   absl::Status LoadDataDir();
+  // StartMetrics makes the metric families, which read the executor and the service at scrape
+  // time (the HTTP port opens later, once the gRPC server runs).
+  void StartMetrics();
   void SnapshotTimer();
 
   ServerOptions options_;
@@ -61,6 +67,8 @@ class Server {
   std::unique_ptr<SerialWorker> writer_;
   std::unique_ptr<ComputeExecutor> executor_;
   std::unique_ptr<TokenAuthenticator> auth_;
+  std::unique_ptr<ServerMetrics> metrics_;
+  int http_port_ = 0;
   std::unique_ptr<MlpdService> service_;
   std::unique_ptr<grpc::Server> server_;
 

@@ -12,13 +12,13 @@
 
 namespace mlpd {
 MlpdService::MlpdService(const ServerOptions& options, ComputeExecutor* executor, DataDir* store,
-                         SerialWorker* writer, const TokenAuthenticator* auth)
+                         SerialWorker* writer, const TokenAuthenticator* auth, MlpdMetrics* metrics)
     : max_session_params_(options.max_session_params),
       max_message_bytes_(options.max_message_mb << 20),
       executor_(executor),
       auth_(auth),
       files_(store, writer),
-      policy_{&files_, options.checkpoint_every},
+      policy_{&files_, options.checkpoint_every, metrics},
       sessions_("session", {options.max_sessions, "--max-sessions"},
                 {options.max_sessions_mb << 20, "--max-sessions-mb"}),
       runner_(executor, &sessions_, &policy_),

@@ -44,8 +44,9 @@ class MlpdService final : public v1::Mlpd::CallbackService {
  public:
   // `store` and `writer` may be null together: the service then keeps nothing on disk and
   // SaveSession answers FAILED_PRECONDITION. `auth` may be null: no token is required.
+  // `metrics` may be null: steps and snapshots are then not counted.
   MlpdService(const ServerOptions& options, ComputeExecutor* executor, DataDir* store,
-              SerialWorker* writer, const TokenAuthenticator* auth);
+              SerialWorker* writer, const TokenAuthenticator* auth, MlpdMetrics* metrics = nullptr);
   ~MlpdService() override;
 
   // RestoreSession registers a session read back from its file at start-up (already restored
@@ -73,6 +74,8 @@ class MlpdService final : public v1::Mlpd::CallbackService {
   // (they are all kept; new ones are refused until enough are deleted), or is empty.
   std::string OverLimits() const;
   int64_t dataset_count() const { return datasets_.count(); }
+  // dataset_bytes is the memory held by datasets and reserved by uploads in progress.
+  int64_t dataset_bytes() const { return datasets_.bytes(); }
 
   // The mlpd.v1.Mlpd methods.
   grpc::ServerUnaryReactor* CreateSession(grpc::CallbackServerContext* context,

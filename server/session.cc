@@ -9,6 +9,7 @@
 #include "core/spec_proto.h"
 #include "core/status_macros.h"
 #include "server/answer.h"
+#include "server/metrics_mlpd.h"
 #include "server/request_checks.h"
 
 namespace mlpd {
@@ -94,6 +95,10 @@ absl::StatusOr<std::string> Session::Export(v1::ExportFormat format) const {
 }
 
 void Session::AfterSteps() {
+  if (policy_->metrics != nullptr) {
+    policy_->metrics->StepsApplied(name, model_->step_count() - step_count.load(),
+                                   model_->samples_seen() - samples_seen.load());
+  }
   PublishCounters(NowUnixMs());
   if (policy_->files->keeps_data() && policy_->checkpoint_every > 0 &&
       model_->step_count() - snapshot_step_ >= policy_->checkpoint_every) {
@@ -115,6 +120,7 @@ void Session::Snapshot(SnapshotDone done) {
   }
   absl::StatusOr<v1::Checkpoint> checkpoint = MakeCheckpoint(*model_);
   if (!checkpoint.ok()) {
+    if (policy_->metrics != nullptr) policy_->metrics->SnapshotDone(false, absl::ZeroDuration());
     LogFailure("snapshot", name, checkpoint.status());
     if (done) done(checkpoint.status(), 0);
     return;
@@ -125,8 +131,9 @@ void Session::Snapshot(SnapshotDone done) {
   snapshot_step_ = step;
   snapshot_failed = false;
   auto copy = std::make_shared<v1::Checkpoint>(*std::move(checkpoint));
-  policy_->files->Post([session = shared_from_this(), copy, step,
+  policy_->files->Post([session = shared_from_this(), copy, step, metrics = policy_->metrics,
                         done = std::move(done)](DataDir& store) {
+    const absl::Time start = absl::Now();
     // A deleted session must not come back from its file. A deletion removes the file and sets
     // `deleted` in one writer task: a snapshot queued before it is removed with the file, one
     // queued after it sees the flag.
@@ -137,6 +144,9 @@ void Session::Snapshot(SnapshotDone done) {
     if (!saved.ok() && !session->deleted) {
       LogFailure("snapshot", session->name, saved);
       session->snapshot_failed = true;
+    }
+    if (metrics != nullptr && !session->deleted) {
+      metrics->SnapshotDone(saved.ok(), absl::Now() - start);
     }
     if (done) done(saved, step);
   });

@@ -32,6 +32,8 @@
 
 namespace mlpd {
 
+class MlpdMetrics;
+
 // NowUnixMs is the wall clock in milliseconds since the Unix epoch.
 int64_t NowUnixMs();
 
@@ -39,6 +41,7 @@ int64_t NowUnixMs();
 struct SessionPolicy {
   const DataWriter* files = nullptr;  // Never null; it may keep no data.
   int64_t checkpoint_every = 0;       // Snapshot every N steps of a session; 0: never.
+  MlpdMetrics* metrics = nullptr;     // Counts steps and snapshots; may be null.
 };
 
 class Session : public std::enable_shared_from_this<Session> {

@@ -213,6 +213,20 @@ def check_kubernetes(objects, defaults, problems):
     for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
         check_probe(container.get(kind), kind, port, where, problems)
 
+    # /metrics: Prometheus scrapes the pod's address, on the port the annotations name.
+    http_listen = last_flag(args, "http_listen", defaults.get("http_listen"))
+    http_port = port_of(http_listen)
+    annotations = spec.get("template", {}).get("metadata", {}).get("annotations", {}) or {}
+    if str(annotations.get("prometheus.io/scrape", "")).lower() == "true":
+        problems.check(http_port is not None and not str(http_listen).startswith("127."), where,
+                       f"--http-listen={http_listen}: Prometheus cannot scrape a pod's loopback")
+        problems.check(str(annotations.get("prometheus.io/port")) == str(http_port), where,
+                       f"prometheus.io/port is {annotations.get('prometheus.io/port')}, "
+                       f"--http-listen's port is {http_port}")
+        problems.check(http_port in container_ports.values(), where,
+                       f"container ports {sorted(container_ports.values())} miss the "
+                       f"--http-listen port {http_port}")
+
     drain = float(last_flag(args, "drain_seconds", defaults.get("drain_seconds", "10")))
     grace = pod.get("terminationGracePeriodSeconds")
     problems.check(isinstance(grace, int) and grace > drain, where,
@@ -409,7 +423,7 @@ def check_compose(path, compose, entrypoint, defaults, router_variables, problem
     if not problems.check(replicas, path, "has no mlpd service"):
         return
     named = set((compose.get("volumes") or {}).keys())
-    listens = {}
+    listens, http_listens = {}, {}
     for name, service in services.items():
         where = f"{path} service {name}"
         problems.check(service.get("network_mode") == "host", where,
@@ -423,6 +437,13 @@ def check_compose(path, compose, entrypoint, defaults, router_variables, problem
         problems.check(str(listen).startswith("127.0.0.1:"), where,
                        f"--listen={listen}: on the host network listen on loopback only")
         listens[name] = listen
+        http_listen = re.sub(r"\$\{\w+:-([^}]*)\}", r"\1",
+                             str(last_flag(args, "http_listen", defaults.get("http_listen"))))
+        if http_listen:
+            problems.check(http_listen.startswith("127.0.0.1:"), where,
+                           f"--http-listen={http_listen}: on the host network listen on "
+                           "loopback only")
+            http_listens[name] = http_listen
         test = service.get("healthcheck", {}).get("test", [])
         text = " ".join(test) if isinstance(test, list) else str(test)
         problems.check(re.search(r"\bmlpd-health\b", text) is not None, where,
@@ -438,6 +459,10 @@ def check_compose(path, compose, entrypoint, defaults, router_variables, problem
         grace = seconds(service.get("stop_grace_period", "10s"))
         problems.check(grace > drain, where, f"stop_grace_period {grace:g}s must exceed "
                                              f"--drain-seconds ({drain:g})")
+    # The host network gives every replica the same loopback: one HTTP port each.
+    problems.check(len(set(http_listens.values())) == len(http_listens), path,
+                   f"replicas share an --http-listen address ({sorted(http_listens.values())}): "
+                   "the second one cannot start")
     volumes = [str(v).partition(":")[0] for s in replicas.values() for v in s.get("volumes", [])]
     problems.check(len(volumes) == len(set(volumes)), path,
                    f"replicas share a volume ({volumes}): each needs its own data dir")

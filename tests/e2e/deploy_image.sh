@@ -117,7 +117,8 @@ for deployment in docker-run compose kubernetes; do
   grace=${argv[-1]}
   unset 'argv[-1]'
   echo "$deployment: mlpd ${argv[*]} (SIGKILL after ${grace} s)"
-  "$MLPD_BIN" "${argv[@]}" >"$work/server.log" 2>&1 &
+  # --http-listen= last: the default port 9464 would collide with other servers on this host.
+  "$MLPD_BIN" "${argv[@]}" --http-listen= >"$work/server.log" 2>&1 &
   server_pid=$!
   healthy=""
   for _ in $(seq 1 100); do

@@ -49,6 +49,15 @@ expect_caught deploy/k8s/router.yaml 'mlpd-1.mlpd-pods.mlpd.svc.cluster.local:50
   'mlpd-1.mlpd-pods.mlpd.svc.cluster.local:50052' "are not the StatefulSet's pods"
 expect_caught deploy/k8s/router.yaml 'value: "0.0.0.0:50051"' 'value: "0.0.0.0:8080"' \
   'the router listens on port 8080, not a port of the router Deployment'
+expect_caught $sts 'prometheus.io/port: "9464"' 'prometheus.io/port: "9090"' \
+  'prometheus.io/port is 9090'
+expect_caught $sts '--http-listen=0.0.0.0:9464' '--http-listen=127.0.0.1:9464' \
+  "cannot scrape a pod's loopback"
+expect_caught $sts 'containerPort: 9464' 'containerPort: 9465' 'miss the --http-listen port 9464'
+expect_caught deploy/docker-compose.scale-out.yml 'MLPD_REPLICA_HTTP_PORT_1:-9466' \
+  'MLPD_REPLICA_HTTP_PORT_1:-9465' 'replicas share an --http-listen address'
+expect_caught deploy/docker-compose.yml '--http-listen=127.0.0.1:' '--http-listen=0.0.0.0:' \
+  '--http-listen=0.0.0.0:9464: on the host network'
 expect_caught $sts 'runAsGroup: 10001' 'runAsGroup: 999' "securityContext.runAsGroup is 999"
 expect_caught deploy/docker-compose.yml 'test: \[.*\]' 'test: ["CMD", "true"]' \
   'does not run mlpd-health'

@@ -72,6 +72,17 @@ wait_healthy() {
   done
 }
 
+# check_metrics HTTP_PORT: the container's /metrics answers on the host's loopback (host
+# network) with mlpd's families; healthy means the HTTP port is open too.
+check_metrics() {
+  local text
+  text=$(curl -fsS "http://127.0.0.1:$1/metrics") || fail "GET http://127.0.0.1:$1/metrics failed"
+  grep -q '^mlpd_sessions_limit ' <<<"$text" || fail "/metrics on port $1 has no mlpd_sessions_limit"
+  grep -q '^grpc_server_started_total{' <<<"$text" ||
+    fail "/metrics on port $1 has no grpc_server_started_total"
+  echo "  ok: /metrics on 127.0.0.1:$1"
+}
+
 # mlpctl ARGS...: the host's mlpctl against $server; stdout in $out, fails on a non-zero exit.
 mlpctl() {
   if ! out=$("$MLPCTL_BIN" --server "$server" "$@" 2>"$work/err"); then

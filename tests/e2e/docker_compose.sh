@@ -32,7 +32,8 @@ export MLPD_IMAGE=$image MLPD_ROUTER_IMAGE=$image-router
 file=$source_dir/deploy/docker-compose.yml
 port=$(free_port)
 server=127.0.0.1:$port
-export MLPD_PORT=$port
+http_port=$(free_port)
+export MLPD_PORT=$port MLPD_HTTP_PORT=$http_port
 c config -q || fail "${compose[*]} refuses $file"
 started=$(now_ms)
 c build >"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log"; fail "compose build"; }
@@ -42,6 +43,7 @@ c up -d >"$work/up.log" 2>&1 || { cat "$work/up.log"; fail "compose up"; }
 container=$(c ps -q mlpd)
 wait_healthy "$container"
 echo "  ok: healthy $(seconds_since "$started") s after compose up, on $server"
+check_metrics "$http_port"
 train_and_predict
 check_user_and_read_only
 grace=$(sed -n 's/^ *stop_grace_period: *\([0-9]*\)s$/\1/p' "$file")
@@ -55,8 +57,12 @@ c down -v >/dev/null 2>&1
 file=$source_dir/deploy/docker-compose.scale-out.yml
 router_port=$(free_port)
 replica_ports=("$(free_port)" "$(free_port)" "$(free_port)")
+replica_http_ports=("$(free_port)" "$(free_port)" "$(free_port)")
 export MLPD_PORT=$router_port MLPD_REPLICA_PORT_0=${replica_ports[0]} \
-  MLPD_REPLICA_PORT_1=${replica_ports[1]} MLPD_REPLICA_PORT_2=${replica_ports[2]}
+  MLPD_REPLICA_PORT_1=${replica_ports[1]} MLPD_REPLICA_PORT_2=${replica_ports[2]} \
+  MLPD_REPLICA_HTTP_PORT_0=${replica_http_ports[0]} \
+  MLPD_REPLICA_HTTP_PORT_1=${replica_http_ports[1]} \
+  MLPD_REPLICA_HTTP_PORT_2=${replica_http_ports[2]}
 c config -q || fail "${compose[*]} refuses $file"
 c build >"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log"; fail "compose build"; }
 started=$(now_ms)
@@ -68,6 +74,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 echo "  ok: 3 replicas healthy and the router serving $(seconds_since "$started") s after compose up"
+for http_port in "${replica_http_ports[@]}"; do check_metrics "$http_port"; done
 for i in $(seq -w 0 29); do mlpctl create "c$i" --layers 2,4,2 --activations tanh,identity --loss mse; done
 counts=()
 for port in "${replica_ports[@]}"; do

@@ -37,11 +37,13 @@ port=$(free_port)
 server=127.0.0.1:$port
 docker volume create "$volume" >/dev/null
 started=$(now_ms)
+http_port=$(free_port)
 docker run -d --name "$container" --network host --read-only -v "$volume:/data" "$image" \
-  --listen="$server" >/dev/null
+  --listen="$server" --http-listen="127.0.0.1:$http_port" >/dev/null
 wait_healthy "$container"
 first_healthy=$(seconds_since "$started")
 echo "  ok: healthy $first_healthy s after docker run, on --listen=$server"
+check_metrics "$http_port"
 [ "$(docker inspect -f '{{.Config.User}}' "$container")" = "10001:10001" ] ||
   fail "the image's USER is $(docker inspect -f '{{.Config.User}}' "$container")"
 

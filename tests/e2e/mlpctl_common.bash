@@ -39,7 +39,9 @@ start_server() {
   # Abseil spells multi-word flags with underscores; accept either spelling of the binary.
   local data_flag=--data-dir
   case $("$MLPD_BIN" --helpfull 2>&1 || true) in *--data_dir*) data_flag=--data_dir ;; esac
-  "$MLPD_BIN" --listen "unix:$work/mlpd.sock" "$data_flag" "$work/data" "$@" \
+  # No HTTP port unless the script asks for one (flags later win): the default 127.0.0.1:9464
+  # would collide between servers running at once.
+  "$MLPD_BIN" --listen "unix:$work/mlpd.sock" "$data_flag" "$work/data" --http-listen= "$@" \
     >>"$work/mlpd.log" 2>&1 &
   server_pid=$!
   export MLPD_SERVER="unix:$work/mlpd.sock"
@@ -50,6 +52,20 @@ start_server() {
     sleep 0.05
   done
   fail "mlpd did not become SERVING within 10 s"
+}
+
+# wait_http_port: sets $http_port from the server's "metrics and dashboard on" log line, which
+# may follow the health service's first SERVING by a moment.
+wait_http_port() {
+  local attempt
+  http_port=
+  for attempt in $(seq 200); do
+    http_port=$(sed -n 's|.*metrics and dashboard on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$work/mlpd.log")
+    [ -n "$http_port" ] && return 0
+    kill -0 "$server_pid" 2>/dev/null || fail "mlpd exited before opening its HTTP port"
+    sleep 0.05
+  done
+  fail "no 'metrics and dashboard on' line in the server log within 10 s"
 }
 
 # run EXPECTED_EXIT mlpctl-arguments...: runs mlpctl, keeps stdout in $out and stderr in $err,

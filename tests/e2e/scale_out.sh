@@ -42,6 +42,7 @@ wait_serving() {
 }
 start_replica() {  # start_replica INDEX
   "$MLPD_BIN" --listen="127.0.0.1:${ports[$1]}" --data-dir="$work/data-$1" --threads=1 \
+    --http-listen= \
     >>"$work/replica-$1.log" 2>&1 &
   pids[$1]=$!
   wait_serving "127.0.0.1:${ports[$1]}"

@@ -41,7 +41,8 @@ check "$(json_get "$out" 'v["step_count"]') == 3" "restored step count: $out"
 # A second server on the same data dir would overwrite the first one's snapshots: it must
 # refuse to start, name the dir and the owner, and leave the first one serving.
 code=0
-"$MLPD_BIN" --listen "unix:$work/second.sock" --data-dir "$work/data" >"$work/second.log" 2>&1 ||
+"$MLPD_BIN" --listen "unix:$work/second.sock" --data-dir "$work/data" --http-listen= \
+  >"$work/second.log" 2>&1 ||
   code=$?
 [ "$code" != 0 ] || fail "a second mlpd on the same data dir started"
 contains "$(cat "$work/second.log")" "is in use by another mlpd (pid $server_pid" \

@@ -54,7 +54,7 @@ expect_output() {  # expect_output TEXT DESCRIPTION
 # start_server FLAGS...: runs mlpd on a free port, sets $port once it is SERVING.
 start_server() {
   : >server.log
-  "$MLPD_BIN" --listen=127.0.0.1:0 --data-dir="$work/data" "$@" >server.log 2>&1 &
+  "$MLPD_BIN" --listen=127.0.0.1:0 --data-dir="$work/data" --http-listen= "$@" >server.log 2>&1 &
   server_pid=$!
   port=""
   for _ in $(seq 1 100); do

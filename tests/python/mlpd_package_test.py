@@ -34,8 +34,10 @@ class Server:
         self.folder = tempfile.TemporaryDirectory()
         self.log = []
         self.process = subprocess.Popen(
+            # No HTTP port: the default 127.0.0.1:9464 would collide between servers.
             [MLPD_BIN, "--listen", "127.0.0.1:0", "--data-dir",
-             os.path.join(self.folder.name, "data"), "--threads", "1", *flags],
+             os.path.join(self.folder.name, "data"), "--threads", "1", "--http-listen", "",
+             *flags],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         port = None
         for line in self.process.stderr:  # Ends when mlpd exits.
