@@ -3,7 +3,10 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -11,9 +14,16 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/proto_buffer_reader.h"
+#include "grpcpp/support/proto_buffer_writer.h"
 #include "httplib.h"
 #include "mlpd/v1/mlpd.grpc.pb.h"
 #include "server/http/dashboard_assets.h"
@@ -82,12 +92,6 @@ void SendError(const grpc::Status& status, httplib::Response& response) {
   google::protobuf::Struct body;
   (*body.mutable_fields())["error"].set_string_value(status.error_message());
   SendJson(body, response);
-}
-
-// Reply sends the RPC's answer, or its error with the matching HTTP status.
-void Reply(const grpc::Status& status, const google::protobuf::Message& answer,
-           httplib::Response& response) {
-  status.ok() ? SendJson(answer, response) : SendError(status, response);
 }
 
 }  // namespace
@@ -210,44 +214,101 @@ void HttpServer::Route() {
                                       std::string(asset->content_type).c_str());
                });
 
-  // Each API path calls one RPC with the token (when there is one) and prints its answer.
-  const auto call = [this](auto rpc) {
-    return [this, rpc](const httplib::Request& request, httplib::Response& response) {
-      grpc::ClientContext context;
-      context.set_deadline(std::chrono::system_clock::now() + kApiDeadline);
-      if (!options_.token.empty()) {
-        context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.token));
-      }
-      v1::Mlpd::Stub stub(channel_);
-      rpc(stub, context, request, response);
-    };
+  // Each API path calls one mlpd.v1.Mlpd method, found by name in the compiled-in API, with a
+  // request made of the query's parameters; a method this build lacks answers 501.
+  struct ApiPath {
+    const char* path;
+    const char* method;
+    // Request field <- query parameter ("" keeps the field's default) or fixed value.
+    std::vector<std::pair<std::string, std::string>> from_query;
+    std::vector<std::pair<std::string, std::string>> fixed;
   };
-  server_->Get("/api/sessions",
-               call([](v1::Mlpd::Stub& stub, grpc::ClientContext& context,
-                       const httplib::Request& request, httplib::Response& response) {
-                 v1::ListSessionsRequest list;
-                 list.set_page_size(kListPageSize);
-                 list.set_page_token(request.get_param_value("page_token"));
-                 v1::ListSessionsResponse answer;
-                 Reply(stub.ListSessions(&context, list, &answer), answer, response);
-               }));
-  server_->Get("/api/session",
-               call([](v1::Mlpd::Stub& stub, grpc::ClientContext& context,
-                       const httplib::Request& request, httplib::Response& response) {
-                 v1::GetSessionRequest get;
-                 get.set_name(request.get_param_value("name"));
-                 v1::SessionInfo answer;
-                 Reply(stub.GetSession(&context, get, &answer), answer, response);
-               }));
-  server_->Get("/api/datasets",
-               call([](v1::Mlpd::Stub& stub, grpc::ClientContext& context,
-                       const httplib::Request& request, httplib::Response& response) {
-                 v1::ListDatasetsRequest list;
-                 list.set_page_size(kListPageSize);
-                 list.set_page_token(request.get_param_value("page_token"));
-                 v1::ListDatasetsResponse answer;
-                 Reply(stub.ListDatasets(&context, list, &answer), answer, response);
-               }));
+  const std::string page_size = std::to_string(kListPageSize);
+  const std::vector<ApiPath> paths = {
+      {"/api/sessions", "ListSessions", {{"page_token", "page_token"}}, {{"page_size", page_size}}},
+      {"/api/session", "GetSession", {{"name", "name"}}, {}},
+      {"/api/datasets", "ListDatasets", {{"page_token", "page_token"}}, {{"page_size", page_size}}},
+      {"/api/jobs",
+       "ListJobs",
+       {{"page_token", "page_token"}, {"session", "session"}},
+       {{"page_size", page_size}}},
+      {"/api/history", "GetHistory", {{"name", "session"}}, {{"max_points", "2000"}}},
+  };
+  for (const ApiPath& api : paths) {
+    server_->Get(api.path, [this, api](const httplib::Request& request,
+                                       httplib::Response& response) {
+      google::protobuf::Struct fields;
+      for (const auto& [field, parameter] : api.from_query) {
+        if (request.has_param(parameter)) {
+          (*fields.mutable_fields())[field].set_string_value(request.get_param_value(parameter));
+        }
+      }
+      for (const auto& [field, value] : api.fixed) {
+        (*fields.mutable_fields())[field].set_string_value(value);
+      }
+      CallApi(api.method, fields, response);
+    });
+  }
+}
+
+void HttpServer::CallApi(const std::string& method_name, const google::protobuf::Struct& fields,
+                         httplib::Response& response) const {
+  const google::protobuf::MethodDescriptor* method =
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+          absl::StrCat(v1::Mlpd::service_full_name(), ".", method_name));
+  if (method == nullptr) {
+    SendError(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                           absl::StrCat("this mlpd has no ", method_name, " method")),
+              response);
+    return;
+  }
+  // The request: the fields as proto3 JSON (numbers may be strings there) into the real type.
+  google::protobuf::MessageFactory* factory = google::protobuf::MessageFactory::generated_factory();
+  std::unique_ptr<google::protobuf::Message> call_request(
+      factory->GetPrototype(method->input_type())->New());
+  std::string request_json;
+  google::protobuf::util::MessageToJsonString(fields, &request_json);
+  if (const auto parsed =
+          google::protobuf::util::JsonStringToMessage(request_json, call_request.get());
+      !parsed.ok()) {
+    SendError(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(parsed.message())),
+              response);
+    return;
+  }
+  grpc::ByteBuffer request_bytes;
+  bool own_buffer = false;
+  grpc::GenericSerialize<grpc::ProtoBufferWriter, google::protobuf::Message>(
+      *call_request, &request_bytes, &own_buffer);
+
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + kApiDeadline);
+  if (!options_.token.empty()) {
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.token));
+  }
+  grpc::GenericStub stub(channel_);
+  grpc::ByteBuffer answer_bytes;
+  grpc::Status status;
+  absl::Notification done;
+  stub.UnaryCall(&context, absl::StrCat("/", v1::Mlpd::service_full_name(), "/", method_name),
+                 grpc::StubOptions(), &request_bytes, &answer_bytes,
+                 [&status, &done](grpc::Status call_status) {
+                   status = std::move(call_status);
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  if (!status.ok()) {
+    SendError(status, response);
+    return;
+  }
+  std::unique_ptr<google::protobuf::Message> answer(
+      factory->GetPrototype(method->output_type())->New());
+  if (!grpc::GenericDeserialize<grpc::ProtoBufferReader, google::protobuf::Message>(&answer_bytes,
+                                                                                    answer.get())
+           .ok()) {
+    SendError(grpc::Status(grpc::StatusCode::INTERNAL, "the answer did not parse"), response);
+    return;
+  }
+  SendJson(*answer, response);
 }
 
 }  // namespace mlpd

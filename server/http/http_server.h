@@ -16,8 +16,10 @@
 //   http.Stop();
 //
 // Paths: /metrics, / (the page), /assets/chart.min.js, /assets/dashboard.js,
-// /api/sessions, /api/session?name=N, /api/datasets (each a JSON object as the gRPC answer
-// prints in proto3 JSON with the .proto field names).
+// /api/sessions, /api/session?name=N, /api/datasets, /api/jobs, /api/history?session=N (each
+// the answer of one mlpd.v1.Mlpd method in proto3 JSON with the .proto field names). Methods
+// are called by name through the API compiled in, so the jobs and history paths answer 501
+// in a build whose API has no ListJobs or GetHistory, and work as soon as it has them.
 #ifndef MLPD_SERVER_HTTP_HTTP_SERVER_H_
 #define MLPD_SERVER_HTTP_HTTP_SERVER_H_
 
@@ -33,9 +35,13 @@
 #include "absl/strings/string_view.h"
 #include "grpcpp/channel.h"
 
+namespace google::protobuf {
+class Struct;
+}
 namespace httplib {
 class Server;
-}
+struct Response;
+}  // namespace httplib
 
 namespace mlpd {
 
@@ -72,6 +78,10 @@ class HttpServer {
 
  private:
   void Route();
+  // CallApi calls mlpd.v1.Mlpd/`method` with a request holding `fields` (proto3 JSON names and
+  // values) and answers with its response as JSON, or its error.
+  void CallApi(const std::string& method, const google::protobuf::Struct& fields,
+               httplib::Response& response) const;
 
   const HttpServerOptions options_;
   const std::function<std::string()> metrics_text_;

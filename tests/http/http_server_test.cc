@@ -187,6 +187,18 @@ TEST_F(HttpServerTest, JsonEndpointsAnswerWhatTheApiAnswers) {
   EXPECT_EQ(nlohmann::json::parse(missing->body)["error"], "no session named gamma ray");
 }
 
+TEST_F(HttpServerTest, MethodsTheServerLacksAnswer501) {
+  // The fake implements neither method; an API without them is answered the same way.
+  StartServers({});
+  for (const char* path : {"/api/history?session=alpha", "/api/jobs"}) {
+    httplib::Result result = Get(path);
+    ASSERT_TRUE(result) << path;
+    EXPECT_EQ(result->status, 501) << path << ": " << result->body;
+    EXPECT_EQ(result->get_header_value("Content-Type"), "application/json") << path;
+    EXPECT_TRUE(nlohmann::json::parse(result->body).contains("error")) << result->body;
+  }
+}
+
 TEST_F(HttpServerTest, WithATokenEveryPathAsksForIt) {
   HttpServerOptions options;
   options.token = "s3cret";

@@ -44,11 +44,11 @@ function renderSessions(sessions) {
     const spec = s.spec || {};
     cell(row, s.name);
     cell(row, layers(spec));
-    cell(row, String(spec.loss || '').toLowerCase());
+    cell(row, String((spec.loss || {}).kind || '').toLowerCase());
     cell(row, String((spec.optimizer || {}).kind || spec.optimizer || '').toLowerCase());
     cell(row, s.step_count, true);
     cell(row, s.samples_seen, true);
-    cell(row, Number(s.last_loss).toPrecision(5), true);
+    cell(row, Number(s.step_count) > 0 ? Number(s.last_loss).toPrecision(5) : '', true);
     cell(row, when(s.update_time_unix_ms));
   }
 }
@@ -129,17 +129,31 @@ function drawCurve(name, points) {
   document.getElementById('curve-session').textContent = name;
 }
 
+// HTTP 501: the server's API lacks the method (a build without training jobs); said plainly
+// instead of as an error.
+const UNAVAILABLE = 501;
+
 async function refreshCurve() {
   if (!selected) return;
   const note = document.getElementById('curve-note');
+  const canvas = document.getElementById('curve');
+  document.getElementById('curve-session').textContent = selected;
   try {
     const history = await api(`/api/history?session=${encodeURIComponent(selected)}`);
     drawCurve(selected, history.points || []);
     note.textContent = `${(history.points || []).length} points`;
     note.className = 'muted';
+    canvas.dataset.state = 'drawn';
+    canvas.parentElement.hidden = false;
   } catch (error) {
-    note.textContent = error.message;
-    note.className = 'error';
+    const unavailable = error.status === UNAVAILABLE;
+    note.textContent = unavailable
+        ? 'No learning curve: this server records no training history (GetHistory).'
+        : error.message;
+    note.className = unavailable ? 'muted' : 'error';
+    canvas.dataset.state = unavailable ? 'unavailable' : 'error';
+    // Nothing to draw: no empty chart area.
+    canvas.parentElement.hidden = unavailable;
   }
 }
 
@@ -163,7 +177,9 @@ async function refresh() {
       renderJobs((await api('/api/jobs')).jobs || []);
       jobsNote.textContent = '';
     } catch (error) {
-      jobsNote.textContent = error.message;
+      jobsNote.textContent = error.status === UNAVAILABLE
+          ? 'No jobs: this server has no training jobs (ListJobs).'
+          : error.message;
     }
     await refreshCurve();
     status.textContent = `updated ${new Date().toLocaleTimeString()}`;
