@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
+#include "core/epoch_order.h"
 #include "core/finite.h"
 
 namespace mlpd {
@@ -24,19 +25,6 @@ absl::Status CheckMatrixShape(const Matrix& matrix, const char* name) {
 absl::Status CheckFinite(const Matrix& matrix, const char* name) {
   return CheckAllFinite(name, matrix.data.data(), static_cast<int64_t>(matrix.data.size()),
                         matrix.cols);
-}
-
-// UniformBelow draws an integer in [0, bound) without the modulo bias, with arithmetic that
-// is the same on every platform (std::uniform_int_distribution is not), so a seed names the
-// same shuffle everywhere.
-uint64_t UniformBelow(std::mt19937_64& generator, uint64_t bound) {
-  const uint64_t limit =
-      std::numeric_limits<uint64_t>::max() - std::numeric_limits<uint64_t>::max() % bound;
-  uint64_t draw;
-  do {
-    draw = generator();
-  } while (draw >= limit);
-  return draw % bound;
 }
 
 void GatherRows(const Matrix& source, const int64_t* rows, int64_t count, Matrix* into) {
@@ -174,21 +162,16 @@ BatchIterator::BatchIterator(const Dataset& dataset, int64_t batch_size, bool sh
       // rounding from overflowing).
       batch_size_(batch_size > 0 && batch_size < dataset.rows() ? batch_size : dataset.rows()),
       shuffle_(shuffle),
-      generator_(seed) {
-  Reset();
+      seed_(seed) {
+  Seek(0, 0);
 }
 
-void BatchIterator::Reset() {
-  position_ = 0;
-  if (!shuffle_) return;
-  const int64_t rows = dataset_.rows();
-  order_.resize(static_cast<size_t>(rows));
-  std::iota(order_.begin(), order_.end(), int64_t{0});
-  // Fisher-Yates, written out for the same reason as UniformBelow.
-  for (int64_t i = rows - 1; i > 0; --i) {
-    const int64_t j = static_cast<int64_t>(UniformBelow(generator_, static_cast<uint64_t>(i + 1)));
-    std::swap(order_[i], order_[j]);
-  }
+void BatchIterator::Reset() { Seek(epoch_ + 1, 0); }
+
+void BatchIterator::Seek(int64_t epoch, int64_t batches) {
+  epoch_ = epoch;
+  position_ = std::min(std::max<int64_t>(batches, 0) * batch_size_, dataset_.rows());
+  if (shuffle_) FillEpochOrder(seed_, epoch_, dataset_.rows(), &order_);
 }
 
 int64_t BatchIterator::BatchesPerEpoch(int64_t rows, int64_t batch_size) {

@@ -13,7 +13,6 @@
 #define MLPD_CORE_DATASET_H_
 
 #include <cstdint>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -85,8 +84,9 @@ void ScaleInputs(float factor, Dataset* dataset);
 absl::Status OneHotTargets(int64_t classes, float scale, float base, Dataset* dataset);
 
 // BatchIterator walks a dataset in mini-batches (the last one partial), optionally reshuffled
-// with a seeded generator at each Reset(). Shuffled batches are gathered into owned buffers;
-// unshuffled ones are views of the dataset.
+// at each epoch in the order EpochOrder(seed, epoch) gives, which depends on nothing else: Seek
+// puts a new iterator where an interrupted run stopped. Shuffled batches are gathered into owned
+// buffers; unshuffled ones are views of the dataset.
 class BatchIterator {
  public:
   // batch_size 0 (or negative, or above the rows) means the whole dataset as one batch. It reads
@@ -97,8 +97,11 @@ class BatchIterator {
   // views stay valid until the following Next() or Reset(). `y` may be null; for a dataset
   // without targets it is set to empty Values.
   bool Next(MatrixView* x, TargetsView* y);
-  // Reset starts a new epoch (a new permutation when shuffling).
+  // Reset starts the next epoch (a new permutation when shuffling).
   void Reset();
+  // Seek starts epoch `epoch` (0-based) and skips its first `batches` batches, as if the
+  // iterator had walked there from the start.
+  void Seek(int64_t epoch, int64_t batches);
   int64_t batches_per_epoch() const { return BatchesPerEpoch(dataset_.rows(), batch_size_); }
   // BatchesPerEpoch is the number of batches an epoch of `rows` takes at `batch_size` (as the
   // constructor reads it).
@@ -109,7 +112,8 @@ class BatchIterator {
   const Dataset& dataset_;
   int64_t batch_size_;
   bool shuffle_;
-  std::mt19937_64 generator_;
+  uint64_t seed_;
+  int64_t epoch_ = 0;  // 0-based epoch being walked.
   std::vector<int64_t> order_;
   int64_t position_ = 0;
   Matrix batch_x_;
