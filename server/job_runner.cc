@@ -1,0 +1,220 @@
+#include "server/job_runner.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "server/job_run.h"
+#include "server/log.h"
+
+namespace mlpd {
+namespace {
+
+int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
+
+}  // namespace
+
+// Run is one job being run: its targets and its JobRun (executor only after Queue).
+class JobRunner::Run {
+ public:
+  Run(v1::Job job, JobTargets targets, int64_t steps_done, std::vector<v1::JobEval> evals)
+      : job(std::move(job)),
+        targets(std::move(targets)),
+        run(this->job.request(), *this->targets.train, this->targets.eval, steps_done,
+            std::move(evals)) {}
+
+  const v1::Job job;
+  const JobTargets targets;
+  JobRun run;
+  bool started = false;
+};
+
+JobRunner::JobRunner(ComputeExecutor* executor, JobRegistry* jobs, JobHost* host, Storage storage)
+    : executor_(executor), jobs_(jobs), host_(host), storage_(storage) {}
+
+HistoryPoint JobRunner::HistoryPointOf(const v1::TrainProgress& progress, int64_t now_unix_ms) {
+  HistoryPoint point;
+  point.step = progress.step();
+  point.time_unix_ms = now_unix_ms;
+  point.train_loss = progress.loss();
+  point.samples_per_second = progress.samples_per_second();
+  point.has_eval = progress.has_eval();
+  point.eval_loss = progress.eval_loss();
+  point.eval_has_error_rate = progress.eval_has_error_rate();
+  point.eval_error_rate = progress.eval_error_rate();
+  return point;
+}
+
+absl::StatusOr<v1::Job> JobRunner::Start(const v1::TrainRequest& request) {
+  absl::StatusOr<JobTargets> targets = host_->Resolve(request);
+  if (!targets.ok()) return targets.status();
+  const int64_t steps_total = JobRun::StepsTotal(request, targets->train->rows());
+  absl::StatusOr<v1::Job> job = jobs_->Admit(request, targets->step_count, steps_total, NowMs());
+  if (!job.ok()) return job.status();
+  Queue(std::make_shared<Run>(*job, *std::move(targets), 0, std::vector<v1::JobEval>{}));
+  return job;
+}
+
+void JobRunner::ResumeAll() {
+  for (v1::Job& job : jobs_->LiveJobs()) {
+    absl::StatusOr<JobTargets> targets = host_->Resolve(job.request());
+    if (!targets.ok()) {
+      End(job.id(), v1::JOB_STATE_FAILED,
+          absl::FailedPreconditionError(
+              absl::StrFormat("cannot resume after the restart: %s", targets.status().message())));
+      continue;
+    }
+    // The session's snapshot says how far the job got; steps after it are redone.
+    const int64_t steps_done = targets->step_count - job.start_step();
+    if (steps_done < 0 || steps_done > job.steps_total()) {
+      End(job.id(), v1::JOB_STATE_FAILED,
+          absl::FailedPreconditionError(absl::StrFormat(
+              "cannot resume after the restart: session \"%s\" is at step %d, the job started "
+              "at step %d and runs %d steps",
+              job.session(), targets->step_count, job.start_step(), job.steps_total())));
+      continue;
+    }
+    std::vector<v1::JobEval> evals;
+    for (const v1::JobEval& eval : job.evals()) {
+      if (eval.step() <= targets->step_count) evals.push_back(eval);
+    }
+    jobs_->Update(
+        job.id(),
+        [&](v1::Job* record) {
+          record->set_resumes(record->resumes() + 1);
+          record->set_steps_done(steps_done);
+          record->set_state(v1::JOB_STATE_QUEUED);
+          *record->mutable_evals() = {evals.begin(), evals.end()};
+          record->set_update_time_unix_ms(NowMs());
+        },
+        nullptr);
+    auto run = std::make_shared<Run>(*jobs_->Get(job.id()), *std::move(targets), steps_done,
+                                     std::move(evals));
+    if (storage_.store != nullptr && job.request().keep_best()) {
+      absl::StatusOr<v1::Checkpoint> best = storage_.store->LoadBest(job.id());
+      if (best.ok()) {
+        run->run.SetBestParameters(
+            best->step_count(),
+            std::vector<float>(best->parameters().begin(), best->parameters().end()));
+      }
+    }
+    LogLine(absl::StrFormat("job %s resumes at step %d of %d (session \"%s\" at step %d)", job.id(),
+                            steps_done, job.steps_total(), job.session(), run->targets.step_count));
+    Queue(std::move(run));
+  }
+}
+
+void JobRunner::Queue(std::shared_ptr<Run> run) {
+  ++running_;
+  executor_->Continue(run->targets.key, [this, run](bool cancelled) { Step(run, cancelled); });
+}
+
+void JobRunner::Step(const std::shared_ptr<Run>& run, bool cancelled) {
+  const std::string& id = run->job.id();
+  absl::Status gone = run->targets.gone();
+  if (!gone.ok()) {
+    EndRun(
+        run, v1::JOB_STATE_FAILED,
+        absl::Status(gone.code(), absl::StrFormat("%s, after %d of %d steps", gone.message(),
+                                                  run->run.steps_done(), run->run.steps_total())));
+    return;
+  }
+  if (cancelled || stopping_) {
+    // The server is stopping: the job stays live on disk and resumes at the next start.
+    --running_;
+    return;
+  }
+  if (const std::string reason = jobs_->CancelReason(id); !reason.empty()) {
+    EndRun(run, v1::JOB_STATE_CANCELLED,
+           absl::CancelledError(absl::StrFormat("%s, after %d of %d steps (they are kept)", reason,
+                                                run->run.steps_done(), run->run.steps_total())));
+    return;
+  }
+  Model* model = run->targets.model();
+  if (!run->started) {
+    run->started = true;
+    jobs_->Update(
+        id,
+        [](v1::Job* job) {
+          job->set_state(v1::JOB_STATE_RUNNING);
+          if (job->start_time_unix_ms() == 0) job->set_start_time_unix_ms(NowMs());
+        },
+        nullptr);
+  }
+  if (!run->run.over()) {
+    absl::StatusOr<JobRun::StepResult> result = run->run.Step(*model);
+    if (!result.ok()) {
+      EndRun(run, v1::JOB_STATE_FAILED, result.status());
+      return;
+    }
+    if (result->new_best && run->job.request().keep_best() && storage_.store != nullptr &&
+        storage_.writer != nullptr) {
+      // Posted before the record that names this best, so the disk never names a best it lacks.
+      storage_.writer->Post([store = storage_.store, id, step = model->step_count(),
+                             parameters = run->run.best_parameters()] {
+        absl::Status saved = store->SaveBest(id, step, parameters);
+        if (!saved.ok()) LogLine(absl::StrFormat("job %s: %s", id, saved.message()));
+      });
+    }
+    if (result->report.has_value()) {
+      const int64_t now = NowMs();
+      v1::TrainResponse event;
+      *event.mutable_progress() = *result->report;
+      jobs_->Update(
+          id,
+          [&](v1::Job* job) {
+            job->set_steps_done(run->run.steps_done());
+            job->set_epoch(run->run.epoch());
+            *job->mutable_last_progress() = *result->report;
+            *job->mutable_evals() = {run->run.evals().begin(), run->run.evals().end()};
+            job->set_update_time_unix_ms(now);
+          },
+          &event);
+      if (storage_.history != nullptr) {
+        absl::Status added =
+            storage_.history->Append(run->job.session(), HistoryPointOf(*result->report, now));
+        if (!added.ok()) LogLine(absl::StrFormat("job %s: history: %s", id, added.message()));
+      }
+    }
+    run->targets.after_steps();
+  }
+  if (!run->run.over()) {
+    executor_->Continue(run->targets.key, [this, run](bool cancelled) { Step(run, cancelled); });
+    return;
+  }
+  absl::StatusOr<v1::TrainSummary> summary = run->run.Finish(*model);
+  if (!summary.ok()) {
+    EndRun(run, v1::JOB_STATE_FAILED, summary.status());
+    return;
+  }
+  if (summary->kept_step() != summary->step()) run->targets.snapshot();
+  EndRun(run, v1::JOB_STATE_SUCCEEDED, absl::OkStatus(), &*summary);
+}
+
+void JobRunner::EndRun(const std::shared_ptr<Run>& run, v1::JobState state,
+                       const absl::Status& status, const v1::TrainSummary* summary) {
+  if (!status.ok()) {
+    LogLine(absl::StrFormat("job %s (session \"%s\") ended %s: %s", run->job.id(),
+                            run->job.session(), v1::JobState_Name(state), status.message()));
+  }
+  if (run->run.steps_done() > 0) {
+    jobs_->Update(
+        run->job.id(),
+        [&](v1::Job* job) {
+          job->set_steps_done(run->run.steps_done());
+          job->set_epoch(run->run.epoch());
+          *job->mutable_evals() = {run->run.evals().begin(), run->run.evals().end()};
+        },
+        nullptr, /*save=*/false);
+  }
+  End(run->job.id(), state, status, summary);
+  --running_;
+}
+
+void JobRunner::End(const std::string& id, v1::JobState state, const absl::Status& status,
+                    const v1::TrainSummary* summary) {
+  jobs_->Finish(id, state, summary, status, NowMs());
+}
+
+}  // namespace mlpd
