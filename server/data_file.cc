@@ -7,9 +7,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <filesystem>
+#include <system_error>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/status_macros.h"
@@ -30,6 +34,10 @@ absl::string_view PayloadKindName(uint32_t kind) {
       return "session";
     case static_cast<uint32_t>(PayloadKind::kDataset):
       return "dataset";
+    case static_cast<uint32_t>(PayloadKind::kJob):
+      return "job";
+    case static_cast<uint32_t>(PayloadKind::kJobBest):
+      return "job best parameters";
     default:
       return "unknown";
   }
@@ -129,7 +137,6 @@ absl::Status SyncDirectory(const std::string& folder) {
 absl::Status WriteFileAtomically(const std::string& folder, const std::string& file_name,
                                  PayloadKind kind, absl::Span<const absl::string_view> pieces,
                                  int64_t modified_unix_ms) {
-  static std::atomic<uint64_t> temp_counter{0};
   uint64_t length = 0;
   uint32_t crc = 0;
   for (absl::string_view piece : pieces) {
@@ -137,6 +144,15 @@ absl::Status WriteFileAtomically(const std::string& folder, const std::string& f
     crc = ExtendCrc32c(crc, piece);
   }
   const std::string header = EncodeHeader(kind, length, crc);
+  std::vector<absl::string_view> file = {header};
+  file.insert(file.end(), pieces.begin(), pieces.end());
+  return WriteRawFileAtomically(folder, file_name, file, modified_unix_ms);
+}
+
+absl::Status WriteRawFileAtomically(const std::string& folder, const std::string& file_name,
+                                    absl::Span<const absl::string_view> pieces,
+                                    int64_t modified_unix_ms) {
+  static std::atomic<uint64_t> temp_counter{0};
   const std::string path = absl::StrCat(folder, "/", file_name);
   const std::string temp_path =
       absl::StrCat(path, kTempMarker, ::getpid(), "-", temp_counter.fetch_add(1));
@@ -144,7 +160,6 @@ absl::Status WriteFileAtomically(const std::string& folder, const std::string& f
   absl::Status status = [&]() -> absl::Status {
     FileDescriptor fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (fd.get() < 0) return ErrnoError(errno, "create", temp_path);
-    MLPD_RETURN_IF_ERROR(WriteAll(fd.get(), header, temp_path));
     for (absl::string_view piece : pieces) {
       MLPD_RETURN_IF_ERROR(WriteAll(fd.get(), piece, temp_path));
     }
@@ -166,6 +181,33 @@ absl::Status WriteFileAtomically(const std::string& folder, const std::string& f
     return status;
   }
   return SyncDirectory(folder);
+}
+
+absl::Status PrepareFolder(const std::string& folder, absl::string_view what) {
+  std::error_code error;
+  std::filesystem::create_directories(folder, error);
+  if (error) {
+    return absl::InternalError(
+        absl::StrCat("cannot create ", what, " ", folder, ": ", error.message()));
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(folder, error)) {
+    if (absl::StrContains(entry.path().filename().string(), kTempMarker)) {
+      std::filesystem::remove(entry.path(), error);
+    }
+  }
+  if (error) {
+    return absl::InternalError(
+        absl::StrCat("cannot read ", what, " ", folder, ": ", error.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadPayload(const std::string& path, PayloadKind kind) {
+  MLPD_ASSIGN_OR_RETURN(std::unique_ptr<PayloadReader> reader, PayloadReader::Open(path, kind));
+  std::string payload(reader->remaining(), '\0');
+  MLPD_RETURN_IF_ERROR(reader->Read(payload.data(), payload.size()));
+  MLPD_RETURN_IF_ERROR(reader->Finish());
+  return payload;
 }
 
 absl::Status RemoveFileDurably(const std::string& folder, const std::string& file_name) {

@@ -38,7 +38,9 @@ inline constexpr uint32_t kStoreFormatVersion = 1;
 // Temporary files are "NAME.ckpt.tmp-PID-N": they never end in a data suffix.
 inline constexpr absl::string_view kTempMarker = ".tmp-";
 
-enum class PayloadKind : uint32_t { kSession = 1, kDataset = 2 };
+// kJob is a serialized mlpd.v1.Job (job_store.h); kJobBest a Checkpoint holding a job's best
+// parameters.
+enum class PayloadKind : uint32_t { kSession = 1, kDataset = 2, kJob = 3, kJobBest = 4 };
 
 // Little-endian fields of headers and payload prefixes.
 inline void PutU32(uint32_t value, char* out) { std::memcpy(out, &value, sizeof(value)); }
@@ -87,6 +89,19 @@ absl::Status SyncDirectory(const std::string& folder);
 absl::Status WriteFileAtomically(const std::string& folder, const std::string& file_name,
                                  PayloadKind kind, absl::Span<const absl::string_view> pieces,
                                  int64_t modified_unix_ms = 0);
+
+// WriteRawFileAtomically is WriteFileAtomically without the header: `pieces` are the whole
+// file, for a format with its own header (an append-only log rewritten whole now and then).
+absl::Status WriteRawFileAtomically(const std::string& folder, const std::string& file_name,
+                                    absl::Span<const absl::string_view> pieces,
+                                    int64_t modified_unix_ms = 0);
+
+// PrepareFolder creates `folder` (and its parents) when missing and removes the temporary files
+// a crash left in it. `what` names the folder in the error ("the jobs folder").
+absl::Status PrepareFolder(const std::string& folder, absl::string_view what);
+
+// ReadPayload reads a whole small file of `kind` (header and checksum checked) into a string.
+absl::StatusOr<std::string> ReadPayload(const std::string& path, PayloadKind kind);
 
 // RemoveFileDurably removes folder/file_name and syncs the folder; OK when it does not exist.
 absl::Status RemoveFileDurably(const std::string& folder, const std::string& file_name);

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -14,8 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/input_file.h"
-#include "server/atomic_file.h"
 #include "server/crc32c.h"
+#include "server/data_file.h"
 #include "server/log.h"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the history format is little-endian");
@@ -178,7 +179,7 @@ std::string HistoryStore::PathOf(absl::string_view session) const {
   return absl::StrCat(folder_, "/", session, kSuffix);
 }
 
-absl::Status HistoryStore::Open() { return OpenFolder(folder_, "the history folder"); }
+absl::Status HistoryStore::Open() { return PrepareFolder(folder_, "the history folder"); }
 
 absl::StatusOr<std::vector<HistoryPoint>> HistoryStore::Load(const std::string& path) const {
   std::vector<HistoryPoint> points;
@@ -212,7 +213,8 @@ absl::Status HistoryStore::Rewrite(const std::string& path,
   std::string bytes = EncodeHeader();
   bytes.reserve(kHeaderSize + points.size() * kRecordSize);
   for (const HistoryPoint& point : points) AppendRecord(point, &bytes);
-  return ReplaceFileAtomically(path, bytes);
+  const absl::string_view pieces[] = {bytes};
+  return WriteRawFileAtomically(folder_, std::filesystem::path(path).filename().string(), pieces);
 }
 
 absl::Status HistoryStore::Append(absl::string_view session, const HistoryPoint& point) {
@@ -247,9 +249,21 @@ absl::StatusOr<std::vector<HistoryPoint>> HistoryStore::Read(absl::string_view s
   return SamplePoints(std::move(selected), max_points);
 }
 
+absl::Status HistoryStore::KeepUpTo(absl::string_view session, int64_t step) {
+  const std::string path = PathOf(session);
+  absl::MutexLock lock(&mutex_);
+  absl::StatusOr<std::vector<HistoryPoint>> points = Load(path);
+  if (!points.ok()) return points.status();
+  const size_t before = points->size();
+  points->erase(std::remove_if(points->begin(), points->end(),
+                               [step](const HistoryPoint& point) { return point.step > step; }),
+                points->end());
+  return points->size() == before ? absl::OkStatus() : Rewrite(path, *points);
+}
+
 absl::Status HistoryStore::Delete(absl::string_view session) {
   absl::MutexLock lock(&mutex_);
-  return RemoveFileDurably(PathOf(session));
+  return RemoveFileDurably(folder_, absl::StrCat(session, kSuffix));
 }
 
 std::vector<std::string> HistoryStore::KeepOnly(const std::vector<std::string>& sessions) {
@@ -262,7 +276,7 @@ std::vector<std::string> HistoryStore::KeepOnly(const std::vector<std::string>& 
     if (!absl::EndsWith(file, kSuffix)) continue;
     const std::string name = file.substr(0, file.size() - kSuffix.size());
     if (keep.contains(name)) continue;
-    if (RemoveFileDurably(entry.path().string()).ok()) removed.push_back(name);
+    if (RemoveFileDurably(folder_, file).ok()) removed.push_back(name);
   }
   return removed;
 }

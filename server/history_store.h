@@ -73,6 +73,9 @@ class HistoryStore {
   // max_points of them (SamplePoints); empty when the session has no curve.
   absl::StatusOr<std::vector<HistoryPoint>> Read(absl::string_view session, int64_t from_step,
                                                  int64_t max_points) const;
+  // KeepUpTo drops the session's points past `step`: after a crash the session is back at its
+  // snapshot's step, and the steps redone from there must not show twice.
+  absl::Status KeepUpTo(absl::string_view session, int64_t step);
   // Delete removes the session's curve; OK when it has none.
   absl::Status Delete(absl::string_view session);
   // KeepOnly deletes the curves of sessions not in `sessions` (those deleted while the server

@@ -2,18 +2,16 @@
 //
 // Layout: JOBS_DIR/ID.job holds a job's record (a serialized mlpd.v1.Job) and, for a job with
 // keep_best, JOBS_DIR/ID.best holds the parameters of its best evaluation so far (a
-// mlpd.v1.Checkpoint carrying only `parameters` and `step_count`). Each file is written whole
-// and atomically (ReplaceFileAtomically): after a crash, kill -9 or power loss, a record is the
-// last one saved before it, never a mix. A file that does not parse is renamed to FILE.damaged
+// mlpd.v1.Checkpoint carrying only `parameters` and `step_count`). Each file is in the data
+// dir's format (data_file.h: checked header, checksummed payload) and written whole and
+// atomically: after a crash, kill -9 or power loss, a record is the last one saved before it,
+// never a mix. A file that does not parse is renamed to FILE.damaged
 // and reported; it never stops the others from loading.
 //
 //   JobStore store(data_dir + "/jobs");
 //   MLPD_RETURN_IF_ERROR(store.Open());
 //   MLPD_ASSIGN_OR_RETURN(JobStore::Contents contents, store.LoadAll());
 //   MLPD_RETURN_IF_ERROR(store.Save(job));
-//
-// File format (little-endian): "MLPJ", uint32 version (1), uint32 kind (1: record, 2: best
-// parameters), uint32 CRC-32C of the payload, uint64 payload length, then the payload.
 //
 // Thread-safe for different ids; calls on one id are serialised by the caller.
 #ifndef MLPD_SERVER_JOB_STORE_H_

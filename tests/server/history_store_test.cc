@@ -165,5 +165,18 @@ TEST_F(HistoryStoreTest, OpenRemovesTemporaryFilesOfACrashedRewrite) {
   EXPECT_FALSE(fs::exists(temp));
 }
 
+// After a crash the session is back at its snapshot: the points past it go, so the steps a
+// resumed job redoes show once.
+TEST_F(HistoryStoreTest, KeepUpToDropsThePointsPastAStep) {
+  HistoryStore store(folder_);
+  ASSERT_TRUE(store.Open().ok());
+  for (int64_t step : {1, 2, 3, 4, 5}) ASSERT_TRUE(store.Append("s", PointAt(step)).ok());
+  ASSERT_TRUE(store.KeepUpTo("s", 3).ok());
+  ASSERT_TRUE(store.Append("s", PointAt(4)).ok());
+  EXPECT_THAT(Steps(*store.Read("s", 0, 0)), ElementsAre(1, 2, 3, 4));
+  ASSERT_TRUE(store.KeepUpTo("none", 3).ok());  // No curve: nothing to do.
+  EXPECT_FALSE(std::filesystem::exists(store.PathOf("none")));
+}
+
 }  // namespace
 }  // namespace mlpd

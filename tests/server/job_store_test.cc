@@ -85,7 +85,7 @@ TEST_F(JobStoreTest, DamagedRecordsAreSetAsideAndTheOthersLoad) {
   fs::resize_file(store.RecordPath("job-a"), 30);
   {
     std::fstream file(store.RecordPath("job-b"), std::ios::binary | std::ios::in | std::ios::out);
-    file.seekp(30);
+    file.seekp(40);  // Past the 32-byte header.
     file.put('\xff');
   }
   fs::copy_file(store.RecordPath("job-d"), store.RecordPath("job-c"),
@@ -94,7 +94,7 @@ TEST_F(JobStoreTest, DamagedRecordsAreSetAsideAndTheOthersLoad) {
   ASSERT_TRUE(contents.ok()) << contents.status();
   EXPECT_THAT(Ids(*contents), ElementsAre("job-d"));
   ASSERT_THAT(contents->damaged, SizeIs(3));
-  EXPECT_THAT(contents->damaged[0], HasSubstr("job-a.job: the header announces"));
+  EXPECT_THAT(contents->damaged[0], HasSubstr("job-a.job: the file is 30 bytes, shorter than"));
   EXPECT_THAT(contents->damaged[1], HasSubstr("job-b.job: the payload checksum"));
   EXPECT_THAT(contents->damaged[2], HasSubstr("job-c.job: the record's id is \"job-d\""));
   EXPECT_TRUE(fs::exists(store.RecordPath("job-a") + ".damaged"));
