@@ -3,6 +3,8 @@
 #include <memory>
 #include <string>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "core/status_macros.h"
 #include "server/answer.h"
 #include "server/request_checks.h"
@@ -21,10 +23,18 @@ grpc::ServerUnaryReactor* MlpdService::TrainStep(grpc::CallbackServerContext* co
     precheck = batch.status();
   }
   return runner_.Run(context, "TrainStep", request->name(), precheck,
-                     [batch = batch.value_or(BatchView{}), response](Session& session) {
+                     [this, batch = batch.value_or(BatchView{}), response](Session& session) {
+                       const absl::Time start = absl::Now();
                        MLPD_ASSIGN_OR_RETURN(float loss, session.TrainStep(batch));
+                       const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
                        response->set_loss(loss);
                        response->set_step(session.model().step_count());
+                       HistoryPoint point;
+                       point.step = response->step();
+                       point.time_unix_ms = NowUnixMs();
+                       point.train_loss = loss;
+                       point.samples_per_second = seconds > 0 ? batch.x.rows / seconds : 0.0;
+                       RecordHistory(session.shared_from_this(), point);
                        return absl::OkStatus();
                      });
 }

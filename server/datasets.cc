@@ -92,6 +92,7 @@ void Datasets::Delete(grpc::ServerUnaryReactor* reactor, std::shared_ptr<StoredD
     }
     // A Train still reading it keeps its copy alive; the memory is released when that ends.
     bytes_ -= found->data.ByteSize();
+    found->deleted = true;
     return absl::OkStatus();
   };
   files_->RemoveThenForget(

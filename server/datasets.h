@@ -38,6 +38,8 @@ struct StoredDataset {
   // Set once its file is written (at once without a data dir): until then Train, Evaluate,
   // GetDataset and ListDatasets do not see it, as its upload may still fail and be rolled back.
   std::atomic<bool> ready{false};
+  // Set once by DeleteDataset: a job training on it stops, FAILED.
+  std::atomic<bool> deleted{false};
 };
 
 // FillDatasetInfo describes `dataset` for GetDataset, ListDatasets and UploadDataset.

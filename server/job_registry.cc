@@ -43,12 +43,7 @@ void JobRegistry::Restore(std::vector<v1::Job> jobs) {
 absl::StatusOr<v1::Job> JobRegistry::Admit(const v1::TrainRequest& request, int64_t start_step,
                                            int64_t steps_total, int64_t now_unix_ms) {
   absl::MutexLock lock(&mutex_);
-  if (auto live = live_by_session_.find(request.name()); live != live_by_session_.end()) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "session \"%s\" already has a running job, %s; cancel it (CancelJob) or wait for it "
-        "(WatchJob) before starting another",
-        request.name(), live->second));
-  }
+  if (absl::Status free = CheckNoLiveJobLocked(request.name()); !free.ok()) return free;
   std::string id = NewJobId(now_unix_ms);
   while (jobs_.count(id) > 0) id = NewJobId(now_unix_ms);
   v1::Job job;
@@ -175,6 +170,31 @@ void JobRegistry::ForgetOldDone() {
     it = jobs_.erase(it);
     --done_count_;
   }
+}
+
+void JobRegistry::Release(const std::string& id, const absl::Status& status) {
+  absl::MutexLock lock(&mutex_);
+  auto found = jobs_.find(id);
+  if (found == jobs_.end()) return;
+  v1::Job released = found->second.job;
+  released.mutable_error()->set_code(static_cast<int32_t>(status.code()));
+  released.mutable_error()->set_message(std::string(status.message()));
+  for (JobWatcher* watcher : found->second.watchers) watcher->OnDone(released);
+  found->second.watchers.clear();
+}
+
+absl::Status JobRegistry::CheckNoLiveJob(const std::string& session) const {
+  absl::MutexLock lock(&mutex_);
+  return CheckNoLiveJobLocked(session);
+}
+
+absl::Status JobRegistry::CheckNoLiveJobLocked(const std::string& session) const {
+  auto live = live_by_session_.find(session);
+  if (live == live_by_session_.end()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "session \"%s\" already has a running job, %s; cancel it (CancelJob) or wait for it "
+      "(WatchJob) before starting another",
+      session, live->second));
 }
 
 absl::StatusOr<v1::Job> JobRegistry::Watch(const std::string& id, JobWatcher* watcher) {

@@ -83,6 +83,12 @@ class JobRegistry {
   void Finish(const std::string& id, v1::JobState state, const v1::TrainSummary* summary,
               const absl::Status& error, int64_t now_unix_ms);
 
+  // Release lets the watchers of a live job go with `status` (the server is stopping: the job
+  // stays live and resumes at the next start).
+  void Release(const std::string& id, const absl::Status& status);
+  // CheckNoLiveJob is FAILED_PRECONDITION naming the session's QUEUED or RUNNING job, or OK.
+  absl::Status CheckNoLiveJob(const std::string& session) const;
+
   // Watch returns the job as it is and, when it is live, subscribes `watcher` to its events
   // until Unwatch or its end. NOT_FOUND for an unknown id.
   absl::StatusOr<v1::Job> Watch(const std::string& id, JobWatcher* watcher);
@@ -96,6 +102,8 @@ class JobRegistry {
     std::vector<JobWatcher*> watchers;
   };
   void ForgetOldDone() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status CheckNoLiveJobLocked(const std::string& session) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void Save(const v1::Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const Persistence persistence_;

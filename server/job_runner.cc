@@ -28,6 +28,7 @@ class JobRunner::Run {
   const JobTargets targets;
   JobRun run;
   bool started = false;
+  absl::Time last_save = absl::InfinitePast();
 };
 
 JobRunner::JobRunner(ComputeExecutor* executor, JobRegistry* jobs, JobHost* host, Storage storage)
@@ -122,6 +123,10 @@ void JobRunner::Step(const std::shared_ptr<Run>& run, bool cancelled) {
   }
   if (cancelled || stopping_) {
     // The server is stopping: the job stays live on disk and resumes at the next start.
+    jobs_->Release(id, absl::UnavailableError(absl::StrFormat(
+                           "the server is shutting down; job %s stopped after %d of %d steps and "
+                           "resumes when the server starts again",
+                           id, run->run.steps_done(), run->run.steps_total())));
     --running_;
     return;
   }
@@ -134,13 +139,20 @@ void JobRunner::Step(const std::shared_ptr<Run>& run, bool cancelled) {
   Model* model = run->targets.model();
   if (!run->started) {
     run->started = true;
+    // A fresh job counts from the session's step count when its first mini-batch runs (calls
+    // queued before it ran first); a resumed one keeps the count it started from.
+    const int64_t start_step = model->step_count() - run->run.steps_done();
+    const bool fresh = run->run.steps_done() == 0;
     jobs_->Update(
         id,
-        [](v1::Job* job) {
+        [&](v1::Job* job) {
           job->set_state(v1::JOB_STATE_RUNNING);
+          if (fresh) job->set_start_step(start_step);
           if (job->start_time_unix_ms() == 0) job->set_start_time_unix_ms(NowMs());
+          job->set_update_time_unix_ms(NowMs());
         },
         nullptr);
+    run->last_save = absl::Now();
   }
   if (!run->run.over()) {
     absl::StatusOr<JobRun::StepResult> result = run->run.Step(*model);
@@ -159,8 +171,13 @@ void JobRunner::Step(const std::shared_ptr<Run>& run, bool cancelled) {
     }
     if (result->report.has_value()) {
       const int64_t now = NowMs();
+      // The curve has the point before watchers hear of it, so a watcher that asks finds it.
+      if (run->targets.record) run->targets.record(HistoryPointOf(*result->report, now));
       v1::TrainResponse event;
       *event.mutable_progress() = *result->report;
+      const absl::Time now_time = absl::Now();
+      const bool save = result->eval.has_value() || now_time - run->last_save >= kSaveInterval;
+      if (save) run->last_save = now_time;
       jobs_->Update(
           id,
           [&](v1::Job* job) {
@@ -170,12 +187,7 @@ void JobRunner::Step(const std::shared_ptr<Run>& run, bool cancelled) {
             *job->mutable_evals() = {run->run.evals().begin(), run->run.evals().end()};
             job->set_update_time_unix_ms(now);
           },
-          &event);
-      if (storage_.history != nullptr) {
-        absl::Status added =
-            storage_.history->Append(run->job.session(), HistoryPointOf(*result->report, now));
-        if (!added.ok()) LogLine(absl::StrFormat("job %s: history: %s", id, added.message()));
-      }
+          &event, save);
     }
     run->targets.after_steps();
   }

@@ -23,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "core/dataset.h"
 #include "core/model.h"
 #include "mlpd/v1/mlpd.pb.h"
@@ -51,6 +52,9 @@ struct JobTargets {
   // Snapshot hands a snapshot of the session to the disk writer now (keep_best's restored
   // parameters change no counter the policy looks at).
   std::function<void()> snapshot;
+  // Record adds a point to the session's learning curve (may be empty: no curve is kept). It
+  // must not wait for a disk: it runs on the executor.
+  std::function<void(const HistoryPoint&)> record;
 };
 
 class JobHost {
@@ -62,12 +66,15 @@ class JobHost {
 
 class JobRunner {
  public:
-  // Where jobs leave traces; each may be null (no data dir).
+  // Where jobs keep their best parameters; both may be null (no data dir).
   struct Storage {
     JobStore* store = nullptr;
-    HistoryStore* history = nullptr;
     SerialWorker* writer = nullptr;  // Saves of best parameters go through it, in order.
   };
+  // kSaveInterval bounds how often progress alone rewrites a job's record: a resume reads its
+  // place from the session's snapshot, not from the record. Changes of state and evaluations
+  // (which early stopping replays on resume) are saved at once.
+  static constexpr absl::Duration kSaveInterval = absl::Seconds(1);
 
   JobRunner(ComputeExecutor* executor, JobRegistry* jobs, JobHost* host, Storage storage);
 
@@ -79,7 +86,8 @@ class JobRunner {
   // session or dataset is gone. Call once at start-up, after sessions and jobs are loaded.
   void ResumeAll();
 
-  // Stop makes running jobs stop at their next mini-batch without ending them (shutdown).
+  // Stop makes running jobs stop at their next mini-batch without ending them (shutdown): they
+  // stay live on disk and resume at the next start; their watchers are let go.
   void Stop() { stopping_ = true; }
   int64_t running() const { return running_.load(); }
 

@@ -1,5 +1,7 @@
 #include "server/request_checks.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/checkpoint.h"
@@ -45,6 +47,31 @@ absl::Status CheckTrainOptions(const v1::TrainRequest& request) {
     return absl::InvalidArgumentError(
         absl::StrFormat("report_every_steps is %d; expected >= 1, or 0 for once per epoch",
                         request.report_every_steps()));
+  }
+  if (request.eval_every_steps() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("eval_every_steps is %d; expected >= 1, or 0 for at each report",
+                        request.eval_every_steps()));
+  }
+  const v1::EarlyStopping& early = request.early_stopping();
+  if (early.patience() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("early_stopping.patience is %d; expected >= 1, or 0 for no early stopping",
+                        early.patience()));
+  }
+  if (!(early.min_delta() >= 0) || !std::isfinite(early.min_delta())) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "early_stopping.min_delta is %g; expected a finite value >= 0", early.min_delta()));
+  }
+  if (request.eval_dataset().empty()) {
+    const char* needs = request.eval_every_steps() > 0 ? "eval_every_steps"
+                        : early.patience() > 0         ? "early_stopping"
+                        : request.keep_best()          ? "keep_best"
+                                                       : nullptr;
+    if (needs != nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s needs an eval_dataset to evaluate on; eval_dataset is empty", needs));
+    }
   }
   return absl::OkStatus();
 }

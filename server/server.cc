@@ -93,7 +93,10 @@ absl::StatusOr<int> Server::Start(const ServerOptions& options) {
   service_ = std::make_unique<MlpdService>(options_, executor_.get(), store, writer_.get(),
                                            auth_.get(), mlpd_metrics);
 
-  if (store_ != nullptr) MLPD_RETURN_IF_ERROR(LoadDataDir());
+  if (store_ != nullptr) {
+    MLPD_RETURN_IF_ERROR(LoadDataDir());
+    MLPD_RETURN_IF_ERROR(service_->LoadJobs());
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -139,6 +142,8 @@ absl::StatusOr<int> Server::Start(const ServerOptions& options) {
     timer_ = std::thread([this] { SnapshotTimer(); });
   }
   running_ = true;
+  // Jobs the previous server left running go on from their sessions' snapshots.
+  service_->ResumeJobs();
   LogLine(absl::StrFormat("serving on %s%s, data dir %s, %d sessions and %d datasets loaded",
                           options_.listen, unix_socket ? "" : absl::StrFormat(" (port %d)", port),
                           options_.data_dir.empty() ? "(none)" : options_.data_dir,
@@ -174,6 +179,8 @@ void Server::Shutdown() {
     health->SetServingStatus(kServiceName, false);
   }
   service_->BeginDrain();
+  // Jobs stop between mini-batches at once, without ending: they resume at the next start.
+  service_->StopJobs();
   // In-flight work gets the drain deadline; Train calls still running then stop between
   // mini-batches, their applied steps kept.
   while (absl::Now() < deadline &&

@@ -8,9 +8,32 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
+#include "server/log.h"
 #include "server/names.h"
 
 namespace mlpd {
+namespace {
+
+// JobPersistence saves and removes job records on the disk writer, in order with the sessions'
+// snapshots: a record that names a session's step count is on disk before a snapshot past it.
+JobRegistry::Persistence JobPersistence(JobStore* store, SerialWorker* writer) {
+  if (store == nullptr) return {};
+  return {[store, writer](const v1::Job& job) {
+            writer->Post([store, job] {
+              const absl::Status saved = store->Save(job);
+              if (!saved.ok()) LogLine(absl::StrFormat("job %s: %s", job.id(), saved.ToString()));
+            });
+          },
+          [store, writer](const std::string& id) {
+            writer->Post([store, id] {
+              const absl::Status removed = store->Delete(id);
+              if (!removed.ok()) LogLine(absl::StrFormat("job %s: %s", id, removed.ToString()));
+            });
+          }};
+}
+
+}  // namespace
+
 MlpdService::MlpdService(const ServerOptions& options, ComputeExecutor* executor, DataDir* store,
                          SerialWorker* writer, const TokenAuthenticator* auth, MlpdMetrics* metrics)
     : max_session_params_(options.max_session_params),
@@ -19,10 +42,17 @@ MlpdService::MlpdService(const ServerOptions& options, ComputeExecutor* executor
       auth_(auth),
       files_(store, writer),
       policy_{&files_, options.checkpoint_every, metrics},
+      writer_(files_.keeps_data() ? writer : nullptr),
+      job_store_(writer_ != nullptr ? std::make_unique<JobStore>(store->data_dir() + "/jobs")
+                                    : nullptr),
+      history_(writer_ != nullptr ? std::make_unique<HistoryStore>(store->data_dir() + "/history")
+                                  : nullptr),
       sessions_("session", {options.max_sessions, "--max-sessions"},
                 {options.max_sessions_mb << 20, "--max-sessions-mb"}),
       runner_(executor, &sessions_, &policy_),
-      datasets_({options.max_datasets, "--max-datasets"}, options.max_datasets_mb << 20, &files_) {}
+      datasets_({options.max_datasets, "--max-datasets"}, options.max_datasets_mb << 20, &files_),
+      jobs_(JobPersistence(job_store_.get(), writer_)),
+      job_runner_(executor, &jobs_, this, {job_store_.get(), writer_}) {}
 
 MlpdService::~MlpdService() = default;
 

@@ -7,8 +7,9 @@
 //
 // The handlers live in one file per group: session_rpcs.cc (Create, Get, List, Delete),
 // dataset_rpcs.cc (Upload, Get, List, Delete), compute_rpcs.cc (TrainStep, Predict, Evaluate),
-// training_rpcs.cc (Train), model_rpcs.cc (Export, Import, Save); this file's .cc holds what
-// they share and the start-up and shutdown hooks.
+// training_rpcs.cc (Train), job_rpcs.cc (StartTraining, GetJob, ListJobs, CancelJob, WatchJob,
+// GetHistory), model_rpcs.cc (Export, Import, Save); this file's .cc holds what they share and
+// the start-up and shutdown hooks.
 //
 //   MlpdService service(options, &executor, &store, &writer, /*auth=*/nullptr);
 //   builder.RegisterService(&service);
@@ -29,6 +30,10 @@
 #include "server/data_dir.h"
 #include "server/data_writer.h"
 #include "server/datasets.h"
+#include "server/history_store.h"
+#include "server/job_registry.h"
+#include "server/job_runner.h"
+#include "server/job_store.h"
 #include "server/named_registry.h"
 #include "server/options.h"
 #include "server/security.h"
@@ -40,7 +45,7 @@
 
 namespace mlpd {
 
-class MlpdService final : public v1::Mlpd::CallbackService {
+class MlpdService final : public v1::Mlpd::CallbackService, private JobHost {
  public:
   // `store` and `writer` may be null together: the service then keeps nothing on disk and
   // SaveSession answers FAILED_PRECONDITION. `auth` may be null: no token is required.
@@ -56,6 +61,15 @@ class MlpdService final : public v1::Mlpd::CallbackService {
   // its upload time (0: unknown, use now).
   absl::Status RestoreDataset(const std::string& name, Dataset dataset,
                               int64_t create_time_unix_ms);
+
+  // LoadJobs reads the job records and drops the curves of sessions that are gone (start-up,
+  // after the sessions and datasets are restored). OK without a data dir.
+  absl::Status LoadJobs();
+  // ResumeJobs queues every job the previous server left running, from its session's snapshot.
+  void ResumeJobs();
+  // StopJobs makes running jobs stop at their next mini-batch; they stay live and resume at the
+  // next start.
+  void StopJobs();
 
   // BeginDrain makes every new call answer UNAVAILABLE; work already queued still runs.
   void BeginDrain();
@@ -115,6 +129,22 @@ class MlpdService final : public v1::Mlpd::CallbackService {
                                           v1::DeleteDatasetResponse* response) override;
   grpc::ServerWriteReactor<v1::TrainResponse>* Train(grpc::CallbackServerContext* context,
                                                      const v1::TrainRequest* request) override;
+  grpc::ServerUnaryReactor* StartTraining(grpc::CallbackServerContext* context,
+                                          const v1::TrainRequest* request,
+                                          v1::Job* response) override;
+  grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* context,
+                                   const v1::GetJobRequest* request, v1::Job* response) override;
+  grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* context,
+                                     const v1::ListJobsRequest* request,
+                                     v1::ListJobsResponse* response) override;
+  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* context,
+                                      const v1::CancelJobRequest* request,
+                                      v1::Job* response) override;
+  grpc::ServerWriteReactor<v1::TrainResponse>* WatchJob(
+      grpc::CallbackServerContext* context, const v1::WatchJobRequest* request) override;
+  grpc::ServerUnaryReactor* GetHistory(grpc::CallbackServerContext* context,
+                                       const v1::GetHistoryRequest* request,
+                                       v1::GetHistoryResponse* response) override;
   grpc::ServerUnaryReactor* ExportSession(grpc::CallbackServerContext* context,
                                           const v1::ExportSessionRequest* request,
                                           v1::ExportSessionResponse* response) override;
@@ -125,6 +155,16 @@ class MlpdService final : public v1::Mlpd::CallbackService {
  private:
   // Admit refuses calls while draining (UNAVAILABLE) and without a valid token.
   absl::Status Admit(const grpc::CallbackServerContext& context) const;
+  // CheckTrain checks a Train or StartTraining request against its session and datasets, and
+  // finds them (`eval` stays null without an eval dataset).
+  absl::Status CheckTrain(const v1::TrainRequest& request, std::shared_ptr<Session>* session,
+                          std::shared_ptr<StoredDataset>* train,
+                          std::shared_ptr<StoredDataset>* eval) const;
+  // JobHost: a job's session and datasets.
+  absl::StatusOr<JobTargets> Resolve(const v1::TrainRequest& request) override;
+  // RecordHistory adds a point to the session's curve on the disk writer (nothing without a
+  // data dir); a point that reaches the writer after the session's deletion is dropped.
+  void RecordHistory(std::shared_ptr<Session> session, const HistoryPoint& point) const;
 
   const int64_t max_session_params_;  // --max-session-params.
   const int64_t max_message_bytes_;   // --max-message-mb, in bytes.
@@ -132,11 +172,16 @@ class MlpdService final : public v1::Mlpd::CallbackService {
   const TokenAuthenticator* const auth_;
   const DataWriter files_;
   const SessionPolicy policy_;
+  SerialWorker* const writer_;                   // Null without a data dir.
+  const std::unique_ptr<JobStore> job_store_;    // Null without a data dir.
+  const std::unique_ptr<HistoryStore> history_;  // Null without a data dir.
 
   NamedRegistry<Session> sessions_;
   SessionRunner runner_;
   Datasets datasets_;
   TrainCalls trains_;
+  JobRegistry jobs_;
+  JobRunner job_runner_;
   std::atomic<bool> draining_{false};
 
   Matrix outputs_;  // Predict's output buffer, reused. Executor only.

@@ -100,7 +100,12 @@ grpc::ServerUnaryReactor* MlpdService::DeleteSession(grpc::CallbackServerContext
   };
   files_.RemoveThenForget(
       reactor, "DeleteSession", request->name(),
-      [name = request->name()](DataDir& store) { return store.DeleteSession(name); },
+      [name = request->name(), history = history_.get()](DataDir& store) {
+        absl::Status removed = store.DeleteSession(name);
+        // The curve goes with the session (RecordHistory drops points that come later).
+        if (removed.ok() && history != nullptr) removed = history->Delete(name);
+        return removed;
+      },
       std::move(forget));
   return reactor;
 }

@@ -5,28 +5,27 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "server/answer.h"
+#include "server/job_runner.h"
 #include "server/wire.h"
 
 namespace mlpd {
 
 TrainReactor::TrainReactor(ComputeExecutor* executor, TrainCalls* calls,
                            std::shared_ptr<Session> session, std::shared_ptr<StoredDataset> train,
-                           std::shared_ptr<StoredDataset> eval, const v1::TrainRequest& request)
+                           std::shared_ptr<StoredDataset> eval, const v1::TrainRequest& request,
+                           Record record)
     : executor_(executor),
       calls_(calls),
       session_(std::move(session)),
       train_(std::move(train)),
       eval_(std::move(eval)),
-      epochs_(request.epochs()),
-      report_every_(request.report_every_steps()),
-      batches_(train_->data, request.batch_size(), request.shuffle(), request.seed()),
-      steps_total_(epochs_ * batches_.batches_per_epoch()) {
+      record_(std::move(record)),
+      run_(request, train_->data, eval_ != nullptr ? &eval_->data : nullptr, /*steps_done=*/0,
+           /*evals=*/{}) {
   ++calls_->active;
 }
 
 void TrainReactor::Start() {
-  start_ = absl::Now();
-  report_start_ = start_;
   const absl::Status queued =
       executor_->Submit(session_->id, [this](bool cancelled) { Step(cancelled); });
   if (!queued.ok()) End(queued);
@@ -59,22 +58,23 @@ void TrainReactor::OnDone() {
 absl::Status TrainReactor::StopReason(bool cancelled) const {
   absl::Status gone = session_->Gone(cancelled);
   if (!gone.ok()) {
-    if (steps_done_ > 0 && session_->deleted) {
+    if (run_.steps_done() > 0 && session_->deleted) {
       return absl::NotFoundError(
           absl::StrFormat("session \"%s\" was deleted during Train, after %d of %d steps",
-                          session_->name, steps_done_, steps_total_));
+                          session_->name, run_.steps_done(), run_.steps_total()));
     }
     return gone;
   }
   if (cancelled_) {
-    return absl::CancelledError(absl::StrFormat(
-        "Train was cancelled by the client after %d of %d steps", steps_done_, steps_total_));
+    return absl::CancelledError(
+        absl::StrFormat("Train was cancelled by the client after %d of %d steps", run_.steps_done(),
+                        run_.steps_total()));
   }
   if (calls_->stop) {
     return absl::UnavailableError(
         absl::StrFormat("the server is shutting down; Train stopped after %d of %d steps "
                         "(they are kept)",
-                        steps_done_, steps_total_));
+                        run_.steps_done(), run_.steps_total()));
   }
   return absl::OkStatus();
 }
@@ -84,94 +84,42 @@ void TrainReactor::Step(bool cancelled) {
     End(stop);
     return;
   }
-  MatrixView x;
-  TargetsView y;
-  if (!batches_.Next(&x, &y)) {
-    End(absl::InternalError("the dataset ran out of batches before the epoch ended"));
+  Model& model = session_->model();
+  absl::StatusOr<JobRun::StepResult> result = run_.Step(model);
+  if (!result.ok()) {
+    End(result.status());
     return;
   }
-  absl::StatusOr<float> loss = session_->model().TrainStep(x, y);
-  if (!loss.ok()) {
-    End(absl::Status(loss.status().code(),
-                     absl::StrFormat("step %d of %d (epoch %d): %s", steps_done_ + 1, steps_total_,
-                                     epoch_, loss.status().message())));
-    return;
-  }
-  ++steps_done_;
-  ++steps_since_report_;
-  ++steps_in_epoch_;
-  samples_since_report_ += x.rows;
-  loss_since_report_ += *loss;
-  last_loss_ = *loss;
   session_->AfterSteps();
-
-  const bool epoch_ended = steps_in_epoch_ == batches_.batches_per_epoch();
-  const bool report = report_every_ > 0 ? steps_done_ % report_every_ == 0 : epoch_ended;
-  if (report) Report();
-  if (epoch_ended) {
-    ++epochs_done_;
-    steps_in_epoch_ = 0;
-    if (epochs_done_ < epochs_) {
-      ++epoch_;
-      batches_.Reset();
-    }
-  }
-  if (steps_done_ == steps_total_) {
-    End(absl::OkStatus());
-    return;
-  }
-  executor_->Continue(session_->id, [this](bool cancelled) { Step(cancelled); });
-}
-
-template <typename Message>
-void TrainReactor::EvaluateInto(Message* message) {
-  if (eval_ == nullptr) return;
-  absl::StatusOr<Evaluation> evaluation =
-      session_->model().Evaluate(eval_->data.x.view(), eval_->data.targets_view());
-  if (!evaluation.ok()) {
-    LogFailure("Train", session_->name, evaluation.status());
-    return;
-  }
-  message->set_has_eval(true);
-  message->set_eval_loss(evaluation->loss);
-  message->set_eval_has_error_rate(evaluation->has_error_rate);
-  message->set_eval_error_rate(evaluation->error_rate);
-}
-
-void TrainReactor::Report() {
-  const absl::Time now = absl::Now();
-  v1::TrainResponse message;
-  v1::TrainProgress* progress = message.mutable_progress();
-  progress->set_epoch(epoch_);
-  progress->set_step(session_->model().step_count());
-  progress->set_steps_done(steps_done_);
-  progress->set_steps_total(steps_total_);
-  progress->set_loss(static_cast<float>(loss_since_report_ / steps_since_report_));
-  const double seconds = absl::ToDoubleSeconds(now - report_start_);
-  progress->set_samples_per_second(seconds > 0 ? samples_since_report_ / seconds : 0.0);
-  EvaluateInto(progress);
-  Send(std::move(message));
-  steps_since_report_ = 0;
-  samples_since_report_ = 0;
-  loss_since_report_ = 0;
-  report_start_ = absl::Now();  // Evaluation time is not training throughput.
-}
-
-void TrainReactor::End(const absl::Status& status) {
-  if (!status.ok()) LogFailure("Train", session_->name, status);
-  if (status.ok()) {
+  if (result->report.has_value()) {
+    if (record_) record_(JobRunner::HistoryPointOf(*result->report, NowUnixMs()));
     v1::TrainResponse message;
-    v1::TrainSummary* summary = message.mutable_summary();
-    summary->set_steps(steps_done_);
-    summary->set_epochs(epochs_done_);
-    summary->set_step(session_->model().step_count());
-    summary->set_last_loss(last_loss_);
-    summary->set_seconds(absl::ToDoubleSeconds(absl::Now() - start_));
-    EvaluateInto(summary);
+    *message.mutable_progress() = *std::move(result->report);
+    Send(std::move(message));
+  }
+  if (!run_.over()) {
+    executor_->Continue(session_->id, [this](bool cancelled) { Step(cancelled); });
+    return;
+  }
+  absl::StatusOr<v1::TrainSummary> summary = run_.Finish(model);
+  if (!summary.ok()) {
+    End(summary.status());
+    return;
+  }
+  // keep_best put back older parameters without a step: the snapshot must hold them.
+  if (summary->kept_step() != summary->step()) session_->Snapshot(nullptr);
+  End(absl::OkStatus(), &*summary);
+}
+
+void TrainReactor::End(const absl::Status& status, const v1::TrainSummary* summary) {
+  if (!status.ok()) LogFailure("Train", session_->name, status);
+  if (summary != nullptr) {
+    v1::TrainResponse message;
+    *message.mutable_summary() = *summary;
     Send(std::move(message));
   }
   // A Train call's end is a natural snapshot point; whatever stopped it, applied steps stay.
-  if (steps_done_ > 0) session_->SnapshotIfDirty();
+  if (run_.steps_done() > 0) session_->SnapshotIfDirty();
   grpc::Status finish_with = ToGrpcStatus(status);
   bool finish = false;
   {

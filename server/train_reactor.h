@@ -1,5 +1,6 @@
 // train_reactor.h: the Train stream: epochs over a stored dataset, one executor item per
-// mini-batch, with progress reports written to the client as they come.
+// mini-batch (the run itself is a JobRun, as a job's: evaluations, early stopping, keep_best),
+// with progress reports written to the client as they come and added to the session's curve.
 //
 // Each item queues the next with ComputeExecutor::Continue, so other sessions' work runs
 // between mini-batches. Progress messages are written one at a time (gRPC allows one
@@ -7,7 +8,7 @@
 // for a slow reader: past kMaxQueuedReports waiting reports, the newest replaces the last one
 // queued, so memory stays bounded whatever the client does.
 //
-//   auto* reactor = new TrainReactor(&executor, &trains, session, train, eval, *request);
+//   auto* reactor = new TrainReactor(&executor, &trains, session, train, eval, *request, record);
 //   reactor->Start();  // deletes itself when done
 #ifndef MLPD_SERVER_TRAIN_REACTOR_H_
 #define MLPD_SERVER_TRAIN_REACTOR_H_
@@ -15,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 
 #include "absl/base/thread_annotations.h"
@@ -26,6 +28,8 @@
 #include "mlpd/v1/mlpd.pb.h"
 #include "server/compute_executor.h"
 #include "server/datasets.h"
+#include "server/history_store.h"
+#include "server/job_run.h"
 #include "server/session.h"
 
 namespace mlpd {
@@ -42,10 +46,13 @@ class TrainReactor : public grpc::ServerWriteReactor<v1::TrainResponse> {
   // reading as fast as its network allows misses none; one that stops reading costs a few KB.
   static constexpr size_t kMaxQueuedReports = 64;
 
+  // Record adds a report's point to the session's curve (on the executor; must not block).
+  using Record = std::function<void(const HistoryPoint&)>;
+
   // `eval` may be null. The request has been checked (CheckTrainOptions and the rest).
   TrainReactor(ComputeExecutor* executor, TrainCalls* calls, std::shared_ptr<Session> session,
                std::shared_ptr<StoredDataset> train, std::shared_ptr<StoredDataset> eval,
-               const v1::TrainRequest& request);
+               const v1::TrainRequest& request, Record record);
 
   // Start queues the first mini-batch; when the queue refuses it the call is answered.
   void Start();
@@ -59,13 +66,8 @@ class TrainReactor : public grpc::ServerWriteReactor<v1::TrainResponse> {
   void Step(bool cancelled);
   // StopReason is why the run must end before this step, or OK to go on.
   absl::Status StopReason(bool cancelled) const;
-  // EvaluateInto sets the eval fields of a TrainProgress or TrainSummary from the eval dataset,
-  // when one was given.
-  template <typename Message>
-  void EvaluateInto(Message* message);
-  void Report();
-  // End sends the summary (when training ran) and finishes the stream with `status`.
-  void End(const absl::Status& status);
+  // End sends the summary (when training ran to its end) and finishes the stream with `status`.
+  void End(const absl::Status& status, const v1::TrainSummary* summary = nullptr);
   void Send(v1::TrainResponse message);
 
   ComputeExecutor* const executor_;
@@ -73,22 +75,9 @@ class TrainReactor : public grpc::ServerWriteReactor<v1::TrainResponse> {
   const std::shared_ptr<Session> session_;
   const std::shared_ptr<StoredDataset> train_;
   const std::shared_ptr<StoredDataset> eval_;
-  const int64_t epochs_;
-  const int64_t report_every_;
+  const Record record_;
 
-  // Executor only.
-  BatchIterator batches_;
-  const int64_t steps_total_;
-  int64_t epoch_ = 1;
-  int64_t epochs_done_ = 0;
-  int64_t steps_done_ = 0;
-  int64_t steps_in_epoch_ = 0;
-  int64_t steps_since_report_ = 0;
-  int64_t samples_since_report_ = 0;
-  double loss_since_report_ = 0;
-  float last_loss_ = 0;
-  absl::Time start_;
-  absl::Time report_start_;
+  JobRun run_;  // Executor only.
 
   std::atomic<bool> cancelled_{false};
 

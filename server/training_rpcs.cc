@@ -1,5 +1,5 @@
 // The training handler: Train, a stream of progress over epochs of a stored dataset (the run
-// itself is TrainReactor).
+// itself is TrainReactor), and the checks Train and StartTraining share.
 #include <memory>
 
 #include "core/status_macros.h"
@@ -10,6 +10,27 @@
 
 namespace mlpd {
 
+absl::Status MlpdService::CheckTrain(const v1::TrainRequest& request,
+                                     std::shared_ptr<Session>* session,
+                                     std::shared_ptr<StoredDataset>* train,
+                                     std::shared_ptr<StoredDataset>* eval) const {
+  MLPD_ASSIGN_OR_RETURN(*session, runner_.Find(request.name()));
+  MLPD_ASSIGN_OR_RETURN(*train, datasets_.Find("dataset", request.dataset()));
+  const ModelSpec& spec = (*session)->spec;
+  if (!request.eval_dataset().empty()) {
+    MLPD_ASSIGN_OR_RETURN(*eval, datasets_.Find("eval_dataset", request.eval_dataset()));
+    MLPD_RETURN_IF_ERROR(
+        CheckDataset("eval_dataset", (*eval)->name, (*eval)->data, spec, TargetUse::kEvaluation));
+  }
+  MLPD_RETURN_IF_ERROR(CheckTrainOptions(request));
+  // Every row is checked before the first step, so a bad value deep in the dataset refuses
+  // the call instead of stopping it with steps applied.
+  MLPD_RETURN_IF_ERROR(
+      CheckDataset("dataset", (*train)->name, (*train)->data, spec, TargetUse::kTraining));
+  MLPD_RETURN_IF_ERROR(CheckTrainLength(request, (*train)->data.rows()));
+  return absl::OkStatus();
+}
+
 grpc::ServerWriteReactor<v1::TrainResponse>* MlpdService::Train(
     grpc::CallbackServerContext* context, const v1::TrainRequest* request) {
   std::shared_ptr<Session> session;
@@ -17,26 +38,19 @@ grpc::ServerWriteReactor<v1::TrainResponse>* MlpdService::Train(
   std::shared_ptr<StoredDataset> eval;
   auto parse = [&]() -> absl::Status {
     MLPD_RETURN_IF_ERROR(Admit(*context));
-    MLPD_ASSIGN_OR_RETURN(session, runner_.Find(request->name()));
-    MLPD_ASSIGN_OR_RETURN(train, datasets_.Find("dataset", request->dataset()));
-    if (!request->eval_dataset().empty()) {
-      MLPD_ASSIGN_OR_RETURN(eval, datasets_.Find("eval_dataset", request->eval_dataset()));
-      MLPD_RETURN_IF_ERROR(CheckDataset("eval_dataset", eval->name, eval->data, session->spec,
-                                        TargetUse::kEvaluation));
-    }
-    MLPD_RETURN_IF_ERROR(CheckTrainOptions(*request));
-    // Every row is checked before the first step, so a bad value deep in the dataset refuses
-    // the call instead of stopping it with steps applied.
-    MLPD_RETURN_IF_ERROR(
-        CheckDataset("dataset", train->name, train->data, session->spec, TargetUse::kTraining));
-    MLPD_RETURN_IF_ERROR(CheckTrainLength(*request, train->data.rows()));
-    return absl::OkStatus();
+    MLPD_RETURN_IF_ERROR(CheckTrain(*request, &session, &train, &eval));
+    // A job owns its session's training until it ends.
+    return jobs_.CheckNoLiveJob(request->name());
   };
   if (const absl::Status status = parse(); !status.ok()) {
     return Refuse<grpc::ServerWriteReactor<v1::TrainResponse>>("Train", request->name(), status);
   }
-  auto* reactor = new TrainReactor(executor_, &trains_, std::move(session), std::move(train),
-                                   std::move(eval), *request);
+  Session* const target = session.get();
+  auto* reactor =
+      new TrainReactor(executor_, &trains_, std::move(session), std::move(train), std::move(eval),
+                       *request, [this, target](const HistoryPoint& point) {
+                         RecordHistory(target->shared_from_this(), point);
+                       });
   reactor->Start();
   return reactor;
 }

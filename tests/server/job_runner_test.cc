@@ -65,6 +65,9 @@ class FakeHost : public JobHost {
     };
     targets.after_steps = [] {};
     targets.snapshot = [this] { ++snapshots; };
+    if (history != nullptr) {
+      targets.record = [this](const HistoryPoint& point) { (void)history->Append("s", point); };
+    }
     return targets;
   }
 
@@ -72,6 +75,7 @@ class FakeHost : public JobHost {
   std::unique_ptr<Model> model;
   std::atomic<bool> session_deleted{false};
   int snapshots = 0;
+  HistoryStore* history = nullptr;  // Where the curve goes; none when null.
 };
 
 // EndWatcher waits for a job's end.
@@ -107,25 +111,29 @@ class JobRunnerTest : public ::testing::Test {
     folder_ =
         absl::StrCat(::testing::TempDir(), "/job_runner_test_", info->name(), "_", ::getpid());
     std::filesystem::remove_all(folder_);
-    ASSERT_TRUE(history_.Open().ok());
+    history_ = std::make_unique<HistoryStore>(folder_ + "/history");
+    ASSERT_TRUE(history_->Open().ok());
   }
   void TearDown() override { std::filesystem::remove_all(folder_); }
 
   std::string folder_;
   ComputeExecutor executor_{{/*max_queue=*/64, /*threads=*/1}};
-  HistoryStore history_{folder_ + "/history"};
+  std::unique_ptr<HistoryStore> history_;
 };
 
 TEST_F(JobRunnerTest, AJobRunsToItsEndReportingAndLeavingItsCurve) {
   FakeHost host;
+  host.history = history_.get();
   JobRegistry jobs({});
-  JobRunner runner(&executor_, &jobs, &host, {nullptr, &history_, nullptr});
+  JobRunner runner(&executor_, &jobs, &host, {});
   v1::TrainRequest request = Request(3);
   request.set_eval_dataset("eval");
   absl::StatusOr<v1::Job> job = runner.Start(request);
   ASSERT_TRUE(job.ok()) << job.status();
   EndWatcher watcher;
   if (!jobs.Watch(job->id(), &watcher)->done()) watcher.done.WaitForNotification();
+  // The runner finishes its bookkeeping after telling the watcher.
+  executor_.WaitIdle(absl::InfiniteFuture());
   const v1::Job done = *jobs.Get(job->id());
   EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(done.steps_done(), 24);
@@ -135,7 +143,7 @@ TEST_F(JobRunnerTest, AJobRunsToItsEndReportingAndLeavingItsCurve) {
   EXPECT_EQ(done.evals_size(), 3);
   EXPECT_EQ(host.model->step_count(), 24);
   // One point an epoch, with the evaluation.
-  const std::vector<HistoryPoint> curve = *history_.Read("s", 0, 0);
+  const std::vector<HistoryPoint> curve = *history_->Read("s", 0, 0);
   ASSERT_EQ(curve.size(), 3u);
   EXPECT_EQ(curve.back().step, 24);
   EXPECT_TRUE(curve.back().has_eval);
@@ -157,6 +165,8 @@ TEST_F(JobRunnerTest, CancelStopsBetweenMiniBatchesAndKeepsTheSteps) {
   watcher.first_event.WaitForNotification();
   ASSERT_TRUE(jobs.RequestCancel(job.id(), "cancelled by CancelJob").ok());
   watcher.done.WaitForNotification();
+  // The runner finishes its bookkeeping after telling the watcher.
+  executor_.WaitIdle(absl::InfiniteFuture());
   const v1::Job done = watcher.final_job;
   EXPECT_EQ(done.state(), v1::JOB_STATE_CANCELLED);
   EXPECT_THAT(done.error().message(), HasSubstr("cancelled by CancelJob, after"));
@@ -179,6 +189,8 @@ TEST_F(JobRunnerTest, DeletingTheSessionFailsTheJobWithTheReason) {
   watcher.first_event.WaitForNotification();
   host.session_deleted = true;
   watcher.done.WaitForNotification();
+  // The runner finishes its bookkeeping after telling the watcher.
+  executor_.WaitIdle(absl::InfiniteFuture());
   EXPECT_EQ(watcher.final_job.state(), v1::JOB_STATE_FAILED);
   EXPECT_EQ(watcher.final_job.error().code(), static_cast<int>(absl::StatusCode::kNotFound));
   EXPECT_THAT(watcher.final_job.error().message(), HasSubstr("session \"s\" was deleted, after"));
@@ -216,6 +228,8 @@ TEST_F(JobRunnerTest, AResumedJobEndsBitIdenticalToAnUninterruptedOne) {
     const v1::Job job = *runner.Start(request);
     EndWatcher watcher;
     if (!jobs.Watch(job.id(), &watcher)->done()) watcher.done.WaitForNotification();
+    // The runner finishes its bookkeeping after telling the watcher.
+    executor_.WaitIdle(absl::InfiniteFuture());
     executor_.WaitIdle(absl::InfiniteFuture());
     expected = MakeCheckpoint(*host.model)->SerializeAsString();
   }
@@ -241,6 +255,8 @@ TEST_F(JobRunnerTest, AResumedJobEndsBitIdenticalToAnUninterruptedOne) {
     runner.ResumeAll();
     EndWatcher watcher;
     if (!jobs.Watch(record.id(), &watcher)->done()) watcher.done.WaitForNotification();
+    // The runner finishes its bookkeeping after telling the watcher.
+    executor_.WaitIdle(absl::InfiniteFuture());
     executor_.WaitIdle(absl::InfiniteFuture());
     const v1::Job done = *jobs.Get(record.id());
     EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.error().message();
