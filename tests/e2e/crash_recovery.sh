@@ -27,14 +27,7 @@ case $("$MLPD_BIN" --helpfull 2>&1 || true) in
 esac
 start_server "${server_flags[@]}"
 
-# 300 rows of 8 features and a class label out of 3.
-"$PYTHON" -c '
-import random
-random.seed(4)
-for _ in range(300):
-    x = [random.uniform(-1, 1) for _ in range(8)]
-    print(",".join("%.4f" % v for v in x) + ",%d" % (int(x[0] > 0) + int(x[1] > 0.5)))
-' >"$work/train.csv"
+write_class_csv "$work/train.csv"
 run 0 upload train --csv "$work/train.csv" --label-column
 for s in "${sessions[@]}"; do
   run 0 create "$s" --layers 8,32,3 --activations tanh,identity --loss cross_entropy \

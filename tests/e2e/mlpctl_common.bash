@@ -92,6 +92,18 @@ contains() {
   esac
 }
 
+# write_class_csv FILE: 300 rows of 8 features and a class label out of 3 (seeded, the same on
+# every run).
+write_class_csv() {
+  "$PYTHON" -c '
+import random
+random.seed(4)
+for _ in range(300):
+    x = [random.uniform(-1, 1) for _ in range(8)]
+    print(",".join("%.4f" % v for v in x) + ",%d" % (int(x[0] > 0) + int(x[1] > 0.5)))
+' >"$1"
+}
+
 # json_get JSON PYTHON-EXPRESSION-ON-v: parses JSON (failing when it does not parse) and prints
 # the expression, e.g. json_get "$out" 'v["count"]'.
 json_get() {
