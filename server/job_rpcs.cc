@@ -91,7 +91,16 @@ grpc::ServerUnaryReactor* MlpdService::StartTraining(grpc::CallbackServerContext
     MLPD_ASSIGN_OR_RETURN(*response, job_runner_.Start(*request));
     return absl::OkStatus();
   };
-  Answer(reactor, "StartTraining", request->name(), start());
+  const absl::Status started = start();
+  if (!started.ok() || writer_ == nullptr) {
+    Answer(reactor, "StartTraining", request->name(), started);
+    return reactor;
+  }
+  // The answer waits for the job's record, queued on the writer before this: a job whose id
+  // the caller got survives a crash.
+  writer_->Post([reactor, name = request->name()] {
+    Answer(reactor, "StartTraining", name, absl::OkStatus());
+  });
   return reactor;
 }
 

@@ -7,6 +7,7 @@
 # in step order, across the crashes.
 source "$(dirname "$0")/mlpctl_common.bash"
 : "${MLPD_SOURCE_DIR:?MLPD_SOURCE_DIR must name the source tree}"
+mkdir -p "$work/py"
 jobs_py() { "$PYTHON" "$MLPD_SOURCE_DIR/tests/python/job_client.py" "$work/py" "$MLPD_SERVER" "$@"; }
 
 # Abseil spells multi-word flags with underscores; accept a binary that takes dashes.
@@ -21,11 +22,11 @@ start_with() { start_server --threads 1 "$every" "$1" "$interval" 0; }
 # 300 rows of 8 features and a class out of 3: 30 mini-batches of 10 an epoch.
 write_class_csv "$work/train.csv"
 steps_per_epoch=30
-epochs=2000
+epochs=4000
 total=$((steps_per_epoch * epochs))
 
-# Snapshots only at epoch boundaries (every 30 steps) for the first kill.
-start_with "$steps_per_epoch"
+# Snapshots only at epoch boundaries (every 10 epochs) for the first kill.
+start_with $((10 * steps_per_epoch))
 run 0 upload train --csv "$work/train.csv" --label-column
 for s in straight crashy; do
   run 0 create "$s" --layers 8,64,64,3 --activations tanh,tanh,identity --loss cross_entropy \
@@ -36,6 +37,9 @@ done
 straight=$(jobs_py start straight train "$epochs" 10 17) || fail "StartTraining failed"
 [ "$(jobs_py watch "$straight")" = JOB_STATE_SUCCEEDED ] || fail "the uninterrupted job did not succeed"
 run 0 export straight --format native -o "$work/straight.native"
+# SaveSession answers once the writer has written everything queued before it, the job's final
+# record included: the kills below must not bring the finished job back.
+run 0 save straight
 
 # The detached job: the client that started it exits at once.
 job=$(jobs_py start crashy train "$epochs" 10 17) || fail "StartTraining failed"
@@ -59,13 +63,13 @@ resumed_at() {
 
 # 1. Killed with every snapshot at an epoch boundary: the job resumes between epochs.
 kill_after 2000
-start_with 7
+start_with 97
 step=$(resumed_at)
 echo "kill 1: resumed at step $step"
 [ $((step % steps_per_epoch)) = 0 ] || fail "kill 1 resumed at step $step, not between epochs"
 [ "$step" -gt 0 ] || fail "kill 1 resumed from the start: no snapshot was used"
 
-# 2. Snapshots every 7 steps: the job resumes mid-epoch (a multiple of 7 that is also one of
+# 2. Snapshots every 97 steps: the job resumes mid-epoch (a multiple of 97 that is also one of
 # 30 is possible; then kill again, with snapshots after every step, up to three times).
 for attempt in 1 2 3; do
   kill_after $((step + 1500))
