@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   service_command->add_option("--only", service.only, "run one row")
       ->check(CLI::IsMember(
-          {"trainstep", "train", "epoch", "predict", "concurrent", "snapshot", "memory"}));
+          {"trainstep", "train", "epoch", "predict", "job", "concurrent", "snapshot", "memory"}));
   service_command
       ->add_option("--epoch-anchor", service.epoch_anchor,
                    "torch_train_epoch.py for the epoch row (empty: no PyTorch)")
