@@ -17,6 +17,14 @@
 //   absl::StatusOr<v1::TrainSummary> summary = (*client)->Train(
 //       request, [](const v1::TrainProgress& progress) { /* draw a progress bar */ });
 //
+// A job is a Train run the server owns: StartTraining answers at once, and anyone may watch
+// the job (WatchJob, re-attachable), look it up (GetJob, ListJobs) or stop it (CancelJob):
+//
+//   absl::StatusOr<v1::Job> job = (*client)->StartTraining(request);
+//   TrainEvents events;
+//   events.on_progress = [](const v1::TrainProgress& progress) { /* ... */ };
+//   absl::StatusOr<v1::TrainSummary> done = (*client)->WatchJob(job->id(), events);
+//
 // Routing: every session-scoped call (those whose request names a session) carries the
 // metadata header `x-mlpd-session: <session name>`. A proxy in front of several servers (the
 // Envoy ring-hash route in deploy/) hashes that header, so all calls for one session reach the
@@ -109,6 +117,20 @@ const char* HealthStatusName(HealthStatus status);
 // TrainProgressCallback receives each progress report of a Train call, on the calling thread.
 using TrainProgressCallback = std::function<void(const v1::TrainProgress& progress)>;
 
+// TrainEvents receive the events of a Train or WatchJob stream, on the calling thread; either
+// may be empty.
+struct TrainEvents {
+  // on_job receives the job's state: WatchJob's first event (Train sends none).
+  std::function<void(const v1::Job& job)> on_job;
+  TrainProgressCallback on_progress;
+};
+
+// JobFilter selects the jobs ListJobs returns; empty fields select every job.
+struct JobFilter {
+  std::string session;
+  v1::JobState state = v1::JOB_STATE_UNSPECIFIED;
+};
+
 class Client {
  public:
   // Create builds the channel (TLS and limits from `options`); it does not connect yet.
@@ -161,6 +183,38 @@ class Client {
                                          const TrainProgressCallback& on_progress,
                                          const CallOptions& call = {});
 
+  // Jobs: Train runs the server owns (see the file comment). The calls naming a job by its id
+  // route by CallOptions::routing_session.
+  //
+  // StartTraining starts a job and returns it at once (QUEUED or RUNNING).
+  absl::StatusOr<v1::Job> StartTraining(const v1::TrainRequest& request,
+                                        const CallOptions& call = {});
+  absl::StatusOr<v1::Job> GetJob(const std::string& id, const CallOptions& call = {});
+  // ListJobsPage returns one page of jobs, newest first: `page_token` is the previous page's
+  // next_page_token ("" for the first), `page_size` 0 is the server's default.
+  absl::StatusOr<v1::ListJobsResponse> ListJobsPage(const JobFilter& filter, int32_t page_size,
+                                                    const std::string& page_token,
+                                                    const CallOptions& call = {});
+  // ListJobs follows next_page_token until the last page, or until `limit` jobs (0: no limit).
+  absl::StatusOr<std::vector<v1::Job>> ListJobs(const JobFilter& filter, int64_t limit = 0,
+                                                const CallOptions& call = {});
+  // CancelJob asks the job to stop between mini-batches and returns it as it is then (it may
+  // still be RUNNING). Cancelling a job that is done is not an error.
+  absl::StatusOr<v1::Job> CancelJob(const std::string& id, const CallOptions& call = {});
+  // WatchJob follows a job until it ends: `events` receive its state, then each progress
+  // report. Returns the summary of a job that succeeded, else the job's error (FAILED's code, or
+  // CANCELLED). Ending the call (CallOptions::cancellation, a deadline) only stops watching: the
+  // job goes on. As Train, only CallOptions::timeout bounds it.
+  absl::StatusOr<v1::TrainSummary> WatchJob(const std::string& id, const TrainEvents& events,
+                                            const CallOptions& call = {});
+
+  // GetHistory returns a session's learning curve in step order: the points with step >=
+  // `from_step`, evenly thinned by the server to at most `max_points` (0: all of them).
+  absl::StatusOr<std::vector<v1::HistoryPoint>> GetHistory(const std::string& name,
+                                                           int64_t from_step = 0,
+                                                           int32_t max_points = 0,
+                                                           const CallOptions& call = {});
+
   // Models.
   absl::StatusOr<std::string> ExportSession(const std::string& name, v1::ExportFormat format,
                                             const CallOptions& call = {});
@@ -178,6 +232,13 @@ class Client {
   // PrepareContext sets the deadline, the token and the routing header of one call.
   void PrepareContext(const CallOptions& call, const std::string& session,
                       grpc::ClientContext* context, bool default_deadline = true) const;
+
+  // ReadTrainStream runs a Train or WatchJob stream to its end, passing its events on; `what`
+  // names the stream in the error of one that ends without a summary.
+  template <typename Start>
+  absl::StatusOr<v1::TrainSummary> ReadTrainStream(const Start& start, const std::string& session,
+                                                   const TrainEvents& events,
+                                                   const CallOptions& call, const char* what);
 
   // Unary runs one unary RPC of either service with PrepareContext's settings and converts its
   // status.

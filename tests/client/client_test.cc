@@ -3,6 +3,7 @@
 // uploads, Train progress and cancellation, deadlines and message limits.
 #include "client/client.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <memory>
@@ -325,6 +326,221 @@ TEST(ClientMetadataTest, SessionCallsCarryTheRoutingHeaderAndTheToken) {
   // Unimplemented RPCs come back as UNIMPLEMENTED, not as a generic error.
   EXPECT_EQ((*client)->DeleteSession("digits").code(), absl::StatusCode::kUnimplemented);
   server->Shutdown();
+}
+
+// JobService is a scripted job server: five jobs "job-5".."job-1" (newest first), pages of
+// page_size, a WatchJob that sends the job, two reports and a summary (or, for "job-2", the
+// job's error as the status), and a history of steps 1..4. Each answer carries the routing
+// header it received.
+class JobService final : public v1::Mlpd::Service {
+ public:
+  grpc::Status StartTraining(grpc::ServerContext* context, const v1::TrainRequest* request,
+                             v1::Job* job) override {
+    job->set_id("job-6");
+    job->set_session(Header(*context));
+    *job->mutable_request() = *request;
+    job->set_state(v1::JOB_STATE_QUEUED);
+    return grpc::Status::OK;
+  }
+  grpc::Status GetJob(grpc::ServerContext* context, const v1::GetJobRequest* request,
+                      v1::Job* job) override {
+    return Find(request->id(), *context, job);
+  }
+  grpc::Status CancelJob(grpc::ServerContext* context, const v1::CancelJobRequest* request,
+                         v1::Job* job) override {
+    grpc::Status status = Find(request->id(), *context, job);
+    job->set_state(v1::JOB_STATE_RUNNING);
+    return status;
+  }
+  grpc::Status ListJobs(grpc::ServerContext* context, const v1::ListJobsRequest* request,
+                        v1::ListJobsResponse* response) override {
+    page_sizes.push_back(request->page_size());
+    int next = request->page_token().empty() ? 5 : std::stoi(request->page_token());
+    const int size = request->page_size() > 0 ? request->page_size() : 100;
+    for (; next >= 1 && response->jobs_size() < size; --next) {
+      v1::Job* job = response->add_jobs();
+      job->set_id(absl::StrCat("job-", next));
+      job->set_session(absl::StrCat(request->session(), "|", Header(*context)));
+      job->set_state(request->state());
+    }
+    if (next >= 1) response->set_next_page_token(absl::StrCat(next));
+    return grpc::Status::OK;
+  }
+  grpc::Status WatchJob(grpc::ServerContext* context, const v1::WatchJobRequest* request,
+                        grpc::ServerWriter<v1::TrainResponse>* writer) override {
+    v1::TrainResponse event;
+    grpc::Status found = Find(request->id(), *context, event.mutable_job());
+    if (!found.ok()) return found;
+    writer->Write(event);
+    for (int step = 1; step <= 2; ++step) {
+      event.mutable_progress()->set_steps_done(step);
+      writer->Write(event);
+    }
+    if (request->id() == "job-2") {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "session x was deleted");
+    }
+    event.mutable_summary()->set_steps(2);
+    event.mutable_summary()->set_stop_reason(v1::STOP_REASON_COMPLETED);
+    writer->Write(event);
+    return grpc::Status::OK;
+  }
+  grpc::Status GetHistory(grpc::ServerContext* context, const v1::GetHistoryRequest* request,
+                          v1::GetHistoryResponse* response) override {
+    if (request->name() != "digits" || Header(*context) != "digits") {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no session " + request->name());
+    }
+    for (int64_t step = std::max<int64_t>(1, request->from_step()); step <= 4; ++step) {
+      response->add_points()->set_step(step);
+    }
+    return grpc::Status::OK;
+  }
+
+  std::vector<int> page_sizes;
+
+ private:
+  static std::string Header(const grpc::ServerContext& context) {
+    auto found = context.client_metadata().find(kSessionHeader);
+    if (found == context.client_metadata().end()) return "";
+    return std::string(found->second.data(), found->second.size());
+  }
+  static grpc::Status Find(const std::string& id, const grpc::ServerContext& context,
+                           v1::Job* job) {
+    if (id != "job-1" && id != "job-2") {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no job " + id);
+    }
+    job->set_id(id);
+    job->set_session(Header(context));
+    job->set_state(v1::JOB_STATE_RUNNING);
+    return grpc::Status::OK;
+  }
+};
+
+class ClientJobsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    ClientOptions options;
+    options.target = absl::StrCat("127.0.0.1:", port);
+    absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(options);
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = *std::move(client);
+  }
+  void TearDown() override { server_->Shutdown(); }
+
+  JobService service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(ClientJobsTest, StartTrainingRoutesByTheSessionAndReturnsTheJob) {
+  v1::TrainRequest request;
+  request.set_name("digits");
+  request.set_dataset("train");
+  request.set_epochs(4);
+  absl::StatusOr<v1::Job> job = client_->StartTraining(request);
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->id(), "job-6");
+  EXPECT_EQ(job->session(), "digits");  // The routing header the server received.
+  EXPECT_EQ(job->request().epochs(), 4);
+}
+
+TEST_F(ClientJobsTest, CallsByJobIdRouteOnlyWhenAskedAndKeepTheServersCode) {
+  absl::StatusOr<v1::Job> job = client_->GetJob("job-1");
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->session(), "");
+  CallOptions routed;
+  routed.routing_session = "digits";
+  EXPECT_EQ(client_->GetJob("job-1", routed)->session(), "digits");
+  EXPECT_EQ(client_->CancelJob("job-1", routed)->session(), "digits");
+  absl::Status missing = client_->CancelJob("job-9").status();
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(missing.message(), "no job job-9");
+}
+
+TEST_F(ClientJobsTest, ListJobsFollowsEveryPageOrStopsAtTheLimit) {
+  JobFilter filter;
+  filter.session = "digits";
+  filter.state = v1::JOB_STATE_RUNNING;
+  absl::StatusOr<v1::ListJobsResponse> page = client_->ListJobsPage(filter, 2, "");
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->jobs_size(), 2);
+  EXPECT_EQ(page->jobs(0).id(), "job-5");
+  EXPECT_EQ(page->jobs(0).session(), "digits|digits");  // The filter, and the route from it.
+  EXPECT_EQ(page->jobs(0).state(), v1::JOB_STATE_RUNNING);
+  page = client_->ListJobsPage(filter, 2, page->next_page_token());
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->jobs(0).id(), "job-3");
+
+  // Pages of at most 1000 until the last page: the five jobs in order.
+  service_.page_sizes.clear();
+  absl::StatusOr<std::vector<v1::Job>> all = client_->ListJobs(JobFilter{});
+  ASSERT_TRUE(all.ok()) << all.status();
+  std::vector<std::string> ids;
+  for (const v1::Job& job : *all) ids.push_back(job.id());
+  EXPECT_THAT(ids, ::testing::ElementsAre("job-5", "job-4", "job-3", "job-2", "job-1"));
+  EXPECT_THAT(service_.page_sizes, ::testing::ElementsAre(1000));
+
+  // A limit asks for no more than it keeps, page after page.
+  service_.page_sizes.clear();
+  absl::StatusOr<std::vector<v1::Job>> three = client_->ListJobs(JobFilter{}, /*limit=*/3);
+  ASSERT_TRUE(three.ok()) << three.status();
+  ASSERT_EQ(three->size(), 3u);
+  EXPECT_EQ(three->back().id(), "job-3");
+  EXPECT_THAT(service_.page_sizes, ::testing::ElementsAre(3));
+}
+
+TEST_F(ClientJobsTest, WatchJobPassesTheJobThenEachReportAndReturnsTheSummary) {
+  std::vector<std::string> events;
+  TrainEvents callbacks;
+  callbacks.on_job = [&](const v1::Job& job) { events.push_back("job " + job.id()); };
+  callbacks.on_progress = [&](const v1::TrainProgress& progress) {
+    events.push_back(absl::StrCat("progress ", progress.steps_done()));
+  };
+  absl::StatusOr<v1::TrainSummary> summary = client_->WatchJob("job-1", callbacks);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(summary->steps(), 2);
+  EXPECT_EQ(summary->stop_reason(), v1::STOP_REASON_COMPLETED);
+  EXPECT_THAT(events, ::testing::ElementsAre("job job-1", "progress 1", "progress 2"));
+
+  // A job that failed: its events, then its error as the status.
+  events.clear();
+  absl::Status failed = client_->WatchJob("job-2", callbacks).status();
+  EXPECT_EQ(failed.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(failed.message(), "session x was deleted");
+  EXPECT_EQ(events.size(), 3u);
+  // Empty callbacks are fine; an unknown job is NOT_FOUND.
+  EXPECT_TRUE(client_->WatchJob("job-1", TrainEvents{}).ok());
+  EXPECT_EQ(client_->WatchJob("job-9", TrainEvents{}).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ClientJobsTest, WatchJobCancelledBeforeItStartsNeverCalls) {
+  Cancellation cancellation;
+  cancellation.Cancel();
+  CallOptions call;
+  call.cancellation = &cancellation;
+  bool called = false;
+  TrainEvents callbacks;
+  callbacks.on_job = [&](const v1::Job&) { called = true; };
+  EXPECT_EQ(client_->WatchJob("job-1", callbacks, call).status().code(),
+            absl::StatusCode::kCancelled);
+  EXPECT_FALSE(called);
+}
+
+TEST_F(ClientJobsTest, GetHistoryRoutesByTheSessionAndPassesTheRange) {
+  absl::StatusOr<std::vector<v1::HistoryPoint>> points = client_->GetHistory("digits");
+  ASSERT_TRUE(points.ok()) << points.status();
+  ASSERT_EQ(points->size(), 4u);
+  EXPECT_EQ(points->front().step(), 1);
+  points = client_->GetHistory("digits", /*from_step=*/3);
+  ASSERT_TRUE(points.ok());
+  ASSERT_EQ(points->size(), 2u);
+  EXPECT_EQ(points->front().step(), 3);
+  EXPECT_EQ(client_->GetHistory("other").status().code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace
