@@ -94,7 +94,26 @@ std::string SummaryJsonLine(const v1::TrainSummary& summary) {
     line["eval_loss"] = summary.eval_loss();
     if (summary.eval_has_error_rate()) line["eval_error_rate"] = summary.eval_error_rate();
   }
+  if (summary.stop_reason() != v1::STOP_REASON_UNSPECIFIED) {
+    line["stop_reason"] = StopReasonName(summary.stop_reason());
+    line["kept_step"] = summary.kept_step();
+  }
+  if (summary.has_best()) {
+    line["best_eval_loss"] = summary.best_eval_loss();
+    line["best_step"] = summary.best_step();
+  }
   return line.dump();
+}
+
+std::string StopReasonName(v1::StopReason reason) {
+  switch (reason) {
+    case v1::STOP_REASON_COMPLETED:
+      return "completed";
+    case v1::STOP_REASON_EARLY_STOPPED:
+      return "early_stopped";
+    default:
+      return "unspecified";
+  }
 }
 
 }  // namespace mlpd

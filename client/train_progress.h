@@ -37,8 +37,13 @@ std::string ProgressPlainLine(const v1::TrainProgress& progress, const TrainProg
 // ProgressJsonLine: {"event":"progress","epoch":2,...} without a trailing newline.
 std::string ProgressJsonLine(const v1::TrainProgress& progress, const TrainProgressView& view);
 
-// SummaryJsonLine: {"event":"summary","steps":...,"seconds":...}.
+// SummaryJsonLine: {"event":"summary","steps":...,"seconds":...}, with "stop_reason" and
+// "kept_step" from a server that says why the run stopped, and "best_eval_loss"/"best_step"
+// when the run evaluated.
 std::string SummaryJsonLine(const v1::TrainSummary& summary);
+
+// StopReasonName: "completed", "early_stopped" or "unspecified".
+std::string StopReasonName(v1::StopReason reason);
 
 }  // namespace mlpd
 

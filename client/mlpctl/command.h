@@ -38,7 +38,7 @@ namespace mlpd::mlpctl {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitRefused = 1;        // The server refused: "CODE_NAME: message".
 inline constexpr int kExitUsage = 2;          // Bad flags or unreadable local files.
-inline constexpr int kExitInterrupted = 130;  // A train cancelled with Ctrl-C.
+inline constexpr int kExitInterrupted = 130;  // Ctrl-C: a train cancelled, a watch left.
 
 // UsageError prints "mlpctl: <message>" to stderr and returns kExitUsage.
 int UsageError(absl::string_view message);

@@ -12,7 +12,8 @@ namespace mlpd::mlpctl {
 int RunMlpctl(int argc, const char* const* argv) {
   CLI::App app{
       "mlpctl: create, train, evaluate, predict with and export MLP sessions on an mlpd "
-      "server.\nExit codes: 0 ok, 1 the server refused, 2 usage error, 130 interrupted."};
+      "server, and follow its training jobs.\nExit codes: 0 ok, 1 the server refused (or the "
+      "job watched failed), 2 usage error, 130 interrupted."};
   app.require_subcommand(1);
   app.fallthrough();
   GlobalFlags global;

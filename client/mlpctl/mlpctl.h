@@ -3,8 +3,10 @@
 // The global flags (connection.h) and every registered command (command.h) make up the
 // command line; after parsing, the client is built and the chosen command runs.
 //
-// Exit codes: 0 ok; 1 the server refused (printed as "CODE_NAME: message"); 2 usage error
-// (bad flags, unreadable local files); 130 a train cancelled with Ctrl-C.
+// Exit codes: 0 ok; 1 the server refused (printed as "CODE_NAME: message"), or the job that
+// watch followed failed or was cancelled (its reason printed the same way); 2 usage error (bad
+// flags, unreadable local files); 130 Ctrl-C (a train cancelled, or a watch left: its job goes
+// on).
 //
 //   int main(int argc, char** argv) { return mlpd::mlpctl::RunMlpctl(argc, argv); }
 #ifndef MLPD_CLIENT_MLPCTL_MLPCTL_H_

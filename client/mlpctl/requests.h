@@ -32,11 +32,21 @@ struct TrainFlags {
   bool shuffle = false;             // --shuffle
   uint64_t seed = 0;                // --seed of the shuffle.
   int64_t report_every = 0;         // --report-every N steps (0: once per epoch).
+  int64_t eval_every = 0;           // --eval-every N steps (0: at each report).
+  int64_t patience = 0;             // --patience evaluations without improvement (0: off).
+  double min_delta = 0;             // --min-delta: the smallest improvement that counts.
+  bool keep_best = false;           // --keep-best
 };
 
 // TrainRequestFromFlags: INVALID_ARGUMENT naming --batch-size unless it is "full" (the whole
-// dataset, sent as batch_size 0) or a positive integer.
+// dataset, sent as batch_size 0) or a positive integer; naming --eval-every, --patience or
+// --keep-best when given without --eval (they decide from its evaluations); naming --min-delta
+// when it is negative, not finite, or given without --patience.
 absl::StatusOr<v1::TrainRequest> TrainRequestFromFlags(const TrainFlags& flags);
+
+// ParseJobState reads --state: queued, running, succeeded, failed or cancelled, in any case.
+// INVALID_ARGUMENT naming the flag and the states.
+absl::StatusOr<v1::JobState> ParseJobState(const std::string& text);
 
 // UploadCallOptions routes an upload to `routing_session`'s server and gives it the global
 // deadline plus one second per 10 MiB of payload: large uploads take longer than a small call.

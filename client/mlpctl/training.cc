@@ -1,5 +1,6 @@
 // The train command: epochs over an uploaded dataset, with a live progress display and a
-// clean stop on Ctrl-C (the steps already applied stay applied).
+// clean stop on Ctrl-C (the steps already applied stay applied); or, with --detach, a job the
+// server runs on its own (see jobs.cc for watching and cancelling it).
 #include <unistd.h>
 
 #include <chrono>
@@ -13,64 +14,14 @@
 #include "client/mlpctl/command.h"
 #include "client/mlpctl/flag_checks.h"
 #include "client/mlpctl/interrupt.h"
+#include "client/mlpctl/job_output.h"
+#include "client/mlpctl/output.h"
+#include "client/mlpctl/progress_display.h"
 #include "client/mlpctl/requests.h"
-#include "client/train_progress.h"
 #include "nlohmann/json.hpp"
 
 namespace mlpd::mlpctl {
 namespace {
-
-// ProgressDisplay shows each progress report: a bar redrawn on a terminal's stderr, a plain
-// line per report when piped, or a JSON line with --json.
-class ProgressDisplay {
- public:
-  ProgressDisplay(int64_t epochs, bool json)
-      : epochs_(epochs), json_(json), terminal_(!json && isatty(STDERR_FILENO)) {}
-
-  void Show(const v1::TrainProgress& progress) {
-    TrainProgressView view;
-    view.epochs = epochs_;
-    view.elapsed_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    if (json_) {
-      std::cout << ProgressJsonLine(progress, view) << std::endl;
-    } else if (terminal_) {
-      std::cerr << "\r\033[K" << ProgressBarLine(progress, view) << std::flush;
-      bar_drawn_ = true;
-      last_samples_per_second_ = progress.samples_per_second();
-    } else {
-      std::cout << ProgressPlainLine(progress, view) << std::endl;
-    }
-  }
-
-  // Finish ends the bar, if one was drawn, at what was done: the last report may predate the
-  // last steps.
-  void Finish(const absl::StatusOr<v1::TrainSummary>& summary) {
-    if (!bar_drawn_) return;
-    if (summary.ok()) {
-      v1::TrainProgress done;
-      done.set_epoch(summary->epochs());
-      done.set_step(summary->step());
-      done.set_steps_done(summary->steps());
-      done.set_steps_total(summary->steps());
-      done.set_loss(summary->last_loss());
-      done.set_samples_per_second(last_samples_per_second_);
-      TrainProgressView view;
-      view.epochs = epochs_;
-      view.elapsed_seconds = summary->seconds();
-      std::cerr << "\r\033[K" << ProgressBarLine(done, view);
-    }
-    std::cerr << "\n";
-  }
-
- private:
-  const int64_t epochs_;
-  const bool json_;
-  const bool terminal_;
-  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  bool bar_drawn_ = false;
-  double last_samples_per_second_ = 0;
-};
 
 // ReportCancelled says how many steps a cancelled train applied. The server stops at its next
 // mini-batch boundary, so it first waits until the session's step count stops moving.
@@ -95,23 +46,6 @@ int ReportCancelled(Client& client, const std::string& name, const v1::SessionIn
   return kExitInterrupted;
 }
 
-void PrintSummary(const std::string& name, const v1::TrainSummary& summary, bool json) {
-  if (json) {
-    std::cout << SummaryJsonLine(summary) << std::endl;
-    return;
-  }
-  std::cout << absl::StrFormat(
-      "trained %s: %d steps, %d epochs in %.3fs, last loss %.6g, session step %d", name,
-      summary.steps(), summary.epochs(), summary.seconds(), summary.last_loss(), summary.step());
-  if (summary.has_eval()) {
-    std::cout << absl::StrFormat(", eval loss %.6g", summary.eval_loss());
-    if (summary.eval_has_error_rate()) {
-      std::cout << absl::StrFormat(" error_rate %.4f", summary.eval_error_rate());
-    }
-  }
-  std::cout << "\n";
-}
-
 class TrainCommand : public Command {
  public:
   explicit TrainCommand(CLI::App& app)
@@ -132,21 +66,40 @@ class TrainCommand : public Command {
         ->transform(IntegerFlag(0, std::numeric_limits<uint64_t>::max()))
         ->capture_default_str();
     cli().add_option("--eval", flags_.eval_dataset,
-                     "Dataset evaluated at each report and at the end");
+                     "Dataset evaluated at each report (or --eval-every) and at the end");
     cli()
         .add_option("--report-every", flags_.report_every,
                     "Report progress every N steps (default: once per epoch)")
         ->transform(IntegerFlag(0));
+    cli()
+        .add_option("--eval-every", flags_.eval_every,
+                    "Evaluate on --eval every N steps (default: at each report)")
+        ->transform(IntegerFlag(1));
+    cli()
+        .add_option("--patience", flags_.patience,
+                    "Stop early after N evaluations without improvement of the eval loss")
+        ->transform(IntegerFlag(1));
+    cli().add_option("--min-delta", flags_.min_delta,
+                     "With --patience: the smallest eval loss decrease that counts (default 0)");
+    cli().add_flag("--keep-best", flags_.keep_best,
+                   "At the end, keep the parameters of the lowest eval loss, not the last");
+    cli().add_flag("--detach", detach_,
+                   "Start a job the server runs on its own, print its id and return");
     cli().footer(
         Example("  mlpctl train practical --dataset train --epochs 1000 --batch-size full \\\n"
                 "      --report-every 100 --eval test\n"
-                "Ctrl-C stops between mini-batches; the steps already applied stay applied."));
+                "  id=$(mlpctl train digits --dataset train --epochs 50 --eval test \\\n"
+                "      --patience 3 --keep-best --detach)\n"
+                "  mlpctl watch \"$id\"\n"
+                "Ctrl-C stops between mini-batches; the steps already applied stay applied.\n"
+                "A --detach job outlives mlpctl and server restarts: see 'mlpctl jobs'."));
   }
 
   int Run(const CommandContext& context) override {
     absl::StatusOr<v1::TrainRequest> request = TrainRequestFromFlags(flags_);
     if (!request.ok()) return UsageError(request.status().message());
     const bool json = context.global.json;
+    if (detach_) return StartDetached(context, *request);
     // The step count before training tells how many steps a cancelled call applied.
     absl::StatusOr<v1::SessionInfo> before = context.client.GetSession(flags_.name);
     if (!before.ok()) return Refused(before.status());
@@ -172,7 +125,21 @@ class TrainCommand : public Command {
   }
 
  private:
+  // StartDetached starts the job and prints its id alone on stdout, for scripts to keep.
+  static int StartDetached(const CommandContext& context, const v1::TrainRequest& request) {
+    absl::StatusOr<v1::Job> job = context.client.StartTraining(request);
+    if (!job.ok()) return Refused(job.status());
+    Print(context.global.json, JobJson(*job), absl::StrCat(job->id(), "\n"));
+    if (!context.global.json && isatty(STDERR_FILENO)) {
+      std::cerr << "started job " << job->id() << " (" << JobStateName(job->state())
+                << "); 'mlpctl watch " << job->id() << "' follows it, 'mlpctl cancel " << job->id()
+                << "' stops it\n";
+    }
+    return kExitOk;
+  }
+
   TrainFlags flags_;
+  bool detach_ = false;
 };
 
 const RegisterCommand<TrainCommand> kTrain(/*help_order=*/80);

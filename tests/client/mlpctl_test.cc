@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "CLI/CLI.hpp"
@@ -28,7 +30,8 @@ TEST(CommandRegistryTest, EverySubcommandIsRegisteredInHelpOrderWithAnExample) {
   std::vector<std::string> names;
   for (const std::unique_ptr<Command>& command : commands) names.push_back(command->name());
   EXPECT_THAT(names, ElementsAre("create", "get", "list", "delete", "save", "health", "upload",
-                                 "train", "step", "evaluate", "predict", "export", "import"));
+                                 "train", "jobs", "job", "watch", "cancel", "history", "step",
+                                 "evaluate", "predict", "export", "import"));
   std::vector<std::string> help_order;
   for (const CLI::App* subcommand : app.get_subcommands({})) {
     help_order.push_back(subcommand->get_name());
@@ -88,6 +91,74 @@ TEST(TrainRequestTest, ABatchSizeThatIsNeitherPositiveNorFullIsRefusedNamingTheF
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_THAT(status.message(),
                 HasSubstr(std::string("--batch-size: \"") + bad + "\" is neither"));
+  }
+}
+
+TEST(TrainRequestTest, EarlyStoppingAndKeepBestReachTheRequest) {
+  TrainFlags flags = SomeTrainFlags();
+  absl::StatusOr<v1::TrainRequest> request = TrainRequestFromFlags(flags);
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_FALSE(request->has_early_stopping());
+  EXPECT_FALSE(request->keep_best());
+  EXPECT_EQ(request->eval_every_steps(), 0);
+
+  flags.eval_every = 25;
+  flags.patience = 3;
+  flags.min_delta = 0.01;
+  flags.keep_best = true;
+  request = TrainRequestFromFlags(flags);
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->eval_every_steps(), 25);
+  EXPECT_EQ(request->early_stopping().patience(), 3);
+  EXPECT_DOUBLE_EQ(request->early_stopping().min_delta(), 0.01);
+  EXPECT_TRUE(request->keep_best());
+}
+
+TEST(TrainRequestTest, WhatDecidesFromEvaluationsNeedsAnEvalDatasetNamingTheFlag) {
+  const std::vector<std::pair<void (*)(TrainFlags*), std::string>> cases = {
+      {[](TrainFlags* flags) { flags->eval_every = 10; }, "--eval-every needs --eval"},
+      {[](TrainFlags* flags) { flags->patience = 2; }, "--patience needs --eval"},
+      {[](TrainFlags* flags) { flags->keep_best = true; }, "--keep-best needs --eval"},
+  };
+  for (const auto& [set, message] : cases) {
+    TrainFlags flags = SomeTrainFlags();
+    flags.eval_dataset = "";
+    set(&flags);
+    absl::Status status = TrainRequestFromFlags(flags).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << message;
+    EXPECT_THAT(status.message(), HasSubstr(message));
+  }
+}
+
+TEST(TrainRequestTest, MinDeltaMustBeAFiniteNonNegativeNumberWithPatience) {
+  TrainFlags flags = SomeTrainFlags();
+  flags.patience = 2;
+  for (double bad :
+       {-0.5, std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()}) {
+    flags.min_delta = bad;
+    absl::Status status = TrainRequestFromFlags(flags).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(status.message(), HasSubstr("expected a finite number >= 0"));
+    EXPECT_THAT(status.message(), HasSubstr("--min-delta is "));
+  }
+  flags.patience = 0;
+  flags.min_delta = 0.1;
+  EXPECT_THAT(TrainRequestFromFlags(flags).status().message(),
+              HasSubstr("--min-delta needs --patience"));
+}
+
+TEST(JobStateTest, TheFiveStatesInAnyCaseOthersRefusedNamingTheFlag) {
+  EXPECT_EQ(*ParseJobState("queued"), v1::JOB_STATE_QUEUED);
+  EXPECT_EQ(*ParseJobState("Running"), v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(*ParseJobState("SUCCEEDED"), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(*ParseJobState("failed"), v1::JOB_STATE_FAILED);
+  EXPECT_EQ(*ParseJobState("cancelled"), v1::JOB_STATE_CANCELLED);
+  for (const char* bad : {"", "unspecified", "done", "JOB_STATE_RUNNING", "canceled"}) {
+    absl::Status status = ParseJobState(bad).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(status.message(),
+              std::string("--state: \"") + bad +
+                  "\" is not one of queued, running, succeeded, failed, cancelled");
   }
 }
 
