@@ -1,6 +1,10 @@
 #!/usr/bin/python3
 """A Python client of mlpd: learns XOR on the server, then predicts and cleans up.
 
+It trains three ways: steps with the batch in the request, a Train call that streams progress,
+and a detached job (StartTraining answers at once; WatchJob follows the job, and could be
+re-attached from another process, since the server owns the job).
+
 Needs Debian's python3-grpcio, python3-protobuf and protobuf-compiler-grpc. The stubs are
 generated from proto/ into a temporary folder at start (nothing generated is kept), so the
 example always matches the API it runs against.
@@ -83,9 +87,35 @@ def main():
             for event in stub.Train(request, metadata=meta, timeout=120):
                 if event.HasField("progress"):
                     print(f"  step {event.progress.step} loss {event.progress.loss:.5f}")
-                else:
+                elif event.HasField("summary"):
                     print(f"trained {event.summary.steps} steps, last loss "
                           f"{event.summary.last_loss:.5f}")
+            # ...then a detached job: the server owns the run, which outlives this connection.
+            # Anyone who knows its id may watch it (the stream starts with the job's state and
+            # ends with its summary, or with its error as the call's status) or cancel it.
+            job = stub.StartTraining(
+                pb.TrainRequest(name=args.name, dataset=dataset, epochs=100,
+                                report_every_steps=50),
+                metadata=meta, timeout=30)
+            print(f"started job {job.id} ({pb.JobState.Name(job.state)})")
+            for event in stub.WatchJob(pb.WatchJobRequest(id=job.id), metadata=meta,
+                                       timeout=120):
+                if event.HasField("job"):
+                    print(f"  watching {event.job.id}: {pb.JobState.Name(event.job.state)}")
+                elif event.HasField("progress"):
+                    print(f"  step {event.progress.step} loss {event.progress.loss:.5f}")
+                else:
+                    print(f"job {job.id} done: {event.summary.steps} steps, last loss "
+                          f"{event.summary.last_loss:.5f}")
+            job = stub.GetJob(pb.GetJobRequest(id=job.id), metadata=meta, timeout=30)
+            if job.state != pb.JOB_STATE_SUCCEEDED:
+                print(f"job {job.id} ended {pb.JobState.Name(job.state)}", file=sys.stderr)
+                return 1
+            history = stub.GetHistory(pb.GetHistoryRequest(name=args.name), metadata=meta,
+                                      timeout=30)
+            print(f"history: {len(history.points)} points, loss "
+                  f"{history.points[0].train_loss:.4f} at step {history.points[0].step} -> "
+                  f"{history.points[-1].train_loss:.4f} at step {history.points[-1].step}")
             stub.DeleteDataset(pb.DeleteDatasetRequest(name=dataset), metadata=meta, timeout=30)
 
             prediction = stub.Predict(pb.PredictRequest(name=args.name, x=tensor(pb, x)),

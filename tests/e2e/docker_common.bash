@@ -8,6 +8,7 @@ set -euo pipefail
 : "${MLPCTL_BIN:?MLPCTL_BIN must name the mlpctl binary}"
 source_dir=${MLPD_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 PYTHON=/usr/bin/python3
+source "$(dirname "${BASH_SOURCE[0]}")/wait_common.bash"
 work=$(mktemp -d)
 # The tag the image tests build; kept between runs so the layer cache makes rebuilds cheap.
 image=${MLPD_TEST_IMAGE:-mlpd:test}
@@ -126,12 +127,7 @@ stop_during_train() {
   "$MLPCTL_BIN" --server "$server" train long --dataset rows --epochs 1000000 --batch-size 1 \
     --report-every 5000 >"$work/train.out" 2>"$work/train.err" &
   local train_pid=$!
-  for _ in $(seq 600); do
-    grep -q "steps_done=" "$work/train.out" 2>/dev/null && break
-    kill -0 "$train_pid" 2>/dev/null || fail "train ended early: $(cat "$work/train.err")"
-    sleep 0.05
-  done
-  grep -q "steps_done=" "$work/train.out" || fail "no Train progress within 30 s"
+  wait_for_line "$work/train.out" "steps_done=" "$train_pid" 30
   started=$(now_ms)
   "$@" >/dev/null 2>&1
   stop_seconds=$(seconds_since "$started")

@@ -10,19 +10,8 @@ run 0 create long --layers 2,16,2 --activations tanh,identity --loss cross_entro
 run 0 step long --csv "$work/rows.csv" --label-column  # Step 1: before the train call.
 
 # Far more epochs than the test waits for, reporting often, with stdout piped.
-"$MLPCTL_BIN" train long --dataset rows --epochs 1000000 --batch-size 1 --report-every 20 \
-  >"$work/train.out" 2>"$work/train.err" &
-train_pid=$!
-for attempt in $(seq 200); do
-  grep -q "steps_done=" "$work/train.out" 2>/dev/null && break
-  kill -0 "$train_pid" 2>/dev/null || fail "train ended early: $(cat "$work/train.err")"
-  sleep 0.05
-done
-grep -q "steps_done=" "$work/train.out" || fail "no progress line within 10 s"
-kill -INT "$train_pid"
-code=0
-wait "$train_pid" || code=$?
-[ "$code" = 130 ] || fail "train exited $code after SIGINT, expected 130: $(cat "$work/train.err")"
+interrupt_after_progress train train long --dataset rows --epochs 1000000 --batch-size 1 \
+  --report-every 20
 message=$(cat "$work/train.err")
 contains "$message" "cancelled: " "cancel message"
 applied=$(sed -n 's/.*cancelled: \([0-9]*\) steps applied.*/\1/p' <<<"$message")

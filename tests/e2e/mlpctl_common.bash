@@ -6,6 +6,7 @@ set -euo pipefail
 : "${MLPD_BIN:?MLPD_BIN must name the mlpd binary}"
 : "${MLPCTL_BIN:?MLPCTL_BIN must name the mlpctl binary}"
 PYTHON=/usr/bin/python3
+source "$(dirname "${BASH_SOURCE[0]}")/wait_common.bash"
 work=$(mktemp -d)
 server_pid=
 # Extra mlpctl flags of the start-up health probe (e.g. TLS options).
@@ -82,6 +83,21 @@ run() {
 stdout: $out
 stderr: $err"
   fi
+}
+
+# interrupt_after_progress NAME mlpctl-arguments...: runs mlpctl in the background (stdout in
+# $work/NAME.out, stderr in $work/NAME.err, piped: a plain line per progress report), waits for
+# its first progress line, presses Ctrl-C (SIGINT) and fails unless it exits 130.
+interrupt_after_progress() {
+  local name=$1 pid code=0
+  shift
+  "$MLPCTL_BIN" "$@" >"$work/$name.out" 2>"$work/$name.err" &
+  pid=$!
+  wait_for_line "$work/$name.out" "steps_done=" "$pid" 10
+  kill -INT "$pid"
+  wait "$pid" || code=$?
+  [ "$code" = 130 ] ||
+    fail "mlpctl $* exited $code after SIGINT, expected 130: $(cat "$work/$name.err")"
 }
 
 # contains TEXT NEEDLE WHAT: fails unless TEXT contains NEEDLE.

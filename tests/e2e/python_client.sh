@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Python example client (examples/python, Debian's python3-grpcio with stubs generated into
-# a temporary folder) creates, trains, predicts and deletes a session on a real mlpd.
+# a temporary folder) creates, trains (steps, Train, a detached job it watches), predicts and
+# deletes a session on a real mlpd.
 source "$(dirname "$0")/mlpctl_common.bash"
 : "${MLPD_SOURCE_DIR:?MLPD_SOURCE_DIR must name the source tree}"
 start_server --threads 1
@@ -10,6 +11,11 @@ start_server --threads 1
 cat "$work/python.out"
 contains "$(cat "$work/python.out")" "created py-xor" "python create"
 contains "$(cat "$work/python.out")" "predictions:" "python predict"
+contains "$(cat "$work/python.out")" "started job job-" "python detached job"
+contains "$(cat "$work/python.out")" "watching job-" "python watch: the job's state first"
+grep -q "^job job-.* done: 100 steps" "$work/python.out" ||
+  fail "python watch: no summary of the job's 100 full-batch epochs: $(cat "$work/python.out")"
+contains "$(cat "$work/python.out")" "history: " "python history"
 contains "$(cat "$work/python.out")" "deleted py-xor" "python delete"
 # The example cleaned up after itself.
 run 0 --json list
