@@ -1,6 +1,7 @@
-// The client library against a real in-process mlpd server (and, for the metadata it sends, a
-// recording service): every RPC's happy path, status codes passed through unchanged, chunked
-// uploads, Train progress and cancellation, deadlines and message limits.
+// The client library against a real in-process mlpd server (and, for the metadata it sends and
+// the paging and streams of jobs, scripted services): every RPC's happy path, status codes
+// passed through unchanged, chunked uploads, Train progress and cancellation, jobs watched,
+// left and cancelled, deadlines and message limits.
 #include "client/client.h"
 
 #include <algorithm>
@@ -220,15 +221,22 @@ TEST_F(ClientTest, ChunkedUploadArrivesWholeAndTrainReportsEveryStep) {
   EXPECT_EQ(client_->GetDataset("lines").status().code(), absl::StatusCode::kNotFound);
 }
 
+// EndlessRequest trains session `name` on `dataset` a row at a time for far more epochs than
+// a test could wait for, reporting every 10 steps.
+v1::TrainRequest EndlessRequest(const std::string& name, const std::string& dataset) {
+  v1::TrainRequest request;
+  request.set_name(name);
+  request.set_dataset(dataset);
+  request.set_epochs(1000000);
+  request.set_batch_size(1);
+  request.set_report_every_steps(10);
+  return request;
+}
+
 TEST_F(ClientTest, CancelStopsTrainAndKeepsTheAppliedSteps) {
   ASSERT_TRUE(client_->UploadDataset("many", LinearDataset(64)).ok());
   ASSERT_TRUE(client_->CreateSession("long", SmallSpec()).ok());
-  v1::TrainRequest request;
-  request.set_name("long");
-  request.set_dataset("many");
-  request.set_epochs(1000000);  // Far more than the test could wait for.
-  request.set_batch_size(1);
-  request.set_report_every_steps(10);
+  const v1::TrainRequest request = EndlessRequest("long", "many");
   Cancellation cancellation;
   CallOptions call;
   call.cancellation = &cancellation;
@@ -251,15 +259,97 @@ TEST_F(ClientTest, CancelStopsTrainAndKeepsTheAppliedSteps) {
   EXPECT_EQ(client_->GetSession("long", call).status().code(), absl::StatusCode::kCancelled);
 }
 
+TEST_F(ClientTest, ADetachedJobRunsToItsSummaryAndIsListed) {
+  ASSERT_TRUE(client_->UploadDataset("rows", LinearDataset(50)).ok());
+  ASSERT_TRUE(client_->CreateSession("jobbed", SmallSpec()).ok());
+  v1::TrainRequest request;
+  request.set_name("jobbed");
+  request.set_dataset("rows");
+  request.set_epochs(3);
+  request.set_batch_size(10);
+  request.set_report_every_steps(1);
+  absl::StatusOr<v1::Job> job = client_->StartTraining(request);
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_FALSE(job->id().empty());
+  EXPECT_EQ(job->session(), "jobbed");
+  EXPECT_FALSE(job->done());
+
+  std::vector<std::string> events;
+  TrainEvents callbacks;
+  callbacks.on_job = [&](const v1::Job& state) { events.push_back("job " + state.id()); };
+  callbacks.on_progress = [&](const v1::TrainProgress&) { events.push_back("progress"); };
+  absl::StatusOr<v1::TrainSummary> summary = client_->WatchJob(job->id(), callbacks);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(summary->steps(), 15);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front(), "job " + job->id());
+
+  absl::StatusOr<v1::Job> done = client_->GetJob(job->id());
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(done->state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_TRUE(done->done());
+  EXPECT_EQ(done->steps_done(), 15);
+  EXPECT_EQ(client_->GetSession("jobbed")->step_count(), 15);
+
+  JobFilter filter;
+  filter.session = "jobbed";
+  absl::StatusOr<std::vector<v1::Job>> listed = client_->ListJobs(filter);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().id(), job->id());
+  filter.state = v1::JOB_STATE_RUNNING;
+  EXPECT_TRUE(client_->ListJobs(filter)->empty());
+  EXPECT_EQ(client_->GetJob("job-0-0").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ClientTest, AWatcherThatLeavesDoesNotStopTheJobCancelJobDoes) {
+  ASSERT_TRUE(client_->UploadDataset("many", LinearDataset(64)).ok());
+  ASSERT_TRUE(client_->CreateSession("endless", SmallSpec()).ok());
+  absl::StatusOr<v1::Job> job = client_->StartTraining(EndlessRequest("endless", "many"));
+  ASSERT_TRUE(job.ok()) << job.status();
+
+  // The watcher leaves at its first report (as Ctrl-C on mlpctl watch does).
+  Cancellation leave;
+  CallOptions call;
+  call.cancellation = &leave;
+  TrainEvents callbacks;
+  int64_t seen = 0;
+  callbacks.on_progress = [&](const v1::TrainProgress& progress) {
+    seen = progress.steps_done();
+    leave.Cancel();
+  };
+  EXPECT_EQ(client_->WatchJob(job->id(), callbacks, call).status().code(),
+            absl::StatusCode::kCancelled);
+  EXPECT_GE(seen, 10);
+  absl::StatusOr<v1::Job> after = client_->GetJob(job->id());
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->state(), v1::JOB_STATE_RUNNING);
+
+  // A second watcher cancels the job at its first report; its watch then ends CANCELLED.
+  callbacks.on_progress = [&](const v1::TrainProgress&) {
+    absl::StatusOr<v1::Job> cancelling = client_->CancelJob(job->id());
+    EXPECT_TRUE(cancelling.ok()) << cancelling.status();
+  };
+  EXPECT_EQ(client_->WatchJob(job->id(), callbacks).status().code(), absl::StatusCode::kCancelled);
+  absl::StatusOr<v1::Job> cancelled = client_->GetJob(job->id());
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_EQ(cancelled->state(), v1::JOB_STATE_CANCELLED);
+  EXPECT_TRUE(cancelled->done());
+  EXPECT_GT(cancelled->steps_done(), seen);
+  // The steps it applied stay applied.
+  EXPECT_EQ(client_->GetSession("endless")->step_count(), cancelled->steps_done());
+  // Cancelling it again changes nothing and is not an error.
+  absl::StatusOr<v1::Job> again = client_->CancelJob(job->id());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->state(), v1::JOB_STATE_CANCELLED);
+  EXPECT_EQ(again->steps_done(), cancelled->steps_done());
+}
+
 TEST_F(ClientTest, DeadlinesAndMessageLimitsApply) {
   ASSERT_TRUE(client_->CreateSession("limits", SmallSpec()).ok());
   // A call's own timeout bounds even Train, which has no default deadline.
   ASSERT_TRUE(client_->UploadDataset("rows", LinearDataset(64)).ok());
-  v1::TrainRequest endless;
-  endless.set_name("limits");
-  endless.set_dataset("rows");
-  endless.set_epochs(1000000);
-  endless.set_batch_size(1);
+  const v1::TrainRequest endless = EndlessRequest("limits", "rows");
   CallOptions short_deadline;
   short_deadline.timeout = absl::Milliseconds(200);
   const absl::Time start = absl::Now();
