@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `mlpctl history` against a real mlpd: the learning curve of steps and of a train with an eval
+# `mlpctl history` against a real mlpd: the learning curve of steps and of a job with an eval
 # dataset, as a table, CSV, JSON and a chart; --from-step and --max-points; the curve survives a
 # server restart; errors are named.
 source "$(dirname "$0")/mlpctl_common.bash"
@@ -10,7 +10,8 @@ run 0 upload rows --csv "$work/rows.csv" --label-column
 run 0 create curve --layers 2,16,2 --activations tanh,identity --loss cross_entropy --lr 0.05
 run 0 step curve --csv "$work/rows.csv" --label-column
 run 0 step curve --csv "$work/rows.csv" --label-column
-run 0 train curve --dataset rows --epochs 6 --batch-size 16 --report-every 4 --eval rows
+run 0 train curve --dataset rows --epochs 6 --batch-size 16 --report-every 4 --eval rows --detach
+run 0 watch "$out"
 run 0 --json get curve
 steps=$(json_get "$out" 'v["step_count"]')
 [ "$steps" = 26 ] || fail "curve is at step $steps, expected 2 + 6 x 4"

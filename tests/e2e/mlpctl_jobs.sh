@@ -78,21 +78,33 @@ contains "$out" "$busy" "cancel"
 run 1 watch "$busy"
 contains "$err" "CANCELLED: " "watch after cancel"
 
-# Early stopping: with a min delta no evaluation can reach, the second evaluation stops the
-# run, and keep-best keeps the first evaluation's parameters.
-run 0 --json train stops --dataset rows --epochs 1000 --batch-size 16 --eval rows --eval-every 4 \
-  --patience 1 --min-delta 1e9 --keep-best
+# Early stopping: with a min delta no evaluation can reach, the second evaluation (step 8)
+# stops the job, and keep-best keeps the first one's parameters (step 4).
+run 0 train stops --dataset rows --epochs 1000 --batch-size 16 --eval rows --eval-every 4 \
+  --patience 1 --min-delta 1e9 --keep-best --detach
+stops=$out
+run 0 --json watch "$stops"
 summary=$(tail -n 1 <<<"$out")
 [ "$(json_get "$summary" 'v["stop_reason"]')" = early_stopped ] || fail "no early stop: $summary"
-check "$(json_get "$summary" 'v["steps"]') < 4000" "early stopping ran every epoch: $summary"
-[ "$(json_get "$summary" 'v["kept_step"]')" = "$(json_get "$summary" 'v["best_step"]')" ] ||
-  fail "keep-best kept another step than the best: $summary"
+[ "$(json_get "$summary" '(v["steps"], v["best_step"], v["kept_step"])')" = "(8, 4, 4)" ] ||
+  fail "expected a stop at step 8 keeping step 4: $summary"
+run 0 watch "$stops"
+contains "$out" "stopped early (no eval improvement), best eval loss" "early stop text"
+contains "$out" "kept the parameters of step 4" "keep-best text"
+run 0 --json job "$stops"
+[ "$(json_get "$out" '[e["step"] for e in v["evals"]]')" = "[4, 8]" ] || fail "evals: $out"
+# The same flags on an attached train (which keeps no job record: see jobs below).
+run 0 create attached --layers 2,16,2 --activations tanh,identity --loss cross_entropy --lr 0.01
+run 0 train attached --dataset rows --epochs 1000 --batch-size 16 --eval rows --eval-every 4 \
+  --patience 1 --min-delta 1e9 --keep-best
+contains "$out" "trained attached: 8 steps, 2 epochs" "attached early stop"
+contains "$out" "kept the parameters of step 4" "attached keep-best"
 
-# jobs: the three detached runs (a Train call keeps no job record), newest first; filtered by
+# jobs: the detached runs (a Train call keeps no job record), newest first; filtered by
 # session and by state, limited.
 run 0 --json jobs
-[ "$(json_get "$out" '" ".join(j["id"] for j in v)')" = "$busy $long $short" ] ||
-  fail "jobs does not list the three jobs newest first: $out"
+[ "$(json_get "$out" '" ".join(j["id"] for j in v)')" = "$stops $busy $long $short" ] ||
+  fail "jobs does not list the four jobs newest first: $out"
 run 0 --json jobs --session long
 [ "$(json_get "$out" '[j["id"] for j in v]')" = "['$long']" ] || fail "jobs --session long: $out"
 run 0 --json jobs --state cancelled
@@ -103,8 +115,9 @@ run 0 --json jobs --state running
 run 0 --json jobs --limit 1
 [ "$(json_get "$out" 'len(v)')" = 1 ] || fail "jobs --limit 1: $out"
 run 0 jobs --session short
-contains "$out" "$short succeeded" "jobs table"
-contains "$out" "20/20" "jobs table steps"
+[ "$(tail -n 1 <<<"$out" | tr -s ' ')" = "$short succeeded short rows 20/20 5/5 $(json_get "$(
+  "$MLPCTL_BIN" --json job "$short")" '"%.6g" % v["summary"]["last_loss"]')" ] ||
+  fail "jobs table: $out"
 
 # Errors: unknown ids are NOT_FOUND (exit 1), bad flags usage errors (exit 2).
 for command in job watch cancel; do
