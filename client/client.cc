@@ -70,6 +70,12 @@ absl::Status CancelledBeforeStart() {
   return absl::CancelledError("the call was cancelled before it started");
 }
 
+// DatasetRoute is the routing header of a call naming a dataset: the session given, else the
+// dataset's own name, so that every call naming it reaches the same server.
+const std::string& DatasetRoute(const std::string& dataset, const CallOptions& call) {
+  return call.routing_session.empty() ? dataset : call.routing_session;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Create(const ClientOptions& options) {
@@ -258,7 +264,7 @@ absl::StatusOr<v1::DatasetInfo> Client::UploadDataset(const std::string& name,
                                                       const Dataset& dataset,
                                                       const CallOptions& call) {
   grpc::ClientContext context;
-  PrepareContext(call, "", &context);
+  PrepareContext(call, DatasetRoute(name, call), &context);
   CallScope scope(call.cancellation, &context);
   if (scope.cancelled_before_start()) return CancelledBeforeStart();
   v1::DatasetInfo info;
@@ -291,7 +297,8 @@ absl::StatusOr<v1::DatasetInfo> Client::GetDataset(const std::string& name,
   v1::GetDatasetRequest request;
   request.set_name(name);
   v1::DatasetInfo response;
-  absl::Status status = Unary(&v1::Mlpd::Stub::GetDataset, std::string(), request, &response, call);
+  absl::Status status =
+      Unary(&v1::Mlpd::Stub::GetDataset, DatasetRoute(name, call), request, &response, call);
   if (!status.ok()) return status;
   return response;
 }
@@ -316,7 +323,7 @@ absl::Status Client::DeleteDataset(const std::string& name, const CallOptions& c
   request.set_name(name);
   v1::DeleteDatasetResponse response;
   absl::Status status =
-      Unary(&v1::Mlpd::Stub::DeleteDataset, std::string(), request, &response, call);
+      Unary(&v1::Mlpd::Stub::DeleteDataset, DatasetRoute(name, call), request, &response, call);
   return status;
 }
 

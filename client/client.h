@@ -27,9 +27,10 @@
 //
 // Routing: every session-scoped call (those whose request names a session) carries the
 // metadata header `x-mlpd-session: <session name>`. A proxy in front of several servers (the
-// Envoy ring-hash route in deploy/) hashes that header, so all calls for one session reach the
-// server that holds it. Dataset calls name no session; set CallOptions::routing_session to send
-// a dataset to the server of the session that will train on it.
+// HAProxy router in deploy/) hashes that header, so all calls for one session reach the server
+// that holds it. Calls naming a dataset (upload, get, delete) carry CallOptions::routing_session
+// when set, else the dataset's own name, so they find the dataset again on the same server. To
+// put a dataset beside the session that trains on it, see dataset_placement.h.
 //
 // Authentication: with ClientOptions::token set, every call carries
 // `authorization: Bearer <token>`. TLS comes from ClientOptions::security (credentials.h).
@@ -105,7 +106,8 @@ struct CallOptions {
   absl::Duration timeout = absl::ZeroDuration();
   // Cancels the call when triggered; may be null.
   Cancellation* cancellation = nullptr;
-  // Dataset calls: the session whose server should receive the dataset (routing header).
+  // Calls naming a dataset, or a job by its id: the session whose server they go to (routing
+  // header). Empty: a dataset call routes by the dataset's name, a job call by nothing.
   std::string routing_session;
 };
 

@@ -15,9 +15,9 @@
 #include "client/batch_proto.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
-#include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 #include "server/server.h"
+#include "tests/client/scripted_server.h"
 
 namespace mlpd {
 namespace {
@@ -391,14 +391,10 @@ class RecordingService final : public v1::Mlpd::Service {
 
 TEST(ClientMetadataTest, SessionCallsCarryTheRoutingHeaderAndTheToken) {
   RecordingService service;
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ASSERT_NE(server, nullptr);
+  ScriptedServer scripted = StartScripted(&service);
+  ASSERT_NE(scripted.server, nullptr);
   ClientOptions options;
-  options.target = absl::StrCat("127.0.0.1:", port);
+  options.target = scripted.target();
   options.token = "s3cret";
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(options);
   ASSERT_TRUE(client.ok());
@@ -415,7 +411,7 @@ TEST(ClientMetadataTest, SessionCallsCarryTheRoutingHeaderAndTheToken) {
 
   // Unimplemented RPCs come back as UNIMPLEMENTED, not as a generic error.
   EXPECT_EQ((*client)->DeleteSession("digits").code(), absl::StatusCode::kUnimplemented);
-  server->Shutdown();
+  scripted.server->Shutdown();
 }
 
 // JobService is a scripted job server: five jobs "job-5".."job-1" (newest first), pages of
@@ -508,14 +504,11 @@ class JobService final : public v1::Mlpd::Service {
 class ClientJobsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(&service_);
-    server_ = builder.BuildAndStart();
+    ScriptedServer scripted = StartScripted(&service_);
+    server_ = std::move(scripted.server);
     ASSERT_NE(server_, nullptr);
     ClientOptions options;
-    options.target = absl::StrCat("127.0.0.1:", port);
+    options.target = scripted.target();
     absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(options);
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = *std::move(client);
