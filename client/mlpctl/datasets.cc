@@ -19,7 +19,8 @@ class UploadCommand : public Command {
     cli().add_option("DATASET", name_, "Dataset name")->required();
     AddDataOptions(&cli(), &data_, /*preprocessing=*/true);
     cli().add_option("--session", routing_session_,
-                     "Route the dataset to the server holding this session (behind a proxy)");
+                     "Route the dataset to the server holding this session (behind a proxy; "
+                     "default: routed by the dataset's name)");
     cli().footer(Example(
         "  mlpctl upload train --idx-images data/mnist/train-images-idx3-ubyte \\\n"
         "      --idx-labels data/mnist/train-labels-idx1-ubyte --limit 1000 --normalize fit \\\n"

@@ -12,12 +12,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/mlpctl/command.h"
+#include "client/mlpctl/data_options.h"
 #include "client/mlpctl/flag_checks.h"
 #include "client/mlpctl/interrupt.h"
 #include "client/mlpctl/job_output.h"
 #include "client/mlpctl/output.h"
 #include "client/mlpctl/progress_display.h"
 #include "client/mlpctl/requests.h"
+#include "client/mlpctl/train_data.h"
 #include "nlohmann/json.hpp"
 
 namespace mlpd::mlpctl {
@@ -52,6 +54,8 @@ class TrainCommand : public Command {
       : Command(app, "train", "Train a session over an uploaded dataset") {
     cli().add_option("NAME", flags_.name, "Session name")->required();
     cli().add_option("--dataset", flags_.dataset, "Training dataset")->required();
+    // --csv or --idx-*: upload the data as --dataset to the session's server unless it is there.
+    AddDataOptions(&cli(), &data_, /*preprocessing=*/true);
     cli()
         .add_option("--epochs", flags_.epochs, "Epochs to run")
         ->transform(IntegerFlag(1))
@@ -91,6 +95,9 @@ class TrainCommand : public Command {
                 "  id=$(mlpctl train digits --dataset train --epochs 50 --eval test \\\n"
                 "      --patience 3 --keep-best --detach)\n"
                 "  mlpctl watch \"$id\"\n"
+                "  mlpctl train iris --dataset iris --csv iris.csv --label-column --epochs 100\n"
+                "With --csv or --idx-images the data is uploaded as --dataset to the session's\n"
+                "server first, unless that server has a dataset of that name already.\n"
                 "Ctrl-C stops between mini-batches; the steps already applied stay applied.\n"
                 "A --detach job outlives mlpctl and server restarts: see 'mlpctl jobs'."));
   }
@@ -99,6 +106,10 @@ class TrainCommand : public Command {
     absl::StatusOr<v1::TrainRequest> request = TrainRequestFromFlags(flags_);
     if (!request.ok()) return UsageError(request.status().message());
     const bool json = context.global.json;
+    if (HasTrainData(data_)) {
+      const int placed = PlaceTrainData(context, flags_.name, flags_.dataset, data_);
+      if (placed != kExitOk) return placed;
+    }
     if (detach_) return StartDetached(context, *request);
     // The step count before training tells how many steps a cancelled call applied.
     absl::StatusOr<v1::SessionInfo> before = context.client.GetSession(flags_.name);
@@ -139,6 +150,7 @@ class TrainCommand : public Command {
   }
 
   TrainFlags flags_;
+  DataFlags data_;
   bool detach_ = false;
 };
 

@@ -239,6 +239,22 @@ contains "$err" "--token-file: \"$work/a-directory\" is a directory" "token file
 run 2 predict xor
 run 2 --timeout 0 health
 
+# train --csv: uploads the data as --dataset unless the server has that dataset (then its copy
+# is kept); data without targets is refused before anything is sent
+run 0 create placed --layers 2,4,2 --activations tanh,identity --loss cross_entropy
+run 0 train placed --dataset xor-placed --csv "$work/xor.csv" --label-column --epochs 2
+contains "$err" "uploaded dataset xor-placed to the server of session placed: 4 rows, 2 inputs, labels" \
+  "train --csv uploads"
+contains "$out" "trained placed: 2 steps" "train --csv trains"
+cat "$work/xor.csv" "$work/xor.csv" >"$work/xor-twice.csv"
+run 0 train placed --dataset xor-placed --csv "$work/xor-twice.csv" --label-column --epochs 1
+contains "$err" "dataset xor-placed is already on the server of session placed: 4 rows" \
+  "train --csv keeps the server's dataset"
+run 2 train placed --dataset xor-unlabelled --csv "$work/xor-x.csv"
+contains "$err" "train needs targets or labels" "train --csv without targets"
+run 1 get xor-unlabelled --dataset
+contains "$err" "NOT_FOUND: " "nothing uploaded for a refused train --csv"
+
 # every subcommand documents itself with an example
 for command in create get list delete health upload train step evaluate predict export import save; do
   run 0 "$command" --help
