@@ -214,11 +214,44 @@ class MetadataTest(unittest.TestCase):
         self.client.delete_dataset("d2")
         routes = [(method, metadata.get("x-mlpd-session"))
                   for method, metadata in self.handler.calls]
-        self.assertEqual(routes, [("Predict", "s1"), ("TrainStep", "s1"), ("GetDataset", None),
+        # Dataset calls without routing_session route by the dataset's own name.
+        self.assertEqual(routes, [("Predict", "s1"), ("TrainStep", "s1"), ("GetDataset", "d1"),
                                   ("GetDataset", "s2"), ("UploadDataset", "s3"),
-                                  ("DeleteDataset", None)])
+                                  ("DeleteDataset", "d2")])
         self.assertTrue(all(metadata.get("authorization") == "Bearer secret"
                             for _, metadata in self.handler.calls))
+
+
+class MissingDatasetHandler(RecordingHandler):
+    """A server without datasets: GetDataset is NOT_FOUND; Train streams nothing."""
+
+    def service(self, details):
+        handler = super().service(details)
+        method = self.calls[-1][0]
+        if method == "GetDataset":
+            return grpc.unary_unary_rpc_method_handler(
+                lambda request, context: context.abort(grpc.StatusCode.NOT_FOUND, "no dataset"))
+        if method == "Train":
+            return grpc.unary_stream_rpc_method_handler(lambda request, context: iter(()))
+        return handler
+
+
+class PlacementRoutingTest(unittest.TestCase):
+    """Every call that places a dataset for a training is routed by the session."""
+
+    def test_train_with_upload_from_looks_up_uploads_and_trains_on_the_session_server(self):
+        from concurrent import futures
+        handler = MissingDatasetHandler()
+        fake = grpc.server(futures.ThreadPoolExecutor(max_workers=2), handlers=[handler])
+        port = fake.add_insecure_port("127.0.0.1:0")
+        fake.start()
+        self.addCleanup(fake.stop, None)
+        client = mlpd.Client(f"127.0.0.1:{port}", timeout=10)
+        self.addCleanup(client.close)
+        self.assertEqual(list(client.train("s1", "d1", 1, upload_from=(XOR_X, XOR_Y))), [])
+        self.assertEqual([(method, metadata.get("x-mlpd-session"))
+                          for method, metadata in handler.calls],
+                         [("GetDataset", "s1"), ("UploadDataset", "s1"), ("Train", "s1")])
 
 
 class ServerTestCase(unittest.TestCase):
@@ -417,6 +450,21 @@ class DatasetsAndTrainingTest(ServerTestCase):
             previous = step
         self.assertEqual(step, previous + 1, "training went on after the generator closed")
         self.assertEqual(self.client.get_session("cancelled").step_count, step)
+
+    def test_train_uploads_its_data_only_when_the_server_lacks_the_dataset(self):
+        self.create_xor("placed")
+        x, y = np.tile(XOR_X, (5, 1)), np.tile(XOR_Y, (5, 1))
+        events = list(self.client.train("placed", "placed-rows", epochs=2, batch_size=10,
+                                        upload_from=(x, y)))
+        self.assertEqual(events[-1].steps, 4)
+        self.assertEqual(self.client.get_dataset("placed-rows").rows, 20)
+        # The server has it now: other rows under the name are not sent, its copy trains.
+        info, uploaded = self.client.place_dataset("placed", "placed-rows", XOR_X, XOR_Y)
+        self.assertEqual((info.rows, uploaded), (20, False))
+        events = list(self.client.train("placed", "placed-rows", epochs=1, batch_size=10,
+                                        upload_from=(XOR_X, XOR_Y)))
+        self.assertEqual(events[-1].steps, 2)
+        self.assertEqual(self.client.get_dataset("placed-rows").rows, 20)
 
     def test_train_on_a_missing_dataset_raises_not_found(self):
         self.create_xor("no-data")

@@ -9,7 +9,9 @@
 Every method blocks and raises an mlpd.Error subclass when the server refuses (see errors.py).
 Arrays travel as their bytes (wire_arrays.py), never as Python lists. Session-scoped calls carry
 the routing header `x-mlpd-session`, so a proxy in front of several servers sends every call of
-a session to the server that holds it; dataset calls take routing_session= for the same end.
+a session to the server that holds it. Calls naming a dataset carry routing_session= when given,
+else the dataset's name, so they find it again; train(..., upload_from=(x, y)) and
+place_dataset() put a dataset beside the session that trains on it.
 """
 import os
 
@@ -250,13 +252,13 @@ class Client:
                                                                         y[begin:end]))])
 
         return convert.dataset_from_wire(mlpd_pb2.DatasetInfo.FromString(
-            self._call(self._upload, chunks(), routing_session, timeout)))
+            self._call(self._upload, chunks(), routing_session or name, timeout)))
 
     def get_dataset(self, name, *, routing_session=None, timeout=_CLIENT_DEFAULT):
         """DatasetInfo of dataset `name`."""
         return convert.dataset_from_wire(
             self._call(self._stub.GetDataset, mlpd_pb2.GetDatasetRequest(name=name),
-                       routing_session, timeout))
+                       routing_session or name, timeout))
 
     def list_datasets(self, *, timeout=_CLIENT_DEFAULT):
         """DatasetInfo of every dataset, in name order (all pages)."""
@@ -266,15 +268,31 @@ class Client:
     def delete_dataset(self, name, *, routing_session=None, timeout=_CLIENT_DEFAULT):
         """Deletes dataset `name` and its files."""
         self._call(self._stub.DeleteDataset, mlpd_pb2.DeleteDatasetRequest(name=name),
-                   routing_session, timeout)
+                   routing_session or name, timeout)
+
+    def place_dataset(self, session, name, x, y, *, timeout=_CLIENT_DEFAULT):
+        """Makes sure the server of `session` holds dataset `name`, uploading x, y there (as
+        upload_dataset's) only when it does not. Returns (DatasetInfo, uploaded): the dataset
+        as that server holds it, and whether this call uploaded it."""
+        try:
+            return self.get_dataset(name, routing_session=session, timeout=timeout), False
+        except errors.NotFound:
+            pass
+        try:
+            return self.upload_dataset(name, x, y, routing_session=session,
+                                       timeout=timeout), True
+        except errors.AlreadyExists:  # Another client's upload of it won the race.
+            return self.get_dataset(name, routing_session=session, timeout=timeout), False
 
     # --- training -------------------------------------------------------------------------
 
     def train(self, name, dataset, epochs, *, batch_size=0, shuffle=False, seed=0,
-              eval_dataset=None, report_every_steps=0, timeout=None):
+              eval_dataset=None, report_every_steps=0, upload_from=None, timeout=None):
         """Trains session `name` over an uploaded dataset for `epochs` epochs, yielding a
         TrainProgress per report (every report_every_steps steps, or once per epoch) and the
-        TrainSummary last. batch_size 0 is the whole dataset in one batch.
+        TrainSummary last. batch_size 0 is the whole dataset in one batch. With
+        upload_from=(x, y), place_dataset() first puts them as `dataset` on the session's
+        server unless it has that dataset already.
 
         Closing the generator early (break, or an exception in the loop) cancels the call:
         the server stops between mini-batches, and steps already applied stay applied.
@@ -282,6 +300,8 @@ class Client:
         request = mlpd_pb2.TrainRequest(
             name=name, dataset=dataset, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
             seed=seed, eval_dataset=eval_dataset or "", report_every_steps=report_every_steps)
+        if upload_from is not None:
+            self.place_dataset(name, dataset, *upload_from)
         call = self._stub.Train(request, metadata=self._metadata(name), timeout=timeout)
         try:
             for response in call:
