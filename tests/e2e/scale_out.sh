@@ -3,7 +3,9 @@
 # the very file compose and Kubernetes load (only the addresses come from the environment).
 # Shows: every call of a session lands on its one replica; 300 sessions spread over the three
 # (printed per replica); a killed replica makes only its own sessions UNAVAILABLE and they return
-# with it; a dataset uploaded for a session lives beside it and trains it through the router.
+# with it; a dataset uploaded for a session lives beside it and trains it through the router;
+# datasets without --session are found again by their name, and train --csv uploads its data
+# beside its session.
 set -euo pipefail
 : "${MLPD_BIN:?MLPD_BIN must name the mlpd binary}"
 : "${MLPCTL_BIN:?MLPCTL_BIN must name the mlpctl binary}"
@@ -167,4 +169,55 @@ for name in "${samples[@]}"; do
   ok train "$name" --dataset "data-$name" --epochs 1 --batch-size 32
 done
 echo "  ok: replica 1 restarted: its ${counts[1]} sessions and their datasets are back, same predictions"
+
+# ---- datasets without --session: routed by their own name, or placed beside their session
+# holders NAME: the replicas holding dataset NAME, asked directly, on one line.
+holders() {
+  local found=()
+  for i in 0 1 2; do
+    "$MLPCTL_BIN" --server "127.0.0.1:${ports[$i]}" --json list --datasets |
+      grep -q "\"name\": *\"$1\"" && found+=("$i")
+  done
+  echo "${found[*]}"
+}
+# Each upload without --session lands on one replica, chosen by the dataset's name, and get
+# through the router finds it there every time (round robin would miss two in three).
+declare -A dataset_home
+for i in $(seq -w 0 11); do
+  ok upload "shared-$i" --csv "$work/rows.csv" --label-column
+  home=$(holders "shared-$i")
+  [[ $home =~ ^[012]$ ]] || fail "shared-$i is on replicas '$home', expected exactly one"
+  dataset_home[shared-$i]=$home
+  for _ in 1 2 3; do ok get "shared-$i" --dataset; done
+done
+homes=$(printf '%s\n' "${dataset_home[@]}" | sort -u | paste -sd ' ')
+[ "$(wc -w <<<"$homes")" -ge 2 ] || fail "12 datasets all went to replica $homes: not routed by name"
+# A session on the dataset's replica trains on it, and so does a session named like the
+# dataset (the same routing key); delete without --session removes it.
+home=${dataset_home[shared-00]}
+ok train "$(head -n 1 "$work/on-$home")" --dataset shared-00 --epochs 1 --batch-size 16
+ok create shared-01 --layers 2,8,2 --activations tanh,identity --loss cross_entropy
+[ "$(sessions_on "${dataset_home[shared-01]}" | grep -cx shared-01)" = 1 ] ||
+  fail "session shared-01 is not on the replica of dataset shared-01"
+ok train shared-01 --dataset shared-01 --epochs 1 --batch-size 16
+ok delete shared-00 --dataset
+[ -z "$(holders shared-00)" ] || fail "shared-00 is still on replica $(holders shared-00)"
+echo "  ok: 12 datasets uploaded without --session (on replicas $homes) are found by get," \
+  "trained on by sessions of their replica and deleted"
+# train --csv uploads the data beside its session when that replica lacks it, once per replica.
+expected=""
+for name in "${samples[@]}"; do
+  ok train "$name" --dataset on-demand --csv "$work/rows.csv" --label-column --epochs 1 \
+    --batch-size 16
+  grep -q "uploaded dataset on-demand to the server of session $name" <<<"$err" ||
+    fail "train --csv of $name did not upload: $err"
+  expected=$(printf '%s\n' $expected "${replica_of[$name]}" | sort | tr '\n' ' ' | sed 's/ $//')
+  [ "$(holders on-demand)" = "$expected" ] ||
+    fail "on-demand is on replicas '$(holders on-demand)' after training $name, expected '$expected'"
+  ok train "$name" --dataset on-demand --csv "$work/rows.csv" --label-column --epochs 1 \
+    --batch-size 16
+  grep -q "dataset on-demand is already on the server of session $name" <<<"$err" ||
+    fail "the second train --csv of $name uploaded again: $err"
+done
+echo "  ok: train --csv uploaded on-demand beside each session (replicas $expected), once per replica"
 echo "scale_out: all checks passed (spread ${counts[*]})"
