@@ -110,8 +110,8 @@ std::string PredictionCsv(const Matrix& outputs, const v1::PredictResponse& resp
       continue;
     }
     for (int64_t column = 0; column < outputs.cols; ++column) {
-      absl::StrAppendFormat(&text, column == 0 ? "%.9g" : ",%.9g",
-                            outputs.data[row * outputs.cols + column]);
+      if (column > 0) text.push_back(',');
+      absl::StrAppendFormat(&text, "%.9g", outputs.data[row * outputs.cols + column]);
     }
     text.push_back('\n');
   }
