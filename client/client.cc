@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/batch_proto.h"
+#include "client/client_call.h"
 #include "client/grpc_status.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -48,27 +49,6 @@ void Cancellation::Detach() {
 }
 
 namespace {
-
-// CallScope ties a call's context to its Cancellation for the duration of the call.
-class CallScope {
- public:
-  CallScope(Cancellation* cancellation, grpc::ClientContext* context)
-      : cancellation_(cancellation),
-        cancelled_(cancellation != nullptr && !cancellation->Attach(context)) {}
-  ~CallScope() {
-    if (cancellation_ != nullptr && !cancelled_) cancellation_->Detach();
-  }
-  // cancelled_before_start: the call must not start at all.
-  bool cancelled_before_start() const { return cancelled_; }
-
- private:
-  Cancellation* const cancellation_;
-  const bool cancelled_;
-};
-
-absl::Status CancelledBeforeStart() {
-  return absl::CancelledError("the call was cancelled before it started");
-}
 
 // DatasetRoute is the routing header of a call naming a dataset: the session given, else the
 // dataset's own name, so that every call naming it reaches the same server.
@@ -115,24 +95,6 @@ void Client::PrepareContext(const CallOptions& call, const std::string& session,
   }
   const std::string& routing = session.empty() ? call.routing_session : session;
   if (!routing.empty()) context->AddMetadata(kSessionHeader, routing);
-}
-
-template <typename Stub, typename Request, typename Response>
-absl::Status Client::Unary(grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
-                                                        Response*),
-                           const std::string& session, const Request& request, Response* response,
-                           const CallOptions& call) {
-  grpc::ClientContext context;
-  PrepareContext(call, session, &context);
-  CallScope scope(call.cancellation, &context);
-  if (scope.cancelled_before_start()) return CancelledBeforeStart();
-  Stub* stub = nullptr;
-  if constexpr (std::is_same_v<Stub, grpc::health::v1::Health::Stub>) {
-    stub = health_stub_.get();
-  } else {
-    stub = stub_.get();
-  }
-  return ToAbslStatus((stub->*method)(&context, request, response));
 }
 
 absl::StatusOr<v1::SessionInfo> Client::CreateSession(const std::string& name,
@@ -265,8 +227,8 @@ absl::StatusOr<v1::DatasetInfo> Client::UploadDataset(const std::string& name,
                                                       const CallOptions& call) {
   grpc::ClientContext context;
   PrepareContext(call, DatasetRoute(name, call), &context);
-  CallScope scope(call.cancellation, &context);
-  if (scope.cancelled_before_start()) return CancelledBeforeStart();
+  client_internal::CallScope scope(call.cancellation, &context);
+  if (scope.cancelled_before_start()) return client_internal::CancelledBeforeStart();
   v1::DatasetInfo info;
   std::unique_ptr<grpc::ClientWriter<v1::UploadDatasetRequest>> writer =
       stub_->UploadDataset(&context, &info);
@@ -325,133 +287,6 @@ absl::Status Client::DeleteDataset(const std::string& name, const CallOptions& c
   absl::Status status =
       Unary(&v1::Mlpd::Stub::DeleteDataset, DatasetRoute(name, call), request, &response, call);
   return status;
-}
-
-template <typename Start>
-absl::StatusOr<v1::TrainSummary> Client::ReadTrainStream(const Start& start,
-                                                         const std::string& session,
-                                                         const TrainEvents& events,
-                                                         const CallOptions& call,
-                                                         const char* what) {
-  grpc::ClientContext context;
-  PrepareContext(call, session, &context, /*default_deadline=*/false);
-  CallScope scope(call.cancellation, &context);
-  if (scope.cancelled_before_start()) return CancelledBeforeStart();
-  std::unique_ptr<grpc::ClientReader<v1::TrainResponse>> reader = start(&context);
-  v1::TrainResponse event;
-  v1::TrainSummary summary;
-  bool has_summary = false;
-  while (reader->Read(&event)) {
-    if (event.has_progress()) {
-      if (events.on_progress) events.on_progress(event.progress());
-    } else if (event.has_job()) {
-      if (events.on_job) events.on_job(event.job());
-    } else if (event.has_summary()) {
-      summary = event.summary();
-      has_summary = true;
-    }
-  }
-  absl::Status status = ToAbslStatus(reader->Finish());
-  if (!status.ok()) return status;
-  if (!has_summary) {
-    return absl::InternalError(absl::StrCat("the ", what, " stream ended without a summary"));
-  }
-  return summary;
-}
-
-absl::StatusOr<v1::TrainSummary> Client::Train(const v1::TrainRequest& request,
-                                               const TrainProgressCallback& on_progress,
-                                               const CallOptions& call) {
-  TrainEvents events;
-  events.on_progress = on_progress;
-  return ReadTrainStream(
-      [&](grpc::ClientContext* context) { return stub_->Train(context, request); }, request.name(),
-      events, call, "Train");
-}
-
-absl::StatusOr<v1::Job> Client::StartTraining(const v1::TrainRequest& request,
-                                              const CallOptions& call) {
-  v1::Job job;
-  absl::Status status = Unary(&v1::Mlpd::Stub::StartTraining, request.name(), request, &job, call);
-  if (!status.ok()) return status;
-  return job;
-}
-
-absl::StatusOr<v1::Job> Client::GetJob(const std::string& id, const CallOptions& call) {
-  v1::GetJobRequest request;
-  request.set_id(id);
-  v1::Job job;
-  absl::Status status = Unary(&v1::Mlpd::Stub::GetJob, std::string(), request, &job, call);
-  if (!status.ok()) return status;
-  return job;
-}
-
-absl::StatusOr<v1::ListJobsResponse> Client::ListJobsPage(const JobFilter& filter,
-                                                          int32_t page_size,
-                                                          const std::string& page_token,
-                                                          const CallOptions& call) {
-  v1::ListJobsRequest request;
-  request.set_page_size(page_size);
-  request.set_page_token(page_token);
-  request.set_session(filter.session);
-  request.set_state(filter.state);
-  v1::ListJobsResponse response;
-  absl::Status status = Unary(&v1::Mlpd::Stub::ListJobs, filter.session, request, &response, call);
-  if (!status.ok()) return status;
-  return response;
-}
-
-absl::StatusOr<std::vector<v1::Job>> Client::ListJobs(const JobFilter& filter, int64_t limit,
-                                                      const CallOptions& call) {
-  // The server caps a page at 1000 jobs.
-  constexpr int64_t kLargestPage = 1000;
-  std::vector<v1::Job> jobs;
-  std::string page_token;
-  do {
-    const int64_t wanted = limit > 0 ? limit - static_cast<int64_t>(jobs.size()) : kLargestPage;
-    absl::StatusOr<v1::ListJobsResponse> page = ListJobsPage(
-        filter, static_cast<int32_t>(std::min(wanted, kLargestPage)), page_token, call);
-    if (!page.ok()) return page.status();
-    for (v1::Job& job : *page->mutable_jobs()) {
-      if (limit > 0 && static_cast<int64_t>(jobs.size()) == limit) break;
-      jobs.push_back(std::move(job));
-    }
-    page_token = page->next_page_token();
-  } while (!page_token.empty() && (limit <= 0 || static_cast<int64_t>(jobs.size()) < limit));
-  return jobs;
-}
-
-absl::StatusOr<v1::Job> Client::CancelJob(const std::string& id, const CallOptions& call) {
-  v1::CancelJobRequest request;
-  request.set_id(id);
-  v1::Job job;
-  absl::Status status = Unary(&v1::Mlpd::Stub::CancelJob, std::string(), request, &job, call);
-  if (!status.ok()) return status;
-  return job;
-}
-
-absl::StatusOr<v1::TrainSummary> Client::WatchJob(const std::string& id, const TrainEvents& events,
-                                                  const CallOptions& call) {
-  v1::WatchJobRequest request;
-  request.set_id(id);
-  return ReadTrainStream(
-      [&](grpc::ClientContext* context) { return stub_->WatchJob(context, request); },
-      std::string(), events, call, "WatchJob");
-}
-
-absl::StatusOr<std::vector<v1::HistoryPoint>> Client::GetHistory(const std::string& name,
-                                                                 int64_t from_step,
-                                                                 int32_t max_points,
-                                                                 const CallOptions& call) {
-  v1::GetHistoryRequest request;
-  request.set_name(name);
-  request.set_from_step(from_step);
-  request.set_max_points(max_points);
-  v1::GetHistoryResponse response;
-  absl::Status status = Unary(&v1::Mlpd::Stub::GetHistory, name, request, &response, call);
-  if (!status.ok()) return status;
-  return std::vector<v1::HistoryPoint>(std::make_move_iterator(response.mutable_points()->begin()),
-                                       std::make_move_iterator(response.mutable_points()->end()));
 }
 
 absl::StatusOr<std::string> Client::ExportSession(const std::string& name, v1::ExportFormat format,
