@@ -66,6 +66,32 @@ void Server::StartMetrics() {
       [this] { return executor_->queued(); });
 }
 
+absl::StatusOr<int> Server::Listen(const std::shared_ptr<grpc::ServerCredentials>& credentials) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options_.listen, credentials, &port);
+  const int max_bytes = static_cast<int>(
+      std::min<int64_t>(options_.max_message_mb << 20, std::numeric_limits<int>::max()));
+  builder.SetMaxReceiveMessageSize(max_bytes);
+  builder.SetMaxSendMessageSize(max_bytes);
+  builder.RegisterService(service_.get());
+  builder.experimental().SetInterceptorCreators(metrics_->InterceptorFactories());
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr) {
+    executor_->Stop();
+    return absl::UnavailableError(absl::StrFormat(
+        "could not listen on --listen=%s (in use, or not an address)", options_.listen));
+  }
+  if (!absl::StartsWith(options_.listen, "unix:") && port == 0) {
+    server_->Shutdown();
+    executor_->Stop();
+    return absl::UnavailableError(absl::StrFormat("could not bind --listen=%s", options_.listen));
+  }
+  return port;
+}
+
 absl::StatusOr<int> Server::Start(const ServerOptions& options) {
   if (running_) return absl::FailedPreconditionError("the server is already running");
   options_ = options;
@@ -98,29 +124,8 @@ absl::StatusOr<int> Server::Start(const ServerOptions& options) {
     MLPD_RETURN_IF_ERROR(service_->LoadJobs());
   }
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(options_.listen, credentials, &port);
-  const int max_bytes = static_cast<int>(
-      std::min<int64_t>(options_.max_message_mb << 20, std::numeric_limits<int>::max()));
-  builder.SetMaxReceiveMessageSize(max_bytes);
-  builder.SetMaxSendMessageSize(max_bytes);
-  builder.RegisterService(service_.get());
-  builder.experimental().SetInterceptorCreators(metrics_->InterceptorFactories());
-  server_ = builder.BuildAndStart();
-  if (server_ == nullptr) {
-    executor_->Stop();
-    return absl::UnavailableError(absl::StrFormat(
-        "could not listen on --listen=%s (in use, or not an address)", options_.listen));
-  }
+  MLPD_ASSIGN_OR_RETURN(const int port, Listen(credentials));
   const bool unix_socket = absl::StartsWith(options_.listen, "unix:");
-  if (!unix_socket && port == 0) {
-    server_->Shutdown();
-    executor_->Stop();
-    return absl::UnavailableError(absl::StrFormat("could not bind --listen=%s", options_.listen));
-  }
   // SERVING only once the HTTP port is open too, so a probe that passed can scrape.
   absl::StatusOr<int> http_port = metrics_->StartHttp(server_->InProcessChannel({}));
   if (!http_port.ok()) {

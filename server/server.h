@@ -57,6 +57,9 @@ class Server {
  private:
   // LoadDataDir registers every session and dataset of the data dir with the service.
   absl::Status LoadDataDir();
+  // Listen builds and starts the gRPC server on --listen; returns the bound TCP port (0 for
+  // unix sockets). On failure nothing listens and the executor is stopped.
+  absl::StatusOr<int> Listen(const std::shared_ptr<grpc::ServerCredentials>& credentials);
   // StartMetrics makes the metric families, which read the executor and the service at scrape
   // time (the HTTP port opens later, once the gRPC server runs).
   void StartMetrics();
