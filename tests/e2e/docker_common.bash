@@ -43,15 +43,20 @@ seconds_since() {
   printf '%d.%d' $((elapsed / 1000)) $((elapsed % 1000 / 100))
 }
 
-# build_image [extra docker build flags]: builds $image from the source tree; prints the time.
+# build_image [extra docker build flags]: builds $image from the source tree, with the flags in
+# MLPD_DOCKER_BUILD_FLAGS too (e.g. --no-cache: a build from nothing but the base image); sets
+# and prints $build_seconds.
 build_image() {
-  local started
+  local started flags
+  read -r -a flags <<<"${MLPD_DOCKER_BUILD_FLAGS:-}"
   started=$(now_ms)
-  if ! docker build --network host -t "$image" "$@" "$source_dir" >"$work/build.log" 2>&1; then
+  if ! docker build --network host "${flags[@]}" -t "$image" "$@" "$source_dir" \
+      >"$work/build.log" 2>&1; then
     tail -n 40 "$work/build.log" >&2
     fail "docker build failed"
   fi
-  echo "image $image built in $(seconds_since "$started") s"
+  build_seconds=$(seconds_since "$started")
+  echo "figure: build time $build_seconds s (docker build --network host ${flags[*]} -t $image $*)"
 }
 
 # wait_healthy CONTAINER [SECONDS]: waits until Docker reports the image's health check healthy.

@@ -42,12 +42,14 @@ started=$(now_ms)
 c up -d >"$work/up.log" 2>&1 || { cat "$work/up.log"; fail "compose up"; }
 container=$(c ps -q mlpd)
 wait_healthy "$container"
-echo "  ok: healthy $(seconds_since "$started") s after compose up, on $server"
+compose_healthy=$(seconds_since "$started")
+echo "figure: compose time to healthy $compose_healthy s after compose up, on $server"
 check_metrics "$http_port"
 train_and_predict
 check_user_and_read_only
 grace=$(sed -n 's/^ *stop_grace_period: *\([0-9]*\)s$/\1/p' "$file")
 stop_during_train "$grace" c stop
+echo "figure: compose drain time $drain_seconds s from SIGTERM to exit during a Train (compose stop, grace $grace s)"
 c start >/dev/null 2>&1
 wait_healthy "$container"
 check_restarted
@@ -73,7 +75,8 @@ for _ in $(seq 100); do
   "$MLPCTL_BIN" --server "$server" --timeout 1 health >/dev/null 2>&1 && break
   sleep 0.1
 done
-echo "  ok: 3 replicas healthy and the router serving $(seconds_since "$started") s after compose up"
+scale_out_healthy=$(seconds_since "$started")
+echo "figure: compose scale-out: 3 replicas healthy and the router serving $scale_out_healthy s after compose up"
 for http_port in "${replica_http_ports[@]}"; do check_metrics "$http_port"; done
 for i in $(seq -w 0 29); do mlpctl create "c$i" --layers 2,4,2 --activations tanh,identity --loss mse; done
 counts=()
@@ -85,4 +88,5 @@ done
 for count in "${counts[@]}"; do [ "$count" -gt 0 ] || fail "a replica got no session: ${counts[*]}"; done
 for i in $(seq -w 0 29); do mlpctl get "c$i"; done
 echo "  ok: 30 sessions through the router spread ${counts[*]} over the replicas and answer through it"
-echo "docker_compose: all checks passed"
+echo "docker_compose: all checks passed (healthy $compose_healthy s, drain $drain_seconds s;" \
+  "scale-out serving $scale_out_healthy s after up)"

@@ -5,7 +5,7 @@
 # file system; it becomes healthy; mlpctl trains and predicts through it; `docker stop` during a
 # Train drains and exits 0 within docker stop's 10 s, keeping the steps; after `docker start`
 # predictions are identical; mlpd runs as uid and gid 10001. Prints build time, image size,
-# time to healthy and drain time.
+# time to healthy and drain time on lines starting "figure:".
 source "$(dirname "$0")/docker_common.bash"
 require_engine
 
@@ -20,7 +20,7 @@ trap cleanup EXIT
 
 build_image
 size=$(docker image inspect -f '{{.Size}}' "$image")
-echo "image size: $((size / 1000000)) MB"
+echo "figure: image size $((size / 1000000)) MB ($size bytes, docker image inspect)"
 
 # Defect 4: with tests off, the build stage installs only what compiling needs.
 docker build --network host --target build -t "$image-build-stage" "$source_dir" \
@@ -42,7 +42,7 @@ docker run -d --name "$container" --network host --read-only -v "$volume:/data" 
   --listen="$server" --http-listen="127.0.0.1:$http_port" >/dev/null
 wait_healthy "$container"
 first_healthy=$(seconds_since "$started")
-echo "  ok: healthy $first_healthy s after docker run, on --listen=$server"
+echo "figure: time to healthy $first_healthy s after docker run, on --listen=$server"
 check_metrics "$http_port"
 [ "$(docker inspect -f '{{.Config.User}}' "$container")" = "10001:10001" ] ||
   fail "the image's USER is $(docker inspect -f '{{.Config.User}}' "$container")"
@@ -55,5 +55,6 @@ docker start "$container" >/dev/null
 wait_healthy "$container"
 echo "  ok: healthy again $(seconds_since "$started") s after docker start"
 check_restarted
-echo "docker_image: all checks passed (image $((size / 1000000)) MB, healthy $first_healthy s" \
-  "after docker run, SIGTERM to exit during a Train $drain_seconds s)"
+echo "figure: drain time $drain_seconds s from SIGTERM to exit during a Train (docker stop, grace 10 s)"
+echo "docker_image: all checks passed (build $build_seconds s, image $((size / 1000000)) MB," \
+  "healthy $first_healthy s after docker run, SIGTERM to exit during a Train $drain_seconds s)"

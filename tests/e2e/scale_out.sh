@@ -112,7 +112,7 @@ for i in 0 1 2; do
   done <"$work/on-$i"
 done
 [ "${#replica_of[@]}" = "$sessions" ] || fail "the replicas hold ${#replica_of[@]} of $sessions sessions"
-echo "spread of $sessions sessions (replica 0, 1, 2): ${counts[*]}"
+echo "figure: scale-out spread of $sessions sessions over replicas 0, 1, 2: ${counts[*]}"
 for i in 0 1 2; do
   [ "${counts[$i]}" -ge $((sessions / 6)) ] ||
     fail "replica $i holds ${counts[$i]} of $sessions sessions (under a sixth)"
