@@ -30,7 +30,8 @@ installed=$(docker run --rm --network host --entrypoint sh "$image-build-stage" 
      dpkg-query -W -f="\${Package} \${Status}\n" "$p" 2>/dev/null | grep " installed$" || true
    done; command -v npm || true')
 [ -z "$installed" ] || fail "the build stage holds test-only packages: $installed"
-docker image rm "$image-build-stage" >/dev/null
+# --no-prune: only the tag goes; the compiled layers stay in the cache for the next build.
+docker image rm --no-prune "$image-build-stage" >/dev/null
 echo "  ok: the build stage has no test-only packages (gtest, npm, python, haproxy)"
 
 port=$(free_port)
