@@ -11,6 +11,13 @@ namespace {
 
 constexpr int32_t kDefaultPageSize = 100;
 constexpr int32_t kMaxPageSize = 1000;
+// The states a job passes through, by the names CountByState gives them.
+constexpr std::pair<v1::JobState, const char*> kStateNames[] = {
+    {v1::JOB_STATE_QUEUED, "queued"},
+    {v1::JOB_STATE_RUNNING, "running"},
+    {v1::JOB_STATE_SUCCEEDED, "succeeded"},
+    {v1::JOB_STATE_FAILED, "failed"},
+    {v1::JOB_STATE_CANCELLED, "cancelled"}};
 
 }  // namespace
 
@@ -102,6 +109,17 @@ std::vector<v1::Job> JobRegistry::LiveJobs() const {
     if (!entry.job.done()) live.push_back(entry.job);
   }
   return live;
+}
+
+std::vector<std::pair<std::string, int64_t>> JobRegistry::CountByState() const {
+  std::vector<std::pair<std::string, int64_t>> counts;
+  absl::MutexLock lock(&mutex_);
+  for (const auto& [state, name] : kStateNames) {
+    int64_t count = 0;
+    for (const auto& [id, entry] : jobs_) count += entry.job.state() == state ? 1 : 0;
+    counts.emplace_back(name, count);
+  }
+  return counts;
 }
 
 absl::StatusOr<v1::Job> JobRegistry::RequestCancel(const std::string& id,

@@ -23,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -67,6 +68,10 @@ class JobRegistry {
   absl::StatusOr<v1::ListJobsResponse> List(const v1::ListJobsRequest& request) const;
   // LiveJobs are the jobs not done, oldest first (to resume at start-up).
   std::vector<v1::Job> LiveJobs() const;
+  // CountByState counts the jobs held in each state, named as `mlpctl jobs --state` spells them
+  // ("queued", "running", "succeeded", "failed", "cancelled"), every state present even at 0.
+  // Done jobs count until they are forgotten (past `max_done`).
+  std::vector<std::pair<std::string, int64_t>> CountByState() const;
 
   // RequestCancel asks the job to stop with `reason` (the runner checks CancelReason between
   // mini-batches); returns the job. A done job is returned unchanged.

@@ -6,7 +6,7 @@
 //   mlpd_executor_busy_seconds_total                   (counter: time spent running work)
 //   mlpd_executor_wait_seconds                         (histogram: queued -> started)
 //   mlpd_train_steps_total{session}, mlpd_train_samples_total{session}         (counters)
-//   mlpd_jobs{state}                                   (gauge, when the server has jobs)
+//   mlpd_jobs{state}                                   (gauge: jobs held, by state)
 //   mlpd_snapshots_written_total, mlpd_snapshots_failed_total                  (counters)
 //   mlpd_snapshot_duration_seconds                     (histogram, written or failed)
 //

@@ -64,6 +64,7 @@ void Server::StartMetrics() {
                                  service_->dataset_count(), service_->dataset_bytes()};
       },
       [this] { return executor_->queued(); });
+  metrics_->mlpd().AddJobs([this] { return service_->job_counts(); });
 }
 
 absl::StatusOr<int> Server::Listen(const std::shared_ptr<grpc::ServerCredentials>& credentials) {

@@ -20,6 +20,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "core/dataset.h"
@@ -90,6 +92,8 @@ class MlpdService final : public v1::Mlpd::CallbackService, private JobHost {
   int64_t dataset_count() const { return datasets_.count(); }
   // dataset_bytes is the memory held by datasets and reserved by uploads in progress.
   int64_t dataset_bytes() const { return datasets_.bytes(); }
+  // job_counts counts the jobs held by state (JobRegistry::CountByState).
+  std::vector<std::pair<std::string, int64_t>> job_counts() const { return jobs_.CountByState(); }
 
   // The mlpd.v1.Mlpd methods.
   grpc::ServerUnaryReactor* CreateSession(grpc::CallbackServerContext* context,

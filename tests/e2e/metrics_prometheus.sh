@@ -2,7 +2,8 @@
 # A real Prometheus (Debian's package) scrapes mlpd's /metrics: the test starts mlpd with its
 # HTTP port on loopback, starts prometheus with a generated config scraping it, makes a known
 # number of TrainStep calls, and asks Prometheus's HTTP API for
-# sum(grpc_server_handled_total{grpc_method="TrainStep"}) until it equals them. promtool checks
+# sum(grpc_server_handled_total{grpc_method="TrainStep"}) until it equals them, and mlpd_jobs by
+# state through a job that succeeds and one that is cancelled. promtool checks
 # the live exposition, and every family the Grafana dashboard queries must be exposed.
 source "$(dirname "$0")/mlpctl_common.bash"
 command -v prometheus >/dev/null || fail "prometheus is not installed (scripts/install-deps)"
@@ -110,4 +111,22 @@ wait_for 'sum(grpc_server_handling_seconds_count{grpc_method="TrainStep",grpc_ty
 wait_for 'sum(mlpd_train_steps_total)' "$steps" "steps applied"
 wait_for 'sum(mlpd_train_samples_total)' $((steps * 2)) "samples trained"
 wait_for 'mlpd_sessions' 1 "sessions held"
-echo "metrics_prometheus: Prometheus counted $((steps + 2)) TrainStep calls as made"
+
+# Jobs by state: none yet, then one that ran to its end and one seen running, then cancelled.
+for state in queued running succeeded failed cancelled; do
+  wait_for "mlpd_jobs{state=\"$state\"}" 0 "$state jobs before any"
+done
+run 0 upload rows --csv "$work/rows.csv" --target-columns 2
+run 0 train probe --dataset rows --epochs 3 --batch-size 1 --detach
+short=$out
+run 0 watch "$short"
+wait_for 'mlpd_jobs{state="succeeded"}' 1 "the job that ran to its end"
+run 0 create long --layers 3,4,2 --activations tanh,identity --loss mse --optimizer sgd --lr 0.01
+run 0 train long --dataset rows --epochs 1000000 --batch-size 1 --detach
+long=$out
+wait_for 'mlpd_jobs{state="running"}' 1 "the long job running"
+run 0 cancel "$long" --wait
+wait_for 'mlpd_jobs{state="cancelled"}' 1 "the cancelled job"
+wait_for 'mlpd_jobs{state="running"}' 0 "no job running after the cancel"
+wait_for 'sum(mlpd_jobs)' 2 "jobs held"
+echo "metrics_prometheus: Prometheus counted $((steps + 2)) TrainStep calls as made and the jobs by state"

@@ -3,6 +3,7 @@
 #include "server/job_registry.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -146,6 +147,33 @@ TEST(JobRegistryTest, CancelRecordsTheFirstReasonAndLeavesDoneJobsAlone) {
   EXPECT_EQ(done.error().code(), static_cast<int>(absl::StatusCode::kCancelled));
   EXPECT_EQ(done.error().message(), "by CancelJob");
   EXPECT_TRUE(absl::IsNotFound(jobs.RequestCancel("job-x", "why").status()));
+}
+
+TEST(JobRegistryTest, CountByStateNamesEveryStateAndFollowsTheJobs) {
+  using Counts = std::vector<std::pair<std::string, int64_t>>;
+  JobRegistry jobs({}, /*max_done=*/2);
+  EXPECT_EQ(
+      jobs.CountByState(),
+      (Counts{{"queued", 0}, {"running", 0}, {"succeeded", 0}, {"failed", 0}, {"cancelled", 0}}));
+  const v1::Job a = *jobs.Admit(RequestFor("a"), 0, 10, 1000);
+  const v1::Job b = *jobs.Admit(RequestFor("b"), 0, 10, 1001);
+  const v1::Job c = *jobs.Admit(RequestFor("c"), 0, 10, 1002);
+  jobs.Update(
+      b.id(), [](v1::Job* job) { job->set_state(v1::JOB_STATE_RUNNING); }, nullptr);
+  EXPECT_EQ(
+      jobs.CountByState(),
+      (Counts{{"queued", 2}, {"running", 1}, {"succeeded", 0}, {"failed", 0}, {"cancelled", 0}}));
+  v1::TrainSummary summary;
+  jobs.Finish(a.id(), v1::JOB_STATE_SUCCEEDED, &summary, absl::OkStatus(), 1003);
+  jobs.Finish(b.id(), v1::JOB_STATE_FAILED, nullptr, absl::NotFoundError("gone"), 1004);
+  EXPECT_EQ(
+      jobs.CountByState(),
+      (Counts{{"queued", 1}, {"running", 0}, {"succeeded", 1}, {"failed", 1}, {"cancelled", 0}}));
+  // A third done job makes the registry forget the oldest: counts are of the jobs held.
+  jobs.Finish(c.id(), v1::JOB_STATE_CANCELLED, nullptr, absl::CancelledError("stop"), 1005);
+  EXPECT_EQ(
+      jobs.CountByState(),
+      (Counts{{"queued", 0}, {"running", 0}, {"succeeded", 0}, {"failed", 1}, {"cancelled", 1}}));
 }
 
 TEST(JobRegistryTest, RestoredLiveJobsKeepTheirSessionAndOldDoneJobsAreForgotten) {

@@ -21,60 +21,25 @@
 namespace mlpd {
 namespace {
 
+using ::mlpd::testing::CancelJob;
 using ::mlpd::testing::ClassificationBatch;
 using ::mlpd::testing::Create;
 using ::mlpd::testing::Delete;
 using ::mlpd::testing::DeleteDataset;
 using ::mlpd::testing::Exported;
+using ::mlpd::testing::GetJob;
 using ::mlpd::testing::Info;
 using ::mlpd::testing::MlpSpec;
 using ::mlpd::testing::RunTrain;
+using ::mlpd::testing::StartJob;
 using ::mlpd::testing::Step;
 using ::mlpd::testing::TestServer;
 using ::mlpd::testing::TrainOf;
 using ::mlpd::testing::Upload;
+using ::mlpd::testing::WaitDone;
 using ::mlpd::testing::WaitUntil;
+using ::mlpd::testing::Watch;
 using ::testing::HasSubstr;
-
-grpc::Status StartJob(v1::Mlpd::Stub& stub, const v1::TrainRequest& request, v1::Job* job) {
-  grpc::ClientContext context;
-  return stub.StartTraining(&context, request, job);
-}
-
-v1::Job GetJob(v1::Mlpd::Stub& stub, const std::string& id) {
-  grpc::ClientContext context;
-  v1::GetJobRequest request;
-  request.set_id(id);
-  v1::Job job;
-  EXPECT_TRUE(stub.GetJob(&context, request, &job).ok()) << id;
-  return job;
-}
-
-grpc::Status CancelJob(v1::Mlpd::Stub& stub, const std::string& id) {
-  grpc::ClientContext context;
-  v1::CancelJobRequest request;
-  request.set_id(id);
-  v1::Job job;
-  return stub.CancelJob(&context, request, &job);
-}
-
-// Watch reads a WatchJob stream to its end.
-grpc::Status Watch(v1::Mlpd::Stub& stub, const std::string& id,
-                   std::vector<v1::TrainResponse>* events) {
-  grpc::ClientContext context;
-  v1::WatchJobRequest request;
-  request.set_id(id);
-  auto reader = stub.WatchJob(&context, request);
-  v1::TrainResponse response;
-  while (reader->Read(&response)) events->push_back(response);
-  return reader->Finish();
-}
-
-v1::Job WaitDone(v1::Mlpd::Stub& stub, const std::string& id) {
-  std::vector<v1::TrainResponse> events;
-  Watch(stub, id, &events);
-  return GetJob(stub, id);
-}
 
 // A job long enough to be seen running, cancelled, deleted under.
 v1::TrainRequest LongJob(const std::string& session) {

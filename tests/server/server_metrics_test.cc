@@ -95,6 +95,41 @@ TEST(ServerMetricsTest, MetricsCountTheCallsAndTheWorkDone) {
   fs::remove_all(data_dir);
 }
 
+TEST(ServerMetricsTest, JobsAreExposedByState) {
+  ServerOptions options;
+  options.http_listen = "127.0.0.1:0";
+  TestServer server(options);
+  v1::Mlpd::Stub& stub = server.stub();
+  std::string text = Scrape(server.server());
+  for (const char* state : {"queued", "running", "succeeded", "failed", "cancelled"}) {
+    EXPECT_EQ(ExposedValue(text, absl::StrCat("mlpd_jobs{state=\"", state, "\"}")), 0) << state;
+  }
+
+  ASSERT_TRUE(Create(stub, "a", MlpSpec(8, 16, 3, v1::CROSS_ENTROPY)).ok());
+  ASSERT_TRUE(Create(stub, "b", MlpSpec(8, 16, 3, v1::CROSS_ENTROPY)).ok());
+  ASSERT_TRUE(Upload(stub, "rows", {ClassificationBatch(32, 8, 3)}).ok());
+  v1::Job short_job;
+  ASSERT_TRUE(StartJob(stub, TrainOf("a", "rows", 2, 8), &short_job).ok());
+  ASSERT_EQ(WaitDone(stub, short_job.id()).state(), v1::JOB_STATE_SUCCEEDED);
+  // A job far longer than the test, seen running, then cancelled.
+  v1::Job long_job;
+  ASSERT_TRUE(StartJob(stub, TrainOf("b", "rows", 1000000, 1), &long_job).ok());
+  ASSERT_TRUE(
+      WaitUntil([&] { return GetJob(stub, long_job.id()).state() == v1::JOB_STATE_RUNNING; }));
+  text = Scrape(server.server());
+  EXPECT_EQ(ExposedValue(text, R"(mlpd_jobs{state="running"})"), 1);
+  EXPECT_EQ(ExposedValue(text, R"(mlpd_jobs{state="succeeded"})"), 1);
+
+  ASSERT_TRUE(CancelJob(stub, long_job.id()).ok());
+  ASSERT_EQ(WaitDone(stub, long_job.id()).state(), v1::JOB_STATE_CANCELLED);
+  text = Scrape(server.server());
+  EXPECT_EQ(ExposedValue(text, R"(mlpd_jobs{state="running"})"), 0);
+  EXPECT_EQ(ExposedValue(text, R"(mlpd_jobs{state="queued"})"), 0);
+  EXPECT_EQ(ExposedValue(text, R"(mlpd_jobs{state="succeeded"})"), 1);
+  EXPECT_EQ(ExposedValue(text, R"(mlpd_jobs{state="cancelled"})"), 1);
+  EXPECT_EQ(ExposedValue(text, R"(mlpd_jobs{state="failed"})"), 0);
+}
+
 TEST(ServerMetricsTest, BadHttpOrLogFlagsStopTheStartNamingTheFlag) {
   ServerOptions options;
   options.listen = "127.0.0.1:0";

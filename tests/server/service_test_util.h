@@ -289,6 +289,48 @@ inline grpc::Status RunTrain(v1::Mlpd::Stub& stub, const v1::TrainRequest& reque
   return reader->Finish();
 }
 
+// StartJob, GetJob and CancelJob call the job RPCs (GetJob fails the test unless it answers).
+inline grpc::Status StartJob(v1::Mlpd::Stub& stub, const v1::TrainRequest& request, v1::Job* job) {
+  grpc::ClientContext context;
+  return stub.StartTraining(&context, request, job);
+}
+
+inline v1::Job GetJob(v1::Mlpd::Stub& stub, const std::string& id) {
+  grpc::ClientContext context;
+  v1::GetJobRequest request;
+  request.set_id(id);
+  v1::Job job;
+  EXPECT_TRUE(stub.GetJob(&context, request, &job).ok()) << id;
+  return job;
+}
+
+inline grpc::Status CancelJob(v1::Mlpd::Stub& stub, const std::string& id) {
+  grpc::ClientContext context;
+  v1::CancelJobRequest request;
+  request.set_id(id);
+  v1::Job job;
+  return stub.CancelJob(&context, request, &job);
+}
+
+// Watch reads a WatchJob stream to its end.
+inline grpc::Status Watch(v1::Mlpd::Stub& stub, const std::string& id,
+                          std::vector<v1::TrainResponse>* events) {
+  grpc::ClientContext context;
+  v1::WatchJobRequest request;
+  request.set_id(id);
+  auto reader = stub.WatchJob(&context, request);
+  v1::TrainResponse response;
+  while (reader->Read(&response)) events->push_back(response);
+  return reader->Finish();
+}
+
+// WaitDone watches the job until it ends and returns its final record.
+inline v1::Job WaitDone(v1::Mlpd::Stub& stub, const std::string& id) {
+  std::vector<v1::TrainResponse> events;
+  Watch(stub, id, &events);
+  return GetJob(stub, id);
+}
+
 }  // namespace mlpd::testing
 
 #endif  // MLPD_TESTS_SERVER_SERVICE_TEST_UTIL_H_
