@@ -46,9 +46,8 @@ JobRun::JobRun(const v1::TrainRequest& request, const Dataset& train, const Data
 }
 
 int64_t JobRun::epoch() const {
-  if (batches_per_epoch_ <= 0) return 1;
-  const int64_t step = steps_done_ >= steps_total_ ? steps_total_ - 1 : steps_done_;
-  return step / batches_per_epoch_ + 1;
+  if (batches_per_epoch_ <= 0 || steps_done_ == 0) return 1;
+  return (steps_done_ - 1) / batches_per_epoch_ + 1;
 }
 
 void JobRun::SetBestParameters(int64_t step, std::vector<float> parameters) {
@@ -89,7 +88,7 @@ bool JobRun::Record(const v1::JobEval& eval, Model& model) {
 
 v1::TrainProgress JobRun::MakeReport(Model& model, const std::optional<v1::JobEval>& eval) {
   v1::TrainProgress progress;
-  progress.set_epoch((steps_done_ - 1) / batches_per_epoch_ + 1);
+  progress.set_epoch(epoch());
   progress.set_step(model.step_count());
   progress.set_steps_done(steps_done_);
   progress.set_steps_total(steps_total_);
@@ -118,9 +117,10 @@ absl::StatusOr<JobRun::StepResult> JobRun::Step(Model& model) {
   }
   absl::StatusOr<float> loss = model.TrainStep(x, y);
   if (!loss.ok()) {
-    return absl::Status(loss.status().code(),
-                        absl::StrFormat("step %d of %d (epoch %d): %s", steps_done_ + 1,
-                                        steps_total_, epoch(), loss.status().message()));
+    return absl::Status(
+        loss.status().code(),
+        absl::StrFormat("step %d of %d (epoch %d): %s", steps_done_ + 1, steps_total_,
+                        steps_done_ / batches_per_epoch_ + 1, loss.status().message()));
   }
   ++steps_done_;
   ++steps_since_report_;

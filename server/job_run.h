@@ -80,7 +80,9 @@ class JobRun {
 
   int64_t steps_done() const { return steps_done_; }
   int64_t steps_total() const { return steps_total_; }
-  int64_t epoch() const;  // 1-based epoch of the next (or last) step.
+  // epoch is the 1-based epoch of the last step applied (1 before any): where a run that stops
+  // now, early or cancelled, ended, and the epoch of its latest report.
+  int64_t epoch() const;
   const std::vector<v1::JobEval>& evals() const { return evals_; }
   const EarlyStoppingState& early_stopping() const { return early_stopping_; }
 

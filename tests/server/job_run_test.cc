@@ -197,6 +197,37 @@ TEST(JobRunTest, EarlyStoppingStopsAfterPatienceEvaluationsWithoutImprovement) {
   EXPECT_TRUE(resumed.over());
 }
 
+TEST(JobRunTest, ARunThatStopsEarlyAtAnEpochsEndIsInThatEpoch) {
+  const Dataset train = Labelled(60, 1);  // 6 batches of 10 an epoch.
+  const Dataset eval = Rotated(train);
+  v1::TrainRequest request = Request(5, 10);
+  request.set_eval_dataset("eval");  // Evaluated at each epoch's end.
+  // No evaluation improves on the first by 1e9: the run stops after the second, at the end of
+  // epoch 2.
+  request.mutable_early_stopping()->set_patience(1);
+  request.mutable_early_stopping()->set_min_delta(1e9);
+  std::unique_ptr<Model> model = NewModel();
+  JobRun run(request, train, &eval, 0, {});
+  EXPECT_EQ(run.epoch(), 1);  // Before any step.
+  std::vector<v1::TrainProgress> reports;
+  const v1::TrainSummary summary = RunToEnd(run, *model, &reports);
+  EXPECT_EQ(summary.stop_reason(), v1::STOP_REASON_EARLY_STOPPED);
+  EXPECT_EQ(summary.steps(), 12);
+  EXPECT_EQ(summary.epochs(), 2);
+  EXPECT_EQ(run.epoch(), 2);
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports.back().epoch(), 2);
+
+  // Mid-epoch, the epoch is the current one; at its last step, still that one.
+  JobRun partial(Request(5, 10), train, nullptr, 0, {});
+  for (int i = 0; i < 7; ++i) ASSERT_TRUE(partial.Step(*model).ok());
+  EXPECT_EQ(partial.epoch(), 2);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(partial.Step(*model).ok());
+  EXPECT_EQ(partial.epoch(), 2);
+  ASSERT_TRUE(partial.Step(*model).ok());
+  EXPECT_EQ(partial.epoch(), 3);
+}
+
 TEST(JobRunTest, KeepBestPutsBackTheBestEvaluationsParameters) {
   const Dataset train = Labelled(60, 1);
   const Dataset eval = Rotated(train);

@@ -294,6 +294,24 @@ TEST_F(JobsServiceTest, EarlyStoppingStopsAndKeepBestRestoresTheBestParameters) 
   EXPECT_THAT(refused.error_message(), HasSubstr("keep_best needs an eval_dataset"));
 }
 
+// A job that stops early at the end of an epoch is done in that epoch, as its summary says.
+TEST_F(JobsServiceTest, AJobStoppedEarlyAfterTwoEpochsSaysEpochTwo) {
+  ASSERT_TRUE(Upload(stub(), "eval", {ClassificationBatch(16, 32, 4, 100)}).ok());
+  v1::TrainRequest request = TrainOf("s", "rows", 10, 8);  // 8 steps an epoch.
+  request.set_eval_dataset("eval");                        // At each epoch's end.
+  request.mutable_early_stopping()->set_patience(1);
+  request.mutable_early_stopping()->set_min_delta(1e9);
+  v1::Job job;
+  ASSERT_TRUE(StartJob(stub(), request, &job).ok());
+  const v1::Job done = WaitDone(stub(), job.id());
+  ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.error().message();
+  EXPECT_EQ(done.summary().stop_reason(), v1::STOP_REASON_EARLY_STOPPED);
+  EXPECT_EQ(done.summary().epochs(), 2);
+  EXPECT_EQ(done.steps_done(), 16);
+  EXPECT_EQ(done.epoch(), 2);
+  EXPECT_EQ(done.last_progress().epoch(), 2);
+}
+
 class PersistentJobsTest : public ::testing::Test {
  protected:
   void SetUp() override {
