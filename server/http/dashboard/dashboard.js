@@ -78,8 +78,9 @@ function renderJobs(jobs) {
     cell(row, String(j.state || '').replace('JOB_STATE_', '').toLowerCase());
     cell(row, `${j.steps_done || 0} / ${j.steps_total || 0}`, true);
     cell(row, j.epoch || 0, true);
-    const why = j.error ? j.error.message : (j.summary ? j.summary.stop_reason : '');
-    cell(row, String(why || '').replace('STOP_REASON_', '').toLowerCase());
+    // The error as the server wrote it; a stop reason's enum name made readable.
+    const reason = j.summary ? String(j.summary.stop_reason || '').replace('STOP_REASON_', '') : '';
+    cell(row, j.error ? j.error.message : reason.toLowerCase().replace(/_/g, ' '));
   }
 }
 
