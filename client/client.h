@@ -65,6 +65,8 @@ inline constexpr int kDefaultMaxMessageBytes = 64 << 20;
 inline constexpr int64_t kDefaultUploadChunkBytes = 4 << 20;
 // kSessionHeader is the routing header of session-scoped calls (see the file comment).
 inline constexpr char kSessionHeader[] = "x-mlpd-session";
+// kJobIdHeader is the initial metadata of a Train call that names the call's job.
+inline constexpr char kJobIdHeader[] = "x-mlpd-job-id";
 
 // ClientOptions configure the channel and the defaults of every call.
 struct ClientOptions {
@@ -124,6 +126,10 @@ using TrainProgressCallback = std::function<void(const v1::TrainProgress& progre
 struct TrainEvents {
   // on_job receives the job's state: WatchJob's first event (Train sends none).
   std::function<void(const v1::Job& job)> on_job;
+  // on_job_id receives the id of a Train call's job before any progress (a server that names
+  // none: never called). CancelJob with it stops the run between mini-batches, the call then
+  // ending CANCELLED once no further step can come; WatchJob and GetJob take it while it runs.
+  std::function<void(const std::string& id)> on_job_id;
   TrainProgressCallback on_progress;
 };
 
@@ -183,6 +189,9 @@ class Client {
   // default deadline does not apply to Train (it may run for hours): only CallOptions::timeout.
   absl::StatusOr<v1::TrainSummary> Train(const v1::TrainRequest& request,
                                          const TrainProgressCallback& on_progress,
+                                         const CallOptions& call = {});
+  // Train with every event of the stream, the call's job id included (TrainEvents).
+  absl::StatusOr<v1::TrainSummary> Train(const v1::TrainRequest& request, const TrainEvents& events,
                                          const CallOptions& call = {});
 
   // Jobs: Train runs the server owns (see the file comment). The calls naming a job by its id

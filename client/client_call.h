@@ -68,6 +68,14 @@ absl::StatusOr<v1::TrainSummary> Client::ReadTrainStream(const Start& start,
   client_internal::CallScope scope(call.cancellation, &context);
   if (scope.cancelled_before_start()) return client_internal::CancelledBeforeStart();
   std::unique_ptr<grpc::ClientReader<v1::TrainResponse>> reader = start(&context);
+  if (events.on_job_id) {
+    // The server sends its initial metadata as the run starts, before any progress.
+    reader->WaitForInitialMetadata();
+    const auto& metadata = context.GetServerInitialMetadata();
+    if (auto id = metadata.find(kJobIdHeader); id != metadata.end()) {
+      events.on_job_id(std::string(id->second.data(), id->second.size()));
+    }
+  }
   v1::TrainResponse event;
   v1::TrainSummary summary;
   bool has_summary = false;

@@ -13,6 +13,12 @@ absl::StatusOr<v1::TrainSummary> Client::Train(const v1::TrainRequest& request,
                                                const CallOptions& call) {
   TrainEvents events;
   events.on_progress = on_progress;
+  return Train(request, events, call);
+}
+
+absl::StatusOr<v1::TrainSummary> Client::Train(const v1::TrainRequest& request,
+                                               const TrainEvents& events,
+                                               const CallOptions& call) {
   return ReadTrainStream(
       [&](grpc::ClientContext* context) { return stub_->Train(context, request); }, request.name(),
       events, call, "Train");

@@ -11,13 +11,12 @@ namespace {
 
 constexpr int32_t kDefaultPageSize = 100;
 constexpr int32_t kMaxPageSize = 1000;
-// The states a job passes through, by the names CountByState gives them.
-constexpr std::pair<v1::JobState, const char*> kStateNames[] = {
-    {v1::JOB_STATE_QUEUED, "queued"},
-    {v1::JOB_STATE_RUNNING, "running"},
-    {v1::JOB_STATE_SUCCEEDED, "succeeded"},
-    {v1::JOB_STATE_FAILED, "failed"},
-    {v1::JOB_STATE_CANCELLED, "cancelled"}};
+// The states a job passes through, with their labels.
+constexpr std::pair<v1::JobState, const char*> kStates[] = {{v1::JOB_STATE_QUEUED, "queued"},
+                                                            {v1::JOB_STATE_RUNNING, "running"},
+                                                            {v1::JOB_STATE_SUCCEEDED, "succeeded"},
+                                                            {v1::JOB_STATE_FAILED, "failed"},
+                                                            {v1::JOB_STATE_CANCELLED, "cancelled"}};
 
 }  // namespace
 
@@ -26,11 +25,18 @@ bool IsFinal(v1::JobState state) {
          state == v1::JOB_STATE_CANCELLED;
 }
 
+const char* JobStateLabel(v1::JobState state) {
+  for (const auto& [known, label] : kStates) {
+    if (known == state) return label;
+  }
+  return "unspecified";
+}
+
 JobRegistry::JobRegistry(Persistence persistence, int64_t max_done)
     : persistence_(std::move(persistence)), max_done_(max_done) {}
 
-void JobRegistry::Save(const v1::Job& job) {
-  if (persistence_.save) persistence_.save(job);
+void JobRegistry::Save(const Entry& entry) {
+  if (!entry.attached && persistence_.save) persistence_.save(entry.job);
 }
 
 void JobRegistry::Restore(std::vector<v1::Job> jobs) {
@@ -48,9 +54,12 @@ void JobRegistry::Restore(std::vector<v1::Job> jobs) {
 }
 
 absl::StatusOr<v1::Job> JobRegistry::Admit(const v1::TrainRequest& request, int64_t start_step,
-                                           int64_t steps_total, int64_t now_unix_ms) {
+                                           int64_t steps_total, int64_t now_unix_ms,
+                                           bool attached) {
   absl::MutexLock lock(&mutex_);
-  if (absl::Status free = CheckNoLiveJobLocked(request.name()); !free.ok()) return free;
+  if (!attached) {
+    if (absl::Status free = CheckNoLiveJobLocked(request.name()); !free.ok()) return free;
+  }
   std::string id = NewJobId(now_unix_ms);
   while (jobs_.count(id) > 0) id = NewJobId(now_unix_ms);
   v1::Job job;
@@ -64,9 +73,11 @@ absl::StatusOr<v1::Job> JobRegistry::Admit(const v1::TrainRequest& request, int6
   job.set_start_step(start_step);
   job.set_create_time_unix_ms(now_unix_ms);
   job.set_update_time_unix_ms(now_unix_ms);
-  jobs_[id].job = job;
-  live_by_session_[request.name()] = id;
-  Save(job);
+  Entry& entry = jobs_[id];
+  entry.job = job;
+  entry.attached = attached;
+  if (!attached) live_by_session_[request.name()] = id;
+  Save(entry);
   return job;
 }
 
@@ -91,6 +102,7 @@ absl::StatusOr<v1::ListJobsResponse> JobRegistry::List(const v1::ListJobsRequest
   while (it != jobs_.begin()) {
     --it;
     const v1::Job& job = it->second.job;
+    if (it->second.attached) continue;
     if (!request.session().empty() && job.session() != request.session()) continue;
     if (request.state() != v1::JOB_STATE_UNSPECIFIED && job.state() != request.state()) continue;
     if (response.jobs_size() == page_size) {
@@ -106,7 +118,7 @@ std::vector<v1::Job> JobRegistry::LiveJobs() const {
   std::vector<v1::Job> live;
   absl::MutexLock lock(&mutex_);
   for (const auto& [id, entry] : jobs_) {
-    if (!entry.job.done()) live.push_back(entry.job);
+    if (!entry.job.done() && !entry.attached) live.push_back(entry.job);
   }
   return live;
 }
@@ -114,9 +126,11 @@ std::vector<v1::Job> JobRegistry::LiveJobs() const {
 std::vector<std::pair<std::string, int64_t>> JobRegistry::CountByState() const {
   std::vector<std::pair<std::string, int64_t>> counts;
   absl::MutexLock lock(&mutex_);
-  for (const auto& [state, name] : kStateNames) {
+  for (const auto& [state, name] : kStates) {
     int64_t count = 0;
-    for (const auto& [id, entry] : jobs_) count += entry.job.state() == state ? 1 : 0;
+    for (const auto& [id, entry] : jobs_) {
+      count += !entry.attached && entry.job.state() == state ? 1 : 0;
+    }
     counts.emplace_back(name, count);
   }
   return counts;
@@ -145,7 +159,7 @@ void JobRegistry::Update(const std::string& id, const std::function<void(v1::Job
   if (found == jobs_.end() || found->second.job.done()) return;
   Entry& entry = found->second;
   change(&entry.job);
-  if (save) Save(entry.job);
+  if (save) Save(entry);
   if (event == nullptr) return;
   for (JobWatcher* watcher : entry.watchers) watcher->OnEvent(*event);
 }
@@ -167,13 +181,17 @@ void JobRegistry::Finish(const std::string& id, v1::JobState state, const v1::Tr
     job.mutable_error()->set_code(static_cast<int32_t>(error.code()));
     job.mutable_error()->set_message(std::string(error.message()));
   }
-  Save(job);
+  Save(entry);
   if (auto live = live_by_session_.find(job.session());
       live != live_by_session_.end() && live->second == id) {
     live_by_session_.erase(live);
   }
   for (JobWatcher* watcher : entry.watchers) watcher->OnDone(job);
   entry.watchers.clear();
+  if (entry.attached) {
+    jobs_.erase(found);
+    return;
+  }
   ++done_count_;
   ForgetOldDone();
 }

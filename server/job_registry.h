@@ -16,6 +16,10 @@
 // FAILED_PRECONDITION naming the live one's id. Queueing runs behind each other was the other
 // choice; refusing keeps "what is this session doing" obvious and leaves ordering to the caller.
 // Done jobs past `max_done` are forgotten, oldest first (record removed from disk).
+//
+// A Train call's run is an attached job: GetJob, WatchJob and CancelJob find it by its id while
+// the call runs, but it is never saved, listed, counted or held to the one-job rule (Train
+// calls are not), and it is forgotten as soon as it ends.
 #ifndef MLPD_SERVER_JOB_REGISTRY_H_
 #define MLPD_SERVER_JOB_REGISTRY_H_
 
@@ -59,9 +63,9 @@ class JobRegistry {
   // Restore adds the jobs loaded at start-up (before any Admit).
   void Restore(std::vector<v1::Job> jobs);
   // Admit records a new QUEUED job for `request`, or FAILED_PRECONDITION naming the session's
-  // live job.
+  // live job. An `attached` job (a Train call's) is admitted whatever the session runs.
   absl::StatusOr<v1::Job> Admit(const v1::TrainRequest& request, int64_t start_step,
-                                int64_t steps_total, int64_t now_unix_ms);
+                                int64_t steps_total, int64_t now_unix_ms, bool attached = false);
   // Get returns the job; NOT_FOUND naming the id.
   absl::StatusOr<v1::Job> Get(const std::string& id) const;
   // List answers ListJobs (newest first; the page token is the last id of the previous page).
@@ -103,13 +107,14 @@ class JobRegistry {
  private:
   struct Entry {
     v1::Job job;
+    bool attached = false;  // A Train call's: never saved, listed or counted.
     std::string cancel_reason;
     std::vector<JobWatcher*> watchers;
   };
   void ForgetOldDone() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::Status CheckNoLiveJobLocked(const std::string& session) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  void Save(const v1::Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void Save(const Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const Persistence persistence_;
   const int64_t max_done_;
@@ -122,6 +127,9 @@ class JobRegistry {
 
 // IsFinal says whether a job in `state` is done.
 bool IsFinal(v1::JobState state);
+// JobStateLabel is the state's name as metrics, logs and `mlpctl jobs --state` spell it
+// ("queued", "running", "succeeded", "failed", "cancelled"; "unspecified" otherwise).
+const char* JobStateLabel(v1::JobState state);
 
 }  // namespace mlpd
 

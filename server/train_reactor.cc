@@ -10,12 +10,15 @@
 
 namespace mlpd {
 
-TrainReactor::TrainReactor(ComputeExecutor* executor, TrainCalls* calls,
-                           std::shared_ptr<Session> session, std::shared_ptr<StoredDataset> train,
+TrainReactor::TrainReactor(ComputeExecutor* executor, TrainCalls* calls, JobRegistry* jobs,
+                           std::string job_id, std::shared_ptr<Session> session,
+                           std::shared_ptr<StoredDataset> train,
                            std::shared_ptr<StoredDataset> eval, const v1::TrainRequest& request,
                            Record record)
     : executor_(executor),
       calls_(calls),
+      jobs_(jobs),
+      job_id_(std::move(job_id)),
       session_(std::move(session)),
       train_(std::move(train)),
       eval_(std::move(eval)),
@@ -26,6 +29,8 @@ TrainReactor::TrainReactor(ComputeExecutor* executor, TrainCalls* calls,
 }
 
 void TrainReactor::Start() {
+  // The job id reaches the client before any progress, so it can stop the run from the start.
+  StartSendInitialMetadata();
   const absl::Status queued =
       executor_->Submit(session_->id, [this](bool cancelled) { Step(cancelled); });
   if (!queued.ok()) End(queued);
@@ -70,6 +75,10 @@ absl::Status TrainReactor::StopReason(bool cancelled) const {
         absl::StrFormat("Train was cancelled by the client after %d of %d steps", run_.steps_done(),
                         run_.steps_total()));
   }
+  if (const std::string reason = jobs_->CancelReason(job_id_); !reason.empty()) {
+    return absl::CancelledError(absl::StrFormat("%s, after %d of %d steps (they are kept)", reason,
+                                                run_.steps_done(), run_.steps_total()));
+  }
   if (calls_->stop) {
     return absl::UnavailableError(
         absl::StrFormat("the server is shutting down; Train stopped after %d of %d steps "
@@ -85,6 +94,19 @@ void TrainReactor::Step(bool cancelled) {
     return;
   }
   Model& model = session_->model();
+  if (!started_) {
+    started_ = true;
+    const int64_t now = NowUnixMs();
+    jobs_->Update(
+        job_id_,
+        [&](v1::Job* job) {
+          job->set_state(v1::JOB_STATE_RUNNING);
+          job->set_start_step(model.step_count());
+          job->set_start_time_unix_ms(now);
+          job->set_update_time_unix_ms(now);
+        },
+        nullptr);
+  }
   absl::StatusOr<JobRun::StepResult> result = run_.Step(model);
   if (!result.ok()) {
     End(result.status());
@@ -92,9 +114,19 @@ void TrainReactor::Step(bool cancelled) {
   }
   session_->AfterSteps();
   if (result->report.has_value()) {
-    if (record_) record_(JobRunner::HistoryPointOf(*result->report, NowUnixMs()));
+    const int64_t now = NowUnixMs();
+    if (record_) record_(JobRunner::HistoryPointOf(*result->report, now));
     v1::TrainResponse message;
     *message.mutable_progress() = *std::move(result->report);
+    // Watchers of the attached job get the events the caller gets.
+    jobs_->Update(
+        job_id_,
+        [&](v1::Job* job) {
+          RecordProgress(job);
+          *job->mutable_last_progress() = message.progress();
+          job->set_update_time_unix_ms(now);
+        },
+        &message);
     Send(std::move(message));
   }
   if (!run_.over()) {
@@ -111,8 +143,21 @@ void TrainReactor::Step(bool cancelled) {
   End(absl::OkStatus(), &*summary);
 }
 
+void TrainReactor::RecordProgress(v1::Job* job) const {
+  job->set_steps_done(run_.steps_done());
+  job->set_epoch(run_.epoch());
+  *job->mutable_evals() = {run_.evals().begin(), run_.evals().end()};
+}
+
 void TrainReactor::End(const absl::Status& status, const v1::TrainSummary* summary) {
   if (!status.ok()) LogFailure("Train", session_->name, status);
+  jobs_->Update(
+      job_id_, [this](v1::Job* job) { RecordProgress(job); }, nullptr);
+  jobs_->Finish(job_id_,
+                status.ok()                 ? v1::JOB_STATE_SUCCEEDED
+                : absl::IsCancelled(status) ? v1::JOB_STATE_CANCELLED
+                                            : v1::JOB_STATE_FAILED,
+                summary, status, NowUnixMs());
   if (summary != nullptr) {
     v1::TrainResponse message;
     *message.mutable_summary() = *summary;

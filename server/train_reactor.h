@@ -3,12 +3,17 @@
 // with progress reports written to the client as they come and added to the session's curve.
 //
 // Each item queues the next with ComputeExecutor::Continue, so other sessions' work runs
-// between mini-batches. Progress messages are written one at a time (gRPC allows one
-// outstanding write); the stream finishes once the last one is written. Training does not wait
-// for a slow reader: past kMaxQueuedReports waiting reports, the newest replaces the last one
-// queued, so memory stays bounded whatever the client does.
+// between mini-batches. The run is an attached job of the JobRegistry (its id goes to the client
+// in the initial metadata, kJobIdMetadataKey): WatchJob follows it and CancelJob stops it between
+// mini-batches, the stream then ending CANCELLED after the last step applied, so a client that
+// stops a Train this way learns from the stream's end that no step follows. Progress messages are
+// written one at a time (gRPC allows one outstanding write); the stream finishes once the last one
+// is written. Training does not wait for a slow reader: past kMaxQueuedReports waiting reports, the
+// newest replaces the last one queued, so memory stays bounded whatever the client does.
 //
-//   auto* reactor = new TrainReactor(&executor, &trains, session, train, eval, *request, record);
+//   context->AddInitialMetadata(kJobIdMetadataKey, job.id());
+//   auto* reactor = new TrainReactor(&executor, &trains, &jobs, job.id(), session, train, eval,
+//                                    *request, record);
 //   reactor->Start();  // deletes itself when done
 #ifndef MLPD_SERVER_TRAIN_REACTOR_H_
 #define MLPD_SERVER_TRAIN_REACTOR_H_
@@ -18,6 +23,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -29,10 +35,14 @@
 #include "server/compute_executor.h"
 #include "server/datasets.h"
 #include "server/history_store.h"
+#include "server/job_registry.h"
 #include "server/job_run.h"
 #include "server/session.h"
 
 namespace mlpd {
+
+// kJobIdMetadataKey is the initial metadata key that carries a Train call's job id.
+inline constexpr char kJobIdMetadataKey[] = "x-mlpd-job-id";
 
 // TrainCalls counts the running Train calls and tells them to stop (at shutdown).
 struct TrainCalls {
@@ -49,12 +59,14 @@ class TrainReactor : public grpc::ServerWriteReactor<v1::TrainResponse> {
   // Record adds a report's point to the session's curve (on the executor; must not block).
   using Record = std::function<void(const HistoryPoint&)>;
 
-  // `eval` may be null. The request has been checked (CheckTrainOptions and the rest).
-  TrainReactor(ComputeExecutor* executor, TrainCalls* calls, std::shared_ptr<Session> session,
-               std::shared_ptr<StoredDataset> train, std::shared_ptr<StoredDataset> eval,
-               const v1::TrainRequest& request, Record record);
+  // `eval` may be null. The request has been checked (CheckTrainOptions and the rest) and
+  // admitted to `jobs` as the attached job `job_id`, which the reactor ends.
+  TrainReactor(ComputeExecutor* executor, TrainCalls* calls, JobRegistry* jobs, std::string job_id,
+               std::shared_ptr<Session> session, std::shared_ptr<StoredDataset> train,
+               std::shared_ptr<StoredDataset> eval, const v1::TrainRequest& request, Record record);
 
-  // Start queues the first mini-batch; when the queue refuses it the call is answered.
+  // Start sends the initial metadata and queues the first mini-batch; when the queue refuses
+  // it the call is answered.
   void Start();
 
   void OnCancel() override { cancelled_ = true; }
@@ -66,18 +78,24 @@ class TrainReactor : public grpc::ServerWriteReactor<v1::TrainResponse> {
   void Step(bool cancelled);
   // StopReason is why the run must end before this step, or OK to go on.
   absl::Status StopReason(bool cancelled) const;
-  // End sends the summary (when training ran to its end) and finishes the stream with `status`.
+  // RecordProgress copies how far the run got into its job. Executor only.
+  void RecordProgress(v1::Job* job) const;
+  // End ends the attached job, sends the summary (when training ran to its end) and finishes
+  // the stream with `status`.
   void End(const absl::Status& status, const v1::TrainSummary* summary = nullptr);
   void Send(v1::TrainResponse message);
 
   ComputeExecutor* const executor_;
   TrainCalls* const calls_;
+  JobRegistry* const jobs_;
+  const std::string job_id_;
   const std::shared_ptr<Session> session_;
   const std::shared_ptr<StoredDataset> train_;
   const std::shared_ptr<StoredDataset> eval_;
   const Record record_;
 
-  JobRun run_;  // Executor only.
+  JobRun run_;            // Executor only.
+  bool started_ = false;  // Executor only: the first mini-batch has run.
 
   std::atomic<bool> cancelled_{false};
 

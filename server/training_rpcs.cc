@@ -45,10 +45,19 @@ grpc::ServerWriteReactor<v1::TrainResponse>* MlpdService::Train(
   if (const absl::Status status = parse(); !status.ok()) {
     return Refuse<grpc::ServerWriteReactor<v1::TrainResponse>>("Train", request->name(), status);
   }
+  // The call's run is an attached job: its id lets the caller (or anyone) watch or stop it.
+  absl::StatusOr<v1::Job> job =
+      jobs_.Admit(*request, session->step_count.load(),
+                  JobRun::StepsTotal(*request, train->data.rows()), NowUnixMs(), /*attached=*/true);
+  if (!job.ok()) {
+    return Refuse<grpc::ServerWriteReactor<v1::TrainResponse>>("Train", request->name(),
+                                                               job.status());
+  }
+  context->AddInitialMetadata(kJobIdMetadataKey, job->id());
   Session* const target = session.get();
   auto* reactor =
-      new TrainReactor(executor_, &trains_, std::move(session), std::move(train), std::move(eval),
-                       *request, [this, target](const HistoryPoint& point) {
+      new TrainReactor(executor_, &trains_, &jobs_, job->id(), std::move(session), std::move(train),
+                       std::move(eval), *request, [this, target](const HistoryPoint& point) {
                          RecordHistory(target->shared_from_this(), point);
                        });
   reactor->Start();

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <utility>
 
 #include "client/mlpctl/command.h"
 
@@ -24,18 +25,21 @@ extern "C" void OnInterrupt(int) {
 
 }  // namespace
 
-InterruptWatcher::InterruptWatcher(Cancellation* cancellation) {
+InterruptWatcher::InterruptWatcher(Cancellation* cancellation)
+    : InterruptWatcher([cancellation] { cancellation->Cancel(); }) {}
+
+InterruptWatcher::InterruptWatcher(std::function<void()> on_interrupt) {
   if (pipe(interrupt_pipe) != 0) return;
   struct sigaction action = {};
   action.sa_handler = OnInterrupt;
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, &previous_);
   installed_ = true;
-  thread_ = std::thread([cancellation] {
+  thread_ = std::thread([on_interrupt = std::move(on_interrupt)] {
     char byte = 0;
     while (read(interrupt_pipe[0], &byte, 1) < 0 && errno == EINTR) {
     }
-    if (byte == 'c') cancellation->Cancel();
+    if (byte == 'c') on_interrupt();
   });
 }
 

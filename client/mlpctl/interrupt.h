@@ -15,17 +15,20 @@
 
 #include <signal.h>
 
+#include <functional>
 #include <thread>
 
 #include "client/client.h"
 
 namespace mlpd::mlpctl {
 
-// InterruptWatcher cancels `cancellation` on the first SIGINT while it is alive; the previous
-// SIGINT handler is restored when it is destroyed. One at a time per process.
+// InterruptWatcher cancels `cancellation` (or calls `on_interrupt`, on its own thread) on the
+// first SIGINT while it is alive; the previous SIGINT handler is restored when it is destroyed.
+// One at a time per process.
 class InterruptWatcher {
  public:
   explicit InterruptWatcher(Cancellation* cancellation);
+  explicit InterruptWatcher(std::function<void()> on_interrupt);
   ~InterruptWatcher();
   InterruptWatcher(const InterruptWatcher&) = delete;
   InterruptWatcher& operator=(const InterruptWatcher&) = delete;

@@ -8,9 +8,11 @@
 #include <limits>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "client/mlpctl/command.h"
 #include "client/mlpctl/data_options.h"
 #include "client/mlpctl/flag_checks.h"
@@ -25,12 +27,64 @@
 namespace mlpd::mlpctl {
 namespace {
 
-// ReportCancelled says how many steps a cancelled train applied. The server stops at its next
-// mini-batch boundary, so it first waits until the session's step count stops moving.
+// TrainStop is what Ctrl-C does to a running train: once the server named the call's job, it
+// asks the server to stop that job between mini-batches and lets the call run to its end, so
+// the step count read afterwards is final; before that (or with a server that names no job) it
+// cancels the call. Stop runs on the interrupt thread, SetJob on the calling one.
+class TrainStop {
+ public:
+  TrainStop(Client* client, Cancellation* cancellation, std::string session)
+      : client_(client), cancellation_(cancellation), session_(std::move(session)) {}
+
+  void SetJob(const std::string& id) {
+    absl::MutexLock lock(&mutex_);
+    job_id_ = id;
+  }
+
+  void Stop() {
+    std::string id;
+    {
+      absl::MutexLock lock(&mutex_);
+      requested_ = true;
+      id = job_id_;
+    }
+    if (id.empty()) {
+      cancellation_->Cancel();
+      return;
+    }
+    CallOptions call;
+    call.routing_session = session_;
+    // A job that ended meanwhile is NOT_FOUND: the call then ends with its summary anyway.
+    (void)client_->CancelJob(id, call);
+  }
+
+  bool requested() const {
+    absl::MutexLock lock(&mutex_);
+    return requested_;
+  }
+  // server_stopped: the stop went to the job, so the call's end came after its last step.
+  bool server_stopped() const {
+    absl::MutexLock lock(&mutex_);
+    return requested_ && !job_id_.empty();
+  }
+
+ private:
+  Client* const client_;
+  Cancellation* const cancellation_;
+  const std::string session_;
+  mutable absl::Mutex mutex_;
+  std::string job_id_ ABSL_GUARDED_BY(mutex_);
+  bool requested_ ABSL_GUARDED_BY(mutex_) = false;
+};
+
+// ReportCancelled says how many steps a train stopped by Ctrl-C applied. When the server ended
+// the call after the job's last step (TrainStop), one read of the session is final; after a
+// cancelled call the server stops at its next mini-batch, so it waits until the session's step
+// count stops moving.
 int ReportCancelled(Client& client, const std::string& name, const v1::SessionInfo& before,
-                    bool json) {
+                    bool server_stopped, bool json) {
   absl::StatusOr<v1::SessionInfo> after = client.GetSession(name);
-  for (int attempt = 0; attempt < 50 && after.ok(); ++attempt) {
+  for (int attempt = 0; !server_stopped && attempt < 50 && after.ok(); ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     absl::StatusOr<v1::SessionInfo> again = client.GetSession(name);
     if (!again.ok() || again->step_count() == after->step_count()) break;
@@ -119,16 +173,20 @@ class TrainCommand : public Command {
     Cancellation cancellation;
     CallOptions call = TrainCallOptions(context.global);
     call.cancellation = &cancellation;
+    TrainStop stop(&context.client, &cancellation, flags_.name);
+    TrainEvents events;
+    events.on_job_id = [&stop](const std::string& id) { stop.SetJob(id); };
+    events.on_progress = [&display](const v1::TrainProgress& progress) { display.Show(progress); };
     absl::StatusOr<v1::TrainSummary> summary;
     {
-      InterruptWatcher watcher(&cancellation);
-      summary = context.client.Train(
-          *request, [&display](const v1::TrainProgress& progress) { display.Show(progress); },
-          call);
+      InterruptWatcher watcher([&stop] { stop.Stop(); });
+      summary = context.client.Train(*request, events, call);
     }
     display.Finish(summary);
-    if (!summary.ok() && cancellation.cancelled()) {
-      return ReportCancelled(context.client, flags_.name, *before, json);
+    // A run that ended on its own before the stop reached it has its summary.
+    if (!summary.ok() && stop.requested() &&
+        (cancellation.cancelled() || absl::IsCancelled(summary.status()))) {
+      return ReportCancelled(context.client, flags_.name, *before, stop.server_stopped(), json);
     }
     if (!summary.ok()) return Refused(summary.status());
     PrintSummary(flags_.name, *summary, json);

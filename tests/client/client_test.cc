@@ -259,6 +259,30 @@ TEST_F(ClientTest, CancelStopsTrainAndKeepsTheAppliedSteps) {
   EXPECT_EQ(client_->GetSession("long", call).status().code(), absl::StatusCode::kCancelled);
 }
 
+TEST_F(ClientTest, TrainNamesItsJobAndCancelJobEndsItAfterTheLastStep) {
+  ASSERT_TRUE(client_->UploadDataset("many", LinearDataset(64)).ok());
+  ASSERT_TRUE(client_->CreateSession("long", SmallSpec()).ok());
+  std::string id;
+  int64_t reported = 0;
+  TrainEvents events;
+  events.on_job_id = [&](const std::string& job_id) { id = job_id; };
+  events.on_progress = [&](const v1::TrainProgress& progress) {
+    EXPECT_FALSE(id.empty()) << "a progress report came before the job id";
+    if (reported == 0) EXPECT_TRUE(client_->CancelJob(id).ok());
+    reported = progress.steps_done();
+  };
+  absl::StatusOr<v1::TrainSummary> summary = client_->Train(EndlessRequest("long", "many"), events);
+  EXPECT_EQ(summary.status().code(), absl::StatusCode::kCancelled) << summary.status();
+  EXPECT_THAT(std::string(summary.status().message()), HasSubstr("cancelled by CancelJob"));
+  ASSERT_GT(reported, 0);
+  // The call ended after the run's last step: the count read now is final.
+  absl::StatusOr<v1::SessionInfo> session = client_->GetSession("long");
+  ASSERT_TRUE(session.ok());
+  EXPECT_GE(session->step_count(), reported);
+  EXPECT_THAT(std::string(summary.status().message()),
+              HasSubstr(absl::StrCat("after ", session->step_count(), " of ")));
+}
+
 TEST_F(ClientTest, ADetachedJobRunsToItsSummaryAndIsListed) {
   ASSERT_TRUE(client_->UploadDataset("rows", LinearDataset(50)).ok());
   ASSERT_TRUE(client_->CreateSession("jobbed", SmallSpec()).ok());

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/server/service_test_util.h"
@@ -292,6 +294,77 @@ TEST_F(JobsServiceTest, EarlyStoppingStopsAndKeepBestRestoresTheBestParameters) 
   const grpc::Status refused = StartJob(stub(), request, &job);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(refused.error_message(), HasSubstr("keep_best needs an eval_dataset"));
+}
+
+// A Train call's run is an attached job: its id comes in the initial metadata before any
+// progress; GetJob and WatchJob follow it while it runs, CancelJob stops it between mini-batches
+// and the call then ends CANCELLED saying how many steps it applied, which is the session's final
+// count. ListJobs never lists it, and it is forgotten once the call ended.
+TEST_F(JobsServiceTest, ATrainCallIsAnAttachedJobThatCancelJobStops) {
+  grpc::ClientContext context;
+  auto reader = stub().Train(&context, LongJob("s"));
+  reader->WaitForInitialMetadata();
+  const auto& metadata = context.GetServerInitialMetadata();
+  const auto header = metadata.find("x-mlpd-job-id");
+  ASSERT_NE(header, metadata.end());
+  const std::string id(header->second.data(), header->second.size());
+  v1::TrainResponse event;
+  ASSERT_TRUE(reader->Read(&event));
+  ASSERT_TRUE(event.has_progress());
+  const v1::Job running = GetJob(stub(), id);
+  EXPECT_EQ(running.state(), v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(running.session(), "s");
+  EXPECT_GT(running.steps_total(), 0);
+  {
+    grpc::ClientContext list_context;
+    v1::ListJobsResponse listed;
+    ASSERT_TRUE(stub().ListJobs(&list_context, v1::ListJobsRequest(), &listed).ok());
+    EXPECT_EQ(listed.jobs_size(), 0);
+  }
+  // A watcher of the attached job gets its state first, then its end.
+  std::vector<v1::TrainResponse> watched;
+  grpc::Status watch_status;
+  absl::Notification watching;
+  std::thread watcher([&] {
+    grpc::ClientContext watch_context;
+    v1::WatchJobRequest request;
+    request.set_id(id);
+    auto stream = stub().WatchJob(&watch_context, request);
+    v1::TrainResponse response;
+    while (stream->Read(&response)) {
+      watched.push_back(response);
+      if (!watching.HasBeenNotified()) watching.Notify();
+    }
+    watch_status = stream->Finish();
+    if (!watching.HasBeenNotified()) watching.Notify();
+  });
+  watching.WaitForNotification();
+
+  ASSERT_TRUE(CancelJob(stub(), id).ok());
+  while (reader->Read(&event)) {
+  }
+  const grpc::Status status = reader->Finish();
+  watcher.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("cancelled by CancelJob, after "));
+  int64_t applied = -1;
+  ASSERT_EQ(
+      std::sscanf(status.error_message().c_str(), "cancelled by CancelJob, after %ld", &applied),
+      1);
+  EXPECT_EQ(Info(stub(), "s").step_count(), applied);
+  EXPECT_EQ(watch_status.error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_FALSE(watched.empty());
+  EXPECT_TRUE(watched.front().has_job());
+
+  grpc::ClientContext get_context;
+  v1::GetJobRequest get;
+  get.set_id(id);
+  v1::Job gone;
+  EXPECT_EQ(stub().GetJob(&get_context, get, &gone).error_code(), grpc::StatusCode::NOT_FOUND);
+  // Train calls are not held to the one-job rule: a job may start on the session, as before.
+  v1::Job job;
+  EXPECT_TRUE(StartJob(stub(), TrainOf("s", "rows", 1, 8), &job).ok());
+  EXPECT_EQ(WaitDone(stub(), job.id()).state(), v1::JOB_STATE_SUCCEEDED);
 }
 
 // A job that stops early at the end of an epoch is done in that epoch, as its summary says.
