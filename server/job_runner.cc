@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "server/job_run.h"
 #include "server/log.h"
+#include "server/wire.h"
 
 namespace mlpd {
 namespace {
@@ -29,6 +30,7 @@ class JobRunner::Run {
   JobRun run;
   bool started = false;
   absl::Time last_save = absl::InfinitePast();
+  const absl::Time queued_at = absl::Now();  // Queued on this server (its log's duration).
 };
 
 JobRunner::JobRunner(ComputeExecutor* executor, JobRegistry* jobs, JobHost* host, Storage storage)
@@ -100,8 +102,13 @@ void JobRunner::ResumeAll() {
             std::vector<float>(best->parameters().begin(), best->parameters().end()));
       }
     }
-    LogLine(absl::StrFormat("job %s resumes at step %d of %d (session \"%s\" at step %d)", job.id(),
-                            steps_done, job.steps_total(), job.session(), run->targets.step_count));
+    LogEvent("job_resumed")
+        .Job(job.id())
+        .Session(job.session())
+        .Message(absl::StrFormat("job %s resumes at step %d of %d (session \"%s\" at step %d)",
+                                 job.id(), steps_done, job.steps_total(), job.session(),
+                                 run->targets.step_count))
+        .Write();
     Queue(std::move(run));
   }
 }
@@ -206,10 +213,18 @@ void JobRunner::Step(const std::shared_ptr<Run>& run, bool cancelled) {
 
 void JobRunner::EndRun(const std::shared_ptr<Run>& run, v1::JobState state,
                        const absl::Status& status, const v1::TrainSummary* summary) {
-  if (!status.ok()) {
-    LogLine(absl::StrFormat("job %s (session \"%s\") ended %s: %s", run->job.id(),
-                            run->job.session(), v1::JobState_Name(state), status.message()));
-  }
+  // Every end is logged (a job is long; its end is news), failures as warnings.
+  LogEvent("job_ended")
+      .Level(status.ok() ? LogLevel::kInfo : LogLevel::kWarning)
+      .Job(run->job.id())
+      .Session(run->job.session())
+      .Code(StatusCodeName(status.code()))
+      .Duration(absl::Now() - run->queued_at)
+      .Message(absl::StrFormat("job %s (session \"%s\") ended %s after %d of %d steps%s%s",
+                               run->job.id(), run->job.session(), JobStateLabel(state),
+                               run->run.steps_done(), run->run.steps_total(),
+                               status.ok() ? "" : ": ", status.message()))
+      .Write();
   if (run->run.steps_done() > 0) {
     jobs_->Update(
         run->job.id(),

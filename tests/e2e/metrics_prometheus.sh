@@ -3,8 +3,9 @@
 # HTTP port on loopback, starts prometheus with a generated config scraping it, makes a known
 # number of TrainStep calls, and asks Prometheus's HTTP API for
 # sum(grpc_server_handled_total{grpc_method="TrainStep"}) until it equals them, and mlpd_jobs by
-# state through a job that succeeds and one that is cancelled. promtool checks
-# the live exposition, and every family the Grafana dashboard queries must be exposed.
+# state through a job that succeeds and one that is cancelled (whose ends the JSON log names).
+# promtool checks the live exposition, and every family the Grafana dashboard queries must be
+# exposed.
 source "$(dirname "$0")/mlpctl_common.bash"
 command -v prometheus >/dev/null || fail "prometheus is not installed (scripts/install-deps)"
 command -v promtool >/dev/null || fail "promtool is not installed (scripts/install-deps)"
@@ -24,7 +25,7 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
-start_server --http-listen 127.0.0.1:0 --checkpoint-interval=0
+start_server --http-listen 127.0.0.1:0 --checkpoint-interval=0 --log-format json
 wait_http_port
 metrics_url="http://127.0.0.1:$http_port/metrics"
 
@@ -129,4 +130,21 @@ run 0 cancel "$long" --wait
 wait_for 'mlpd_jobs{state="cancelled"}' 1 "the cancelled job"
 wait_for 'mlpd_jobs{state="running"}' 0 "no job running after the cancel"
 wait_for 'sum(mlpd_jobs)' 2 "jobs held"
+
+# The JSON log names each job's end with its job, session and code.
+"$PYTHON" - "$work/mlpd.log" "$short" "$long" <<'PY' || fail "job_ended log lines: see above"
+import json, sys
+ends = {}
+for line in open(sys.argv[1]):
+    event = json.loads(line)
+    if event.get("event") == "job_ended":
+        ends[event["job"]] = event
+expected = {sys.argv[2]: ("probe", "OK", "info"), sys.argv[3]: ("long", "CANCELLED", "warning")}
+for job, (session, code, level) in expected.items():
+    event = ends.get(job)
+    if event is None or (event["session"], event["code"], event["level"]) != (session, code, level) \
+            or event["duration"] <= 0:
+        sys.exit(f"job {job}: expected a job_ended line (session {session}, code {code}, level "
+                 f"{level}, a duration), got {event}")
+PY
 echo "metrics_prometheus: Prometheus counted $((steps + 2)) TrainStep calls as made and the jobs by state"
