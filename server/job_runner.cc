@@ -118,6 +118,65 @@ void JobRunner::Queue(std::shared_ptr<Run> run) {
   executor_->Continue(run->targets.key, [this, run](bool cancelled) { Step(run, cancelled); });
 }
 
+void JobRunner::MarkRunning(Run& run, const Model& model) {
+  run.started = true;
+  const std::string& id = run.job.id();
+  // A fresh job counts from the session's step count when its first mini-batch runs (calls
+  // queued before it ran first); a resumed one keeps the count it started from.
+  const int64_t start_step = model.step_count() - run.run.steps_done();
+  const bool fresh = run.run.steps_done() == 0;
+  jobs_->Update(
+      id,
+      [&](v1::Job* job) {
+        job->set_state(v1::JOB_STATE_RUNNING);
+        if (fresh) job->set_start_step(start_step);
+        if (job->start_time_unix_ms() == 0) job->set_start_time_unix_ms(NowMs());
+        job->set_update_time_unix_ms(NowMs());
+      },
+      nullptr);
+  run.last_save = absl::Now();
+}
+
+bool JobRunner::ApplyStep(const std::shared_ptr<Run>& run, Model* model) {
+  const std::string& id = run->job.id();
+  absl::StatusOr<JobRun::StepResult> result = run->run.Step(*model);
+  if (!result.ok()) {
+    EndRun(run, v1::JOB_STATE_FAILED, result.status());
+    return false;
+  }
+  if (result->new_best && run->job.request().keep_best() && storage_.store != nullptr &&
+      storage_.writer != nullptr) {
+    // Posted before the record that names this best, so the disk never names a best it lacks.
+    storage_.writer->Post([store = storage_.store, id, step = model->step_count(),
+                           parameters = run->run.best_parameters()] {
+      absl::Status saved = store->SaveBest(id, step, parameters);
+      if (!saved.ok()) LogLine(absl::StrFormat("job %s: %s", id, saved.message()));
+    });
+  }
+  if (result->report.has_value()) {
+    const int64_t now = NowMs();
+    // The curve has the point before watchers hear of it, so a watcher that asks finds it.
+    if (run->targets.record) run->targets.record(HistoryPointOf(*result->report, now));
+    v1::TrainResponse event;
+    *event.mutable_progress() = *result->report;
+    const absl::Time now_time = absl::Now();
+    const bool save = result->eval.has_value() || now_time - run->last_save >= kSaveInterval;
+    if (save) run->last_save = now_time;
+    jobs_->Update(
+        id,
+        [&](v1::Job* job) {
+          job->set_steps_done(run->run.steps_done());
+          job->set_epoch(run->run.epoch());
+          *job->mutable_last_progress() = *result->report;
+          *job->mutable_evals() = {run->run.evals().begin(), run->run.evals().end()};
+          job->set_update_time_unix_ms(now);
+        },
+        &event, save);
+  }
+  run->targets.after_steps();
+  return true;
+}
+
 void JobRunner::Step(const std::shared_ptr<Run>& run, bool cancelled) {
   const std::string& id = run->job.id();
   absl::Status gone = run->targets.gone();
@@ -144,60 +203,8 @@ void JobRunner::Step(const std::shared_ptr<Run>& run, bool cancelled) {
     return;
   }
   Model* model = run->targets.model();
-  if (!run->started) {
-    run->started = true;
-    // A fresh job counts from the session's step count when its first mini-batch runs (calls
-    // queued before it ran first); a resumed one keeps the count it started from.
-    const int64_t start_step = model->step_count() - run->run.steps_done();
-    const bool fresh = run->run.steps_done() == 0;
-    jobs_->Update(
-        id,
-        [&](v1::Job* job) {
-          job->set_state(v1::JOB_STATE_RUNNING);
-          if (fresh) job->set_start_step(start_step);
-          if (job->start_time_unix_ms() == 0) job->set_start_time_unix_ms(NowMs());
-          job->set_update_time_unix_ms(NowMs());
-        },
-        nullptr);
-    run->last_save = absl::Now();
-  }
-  if (!run->run.over()) {
-    absl::StatusOr<JobRun::StepResult> result = run->run.Step(*model);
-    if (!result.ok()) {
-      EndRun(run, v1::JOB_STATE_FAILED, result.status());
-      return;
-    }
-    if (result->new_best && run->job.request().keep_best() && storage_.store != nullptr &&
-        storage_.writer != nullptr) {
-      // Posted before the record that names this best, so the disk never names a best it lacks.
-      storage_.writer->Post([store = storage_.store, id, step = model->step_count(),
-                             parameters = run->run.best_parameters()] {
-        absl::Status saved = store->SaveBest(id, step, parameters);
-        if (!saved.ok()) LogLine(absl::StrFormat("job %s: %s", id, saved.message()));
-      });
-    }
-    if (result->report.has_value()) {
-      const int64_t now = NowMs();
-      // The curve has the point before watchers hear of it, so a watcher that asks finds it.
-      if (run->targets.record) run->targets.record(HistoryPointOf(*result->report, now));
-      v1::TrainResponse event;
-      *event.mutable_progress() = *result->report;
-      const absl::Time now_time = absl::Now();
-      const bool save = result->eval.has_value() || now_time - run->last_save >= kSaveInterval;
-      if (save) run->last_save = now_time;
-      jobs_->Update(
-          id,
-          [&](v1::Job* job) {
-            job->set_steps_done(run->run.steps_done());
-            job->set_epoch(run->run.epoch());
-            *job->mutable_last_progress() = *result->report;
-            *job->mutable_evals() = {run->run.evals().begin(), run->run.evals().end()};
-            job->set_update_time_unix_ms(now);
-          },
-          &event, save);
-    }
-    run->targets.after_steps();
-  }
+  if (!run->started) MarkRunning(*run, *model);
+  if (!run->run.over() && !ApplyStep(run, model)) return;
   if (!run->run.over()) {
     executor_->Continue(run->targets.key, [this, run](bool cancelled) { Step(run, cancelled); });
     return;

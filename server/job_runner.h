@@ -98,6 +98,11 @@ class JobRunner {
   class Run;
   void Queue(std::shared_ptr<Run> run);
   void Step(const std::shared_ptr<Run>& run, bool cancelled);
+  // MarkRunning records that the job's first mini-batch runs now (state, start step and time).
+  void MarkRunning(Run& run, const Model& model);
+  // ApplyStep runs one mini-batch and publishes its report, best and point; false when the run
+  // failed and has ended.
+  bool ApplyStep(const std::shared_ptr<Run>& run, Model* model);
   // EndRun records how far the run got and ends its job; End ends a job that never ran here.
   void EndRun(const std::shared_ptr<Run>& run, v1::JobState state, const absl::Status& status,
               const v1::TrainSummary* summary = nullptr);
