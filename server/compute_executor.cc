@@ -159,8 +159,11 @@ void ComputeExecutor::SpinForWork() {
 void ComputeExecutor::Loop() {
   // Named so that top -H, perf and gdb show which thread computes.
   pthread_setname_np(pthread_self(), "mlpd-compute");
-  // The executor owns the cores: its OpenMP team is the only one that computes.
-  omp_set_num_threads(options_.threads > 0 ? options_.threads : omp_get_num_procs());
+  // The executor owns the cores: its OpenMP team is the only one that computes. A team never
+  // gets more than OMP_THREAD_LIMIT threads, and work split for threads that never start is
+  // never done (oneDNN's matmul left its share unwritten: nan losses), so stay within it.
+  const int wanted = options_.threads > 0 ? options_.threads : omp_get_num_procs();
+  omp_set_num_threads(std::min(wanted, omp_get_thread_limit()));
   absl::MutexLock lock(&mutex_);
   while (true) {
     if (ready_keys_.empty() && !stopping_ && options_.spin > absl::ZeroDuration()) {
