@@ -17,8 +17,7 @@ absl::StatusOr<v1::TrainSummary> Client::Train(const v1::TrainRequest& request,
 }
 
 absl::StatusOr<v1::TrainSummary> Client::Train(const v1::TrainRequest& request,
-                                               const TrainEvents& events,
-                                               const CallOptions& call) {
+                                               const TrainEvents& events, const CallOptions& call) {
   return ReadTrainStream(
       [&](grpc::ClientContext* context) { return stub_->Train(context, request); }, request.name(),
       events, call, "Train");
