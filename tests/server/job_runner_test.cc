@@ -116,6 +116,16 @@ class JobRunnerTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(folder_); }
 
+  // StartWatched starts a job long enough to be stopped midway, reporting every step, and
+  // returns once `watcher` has heard its first event.
+  void StartWatched(JobRunner& runner, JobRegistry& jobs, EndWatcher& watcher, v1::Job* job) {
+    v1::TrainRequest request = Request(100000);
+    request.set_report_every_steps(1);
+    *job = *runner.Start(request);
+    ASSERT_TRUE(jobs.Watch(job->id(), &watcher).ok());
+    watcher.first_event.WaitForNotification();
+  }
+
   std::string folder_;
   ComputeExecutor executor_{{/*max_queue=*/64, /*threads=*/1}};
   std::unique_ptr<HistoryStore> history_;
@@ -157,12 +167,9 @@ TEST_F(JobRunnerTest, CancelStopsBetweenMiniBatchesAndKeepsTheSteps) {
   FakeHost host;
   JobRegistry jobs({});
   JobRunner runner(&executor_, &jobs, &host, {});
-  v1::TrainRequest request = Request(100000);
-  request.set_report_every_steps(1);
-  const v1::Job job = *runner.Start(request);
   EndWatcher watcher;
-  ASSERT_TRUE(jobs.Watch(job.id(), &watcher).ok());
-  watcher.first_event.WaitForNotification();
+  v1::Job job;
+  ASSERT_NO_FATAL_FAILURE(StartWatched(runner, jobs, watcher, &job));
   ASSERT_TRUE(jobs.RequestCancel(job.id(), "cancelled by CancelJob").ok());
   watcher.done.WaitForNotification();
   // The runner finishes its bookkeeping after telling the watcher.
@@ -181,12 +188,9 @@ TEST_F(JobRunnerTest, DeletingTheSessionFailsTheJobWithTheReason) {
   FakeHost host;
   JobRegistry jobs({});
   JobRunner runner(&executor_, &jobs, &host, {});
-  v1::TrainRequest request = Request(100000);
-  request.set_report_every_steps(1);
-  const v1::Job job = *runner.Start(request);
   EndWatcher watcher;
-  ASSERT_TRUE(jobs.Watch(job.id(), &watcher).ok());
-  watcher.first_event.WaitForNotification();
+  v1::Job job;
+  ASSERT_NO_FATAL_FAILURE(StartWatched(runner, jobs, watcher, &job));
   host.session_deleted = true;
   watcher.done.WaitForNotification();
   // The runner finishes its bookkeeping after telling the watcher.
@@ -200,12 +204,9 @@ TEST_F(JobRunnerTest, AStoppingServerLeavesTheJobLive) {
   FakeHost host;
   JobRegistry jobs({});
   JobRunner runner(&executor_, &jobs, &host, {});
-  v1::TrainRequest request = Request(100000);
-  request.set_report_every_steps(1);
-  const v1::Job job = *runner.Start(request);
   EndWatcher watcher;
-  ASSERT_TRUE(jobs.Watch(job.id(), &watcher).ok());
-  watcher.first_event.WaitForNotification();
+  v1::Job job;
+  ASSERT_NO_FATAL_FAILURE(StartWatched(runner, jobs, watcher, &job));
   runner.Stop();
   executor_.WaitIdle(absl::InfiniteFuture());
   EXPECT_EQ(runner.running(), 0);
