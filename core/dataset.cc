@@ -13,11 +13,11 @@ namespace mlpd {
 namespace {
 
 absl::Status CheckMatrixShape(const Matrix& matrix, const char* name) {
-  if (matrix.rows < 0 || matrix.cols < 0 ||
-      static_cast<int64_t>(matrix.data.size()) != matrix.rows * matrix.cols) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name, " holds ", matrix.data.size(), " values, its shape [", matrix.rows, ", ",
-                     matrix.cols, "] needs ", matrix.rows * matrix.cols));
+  const int64_t needed = MatrixElementCount(matrix.rows, matrix.cols);
+  if (static_cast<int64_t>(matrix.data.size()) != needed) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, " holds ", matrix.data.size(), " values, its shape [", matrix.rows, ", ", matrix.cols,
+        "] ", needed < 0 ? "is impossible" : absl::StrCat("needs ", needed)));
   }
   return absl::OkStatus();
 }

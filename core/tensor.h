@@ -14,6 +14,15 @@
 
 namespace mlpd {
 
+// MatrixElementCount is rows * cols for a shape that came from outside (a request, a file), or
+// -1 when either is negative or the product does not fit in int64: a shape [2^62, 4] must be
+// refused by its checks, not overflow in them.
+inline int64_t MatrixElementCount(int64_t rows, int64_t cols) {
+  int64_t count = 0;
+  if (rows < 0 || cols < 0 || __builtin_mul_overflow(rows, cols, &count)) return -1;
+  return count;
+}
+
 // MatrixView is a read-only row-major [rows, cols] float32 matrix.
 struct MatrixView {
   const float* data = nullptr;

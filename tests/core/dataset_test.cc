@@ -477,6 +477,28 @@ TEST(ValidateTest, NamesWhatIsWrong) {
   }
 }
 
+// A shape whose element count overflows int64 is refused as impossible (UBSan saw the product
+// overflow in the message before).
+TEST(ValidateTest, ShapesBeyondInt64AreImpossibleNotOverflowed) {
+  Dataset huge = Rows({1, 2, 3, 4}, 2, {0, 1});
+  huge.x.rows = int64_t{1} << 62;
+  huge.x.cols = 4;
+  const absl::Status status = huge.Validate();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("x holds 4 values, its shape [4611686018427387904, 4] is impossible"));
+}
+
+TEST(MatrixElementCountTest, CountsOrRefusesWithoutOverflow) {
+  EXPECT_EQ(MatrixElementCount(3, 4), 12);
+  EXPECT_EQ(MatrixElementCount(0, 7), 0);
+  EXPECT_EQ(MatrixElementCount(int64_t{1} << 31, int64_t{1} << 31), int64_t{1} << 62);
+  EXPECT_EQ(MatrixElementCount(int64_t{1} << 62, 4), -1);
+  EXPECT_EQ(MatrixElementCount(std::numeric_limits<int64_t>::max(), 2), -1);
+  EXPECT_EQ(MatrixElementCount(-1, 4), -1);
+  EXPECT_EQ(MatrixElementCount(4, -1), -1);
+}
+
 // ---------------------------------------------------------------------------------------------
 // BatchIterator
 
