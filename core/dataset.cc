@@ -66,6 +66,12 @@ void Dataset::KeepFirst(int64_t n) {
 absl::Status Dataset::Validate() const {
   absl::Status status = CheckMatrixShape(x, "x");
   if (!status.ok()) return status;
+  // Nothing trains on a dataset without rows or columns (an epoch of it has no batch), so a
+  // file that holds one is damaged, whatever its checksum says.
+  if (x.rows < 1 || x.cols < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "x has shape [", x.rows, ", ", x.cols, "]; a dataset holds at least one row and column"));
+  }
   status = CheckMatrixShape(targets, "targets");
   if (!status.ok()) return status;
   if (has_labels) {

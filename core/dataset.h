@@ -34,7 +34,8 @@ struct Dataset {
   int64_t ByteSize() const;
   // KeepFirst drops every row after the first `n` (no-op when n >= rows).
   void KeepFirst(int64_t n);
-  // Validate checks shapes agree and every value is finite.
+  // Validate checks there is at least one row and one column, shapes agree and every value is
+  // finite.
   absl::Status Validate() const;
 };
 

@@ -436,7 +436,23 @@ TEST(KeepFirstTest, TrimsEveryPart) {
   targets.KeepFirst(-3);
   EXPECT_EQ(targets.rows(), 0);
   EXPECT_TRUE(targets.targets.data.empty());
-  EXPECT_TRUE(targets.Validate().ok());
+}
+
+// A dataset file of 0 rows once loaded and then divided by zero in Train: Validate, which the
+// data dir's loader runs, refuses datasets without rows or columns.
+TEST(ValidateTest, RefusesDatasetsWithoutRowsOrColumns) {
+  Dataset empty = Rows({1, 2, 3, 4}, 2, {0, 1});
+  empty.KeepFirst(0);
+  EXPECT_EQ(empty.rows(), 0);
+  EXPECT_EQ(empty.Validate().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(empty.Validate().message()),
+              HasSubstr("x has shape [0, 2]; a dataset holds at least one row and column"));
+
+  Dataset no_columns;
+  no_columns.x = Matrix{2, 0, {}};
+  no_columns.labels = {0, 1};
+  no_columns.has_labels = true;
+  EXPECT_THAT(std::string(no_columns.Validate().message()), HasSubstr("x has shape [2, 0]"));
 }
 
 TEST(ValidateTest, NamesWhatIsWrong) {
