@@ -1,5 +1,5 @@
 // Fuzzes the data dir's loader: snapshot (sessions/NAME.ckpt) and dataset (datasets/NAME.data)
-// files, read by SessionStore::LoadAll at start-up. The first byte picks the folder and whether
+// files, read by DataDir::LoadAll at start-up. The first byte picks the folder and whether
 // the harness repairs the header (magic, version, kind, length and both checksums) so that
 // mutations reach the payload decoders instead of stopping at the checksum. Every file must
 // either load (a snapshot that restores, a valid dataset) or be quarantined.
@@ -11,7 +11,8 @@
 #include <string>
 
 #include "server/crc32c.h"
-#include "server/session_store.h"
+#include "server/data_dir.h"
+#include "server/data_file.h"
 #include "tests/fuzz/fuzz_input.h"
 
 namespace {
@@ -20,16 +21,16 @@ namespace fs = std::filesystem;
 
 constexpr size_t kHeaderSize = 32;
 
-// DataDir is one data dir for the whole run, opened (locked) once and removed at exit.
-struct DataDir {
-  DataDir() {
+// FuzzDir is one data dir for the whole run, opened (locked) once and removed at exit.
+struct FuzzDir {
+  FuzzDir() {
     std::string pattern = (fs::temp_directory_path() / "mlpd-fuzz-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) std::abort();
     path = pattern;
-    store = std::make_unique<mlpd::SessionStore>(path);
+    store = std::make_unique<mlpd::DataDir>(path);
     if (!store->Open().ok()) std::abort();
   }
-  ~DataDir() {
+  ~FuzzDir() {
     store.reset();
     std::error_code ignored;
     fs::remove_all(path, ignored);
@@ -43,11 +44,8 @@ struct DataDir {
   }
 
   std::string path;
-  std::unique_ptr<mlpd::SessionStore> store;
+  std::unique_ptr<mlpd::DataDir> store;
 };
-
-void PutU32(uint32_t value, char* out) { std::memcpy(out, &value, sizeof(value)); }
-void PutU64(uint64_t value, char* out) { std::memcpy(out, &value, sizeof(value)); }
 
 // RepairHeader makes the header announce exactly the bytes that follow it, under valid
 // checksums, as a file written by SaveSession/SaveDataset would.
@@ -55,19 +53,19 @@ void RepairHeader(uint32_t kind, std::string* file) {
   if (file->size() < kHeaderSize) file->resize(kHeaderSize, '\0');
   char* header = file->data();
   std::memcpy(header, "MLPD", 4);
-  PutU32(mlpd::kStoreFormatVersion, header + 4);
-  PutU32(kind, header + 8);
-  PutU32(0, header + 12);
+  mlpd::PutU32(mlpd::kStoreFormatVersion, header + 4);
+  mlpd::PutU32(kind, header + 8);
+  mlpd::PutU32(0, header + 12);
   const absl::string_view payload = absl::string_view(*file).substr(kHeaderSize);
-  PutU64(payload.size(), header + 16);
-  PutU32(mlpd::Crc32c(payload), header + 24);
-  PutU32(mlpd::Crc32c(absl::string_view(header, 28)), header + 28);
+  mlpd::PutU64(payload.size(), header + 16);
+  mlpd::PutU32(mlpd::Crc32c(payload), header + 24);
+  mlpd::PutU32(mlpd::Crc32c(absl::string_view(header, 28)), header + 28);
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static DataDir* dir = new DataDir();  // Leaked on purpose: the exit handler below removes it.
+  static FuzzDir* dir = new FuzzDir();  // Leaked on purpose: the exit handler below removes it.
   static const bool registered = [] {
     std::atexit([] { delete dir; });
     return true;
@@ -84,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     out.write(file.data(), static_cast<std::streamsize>(file.size()));
     if (!out) std::abort();
   }
-  absl::StatusOr<mlpd::SessionStore::Contents> contents = dir->store->LoadAll();
+  absl::StatusOr<mlpd::DataDir::Contents> contents = dir->store->LoadAll();
   if (!contents.ok()) std::abort();
   const size_t outcomes =
       contents->sessions.size() + contents->datasets.size() + contents->quarantined.size();

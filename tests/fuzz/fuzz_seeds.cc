@@ -1,5 +1,5 @@
 // fuzz_seeds writes the seed corpus of every fuzz target, one folder per target under the given
-// directory, from the real encoders (MakeCheckpoint, SessionStore, protobuf), so the seeds
+// directory, from the real encoders (MakeCheckpoint, DataDir, protobuf), so the seeds
 // follow the formats as they change and no binary file is kept in the repository. The CSV
 // seeds are text and live in tests/fuzz/seeds/csv.
 //
@@ -19,7 +19,7 @@
 #include "core/model.h"
 #include "core/spec_proto.h"
 #include "mlpd/v1/mlpd.pb.h"
-#include "server/session_store.h"
+#include "server/data_dir.h"
 #include "tests/core/engine_test_util.h"
 
 namespace mlpd {
@@ -100,7 +100,7 @@ void WriteSeeds(const fs::path& root) {
   SeedWriter seeds(root);
   const fs::path store_dir = root / "store";
   fs::remove_all(store_dir);
-  SessionStore store(store_dir.string());
+  DataDir store(store_dir.string());
   if (!store.Open().ok()) SeedWriter::Fail("cannot open a data dir under " + root.string());
 
   int index = 0;
