@@ -22,10 +22,11 @@ absl::StatusOr<MatrixView> ViewTensor(absl::string_view field, const v1::Tensor&
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s.shape is [%d, %d]; expected at least one row and one column", field, rows, cols));
   }
-  if (rows > tensor.data_size() / cols || rows * cols != tensor.data_size()) {
+  const int64_t needed = MatrixElementCount(rows, cols);
+  if (needed != tensor.data_size()) {
     return absl::InvalidArgumentError(
-        absl::StrFormat("%s.data has %d values; shape [%d, %d] needs %d", field, tensor.data_size(),
-                        rows, cols, rows * cols));
+        absl::StrFormat("%s.data has %d values; shape [%d, %d] %s", field, tensor.data_size(), rows,
+                        cols, needed < 0 ? "is impossible" : absl::StrCat("needs ", needed)));
   }
   MLPD_RETURN_IF_ERROR(CheckAllFinite(field, tensor.data().data(), tensor.data_size(), cols));
   return MatrixView{tensor.data().data(), rows, cols};
