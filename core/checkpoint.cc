@@ -73,9 +73,7 @@ absl::StatusOr<std::unique_ptr<Model>> RestoreCheckpoint(const v1::Checkpoint& c
         absl::StrFormat("checkpoint.parameters has %d values, the spec's layers %s need %d",
                         checkpoint.parameters_size(), LayerSizesString(spec), parameter_count));
   }
-  // Counters far below int64's end, so that training on never makes them wrap negative (a
-  // session that could not be exported and imported again).
-  constexpr int64_t kMaxCounter = int64_t{1} << 53;
+  // The model's own bound (model.h): training stops at it, so what it saves restores.
   if (checkpoint.step_count() < 0 || checkpoint.step_count() > kMaxCounter) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "checkpoint.step_count is %d, expected 0 to %d", checkpoint.step_count(), kMaxCounter));

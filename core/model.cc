@@ -23,10 +23,6 @@
 namespace mlpd {
 namespace {
 
-// Prediction and evaluation run in chunks of at most this many rows, so a huge request needs
-// no huge buffers and shares plans with typical training batch sizes.
-constexpr int64_t kChunkRows = 1024;
-
 // Below this many multiply-adds per forward pass a batch runs on one thread: forking costs
 // more than the second core gives (the 16-64-64-1 b32 step has 166K). From it, ThreadChoice
 // measures one thread against all of the caller's and runs the faster (the practical's step
@@ -108,6 +104,12 @@ class MlpModel final : public Model {
 
   absl::StatusOr<float> TrainStep(MatrixView x, TargetsView y) override {
     MLPD_RETURN_IF_ERROR(ValidateShape(spec_, x));
+    if (step_count_ >= kMaxCounter || samples_seen_ > kMaxCounter - x.rows) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "the model is at step %d with %d samples seen; a step of %d rows would pass the "
+          "counters' limit of %d, so it was not applied",
+          step_count_, samples_seen_, x.rows, kMaxCounter));
+    }
     if (absl::Status targets = ValidateTargets(spec_, x.rows, y, TargetUse::kTraining);
         !targets.ok()) {
       MLPD_RETURN_IF_ERROR(ValidateValues(x));  // A bad x is named first.
@@ -123,13 +125,16 @@ class MlpModel final : public Model {
     return loss;
   }
 
-  absl::Status Predict(MatrixView x, Matrix* outputs) override {
+  using Model::Evaluate;
+  using Model::Predict;
+
+  absl::Status Predict(MatrixView x, Matrix* outputs, const ChunkControl& control) override {
     MLPD_RETURN_IF_ERROR(ValidateInput(spec_, x));
     if (outputs == nullptr) return absl::InvalidArgumentError("outputs is null");
     const int64_t out = spec_.output_size();
     try {
       std::vector<float> data(x.rows * out);
-      MLPD_RETURN_IF_ERROR(ForwardInChunks(x, [&](MatrixView chunk, int64_t first) {
+      MLPD_RETURN_IF_ERROR(ForwardInChunks(x, control, [&](MatrixView chunk, int64_t first) {
         std::copy_n(chunk.data, chunk.rows * out, data.data() + first * out);
       }));
       if (spec_.loss.kind == LossKind::kCrossEntropy) SoftmaxRows(data.data(), x.rows, out);
@@ -145,7 +150,8 @@ class MlpModel final : public Model {
     }
   }
 
-  absl::StatusOr<Evaluation> Evaluate(MatrixView x, TargetsView y) override {
+  absl::StatusOr<Evaluation> Evaluate(MatrixView x, TargetsView y,
+                                      const ChunkControl& control) override {
     MLPD_RETURN_IF_ERROR(ValidateInput(spec_, x));
     MLPD_RETURN_IF_ERROR(ValidateTargets(spec_, x.rows, y, TargetUse::kEvaluation));
     const int64_t out = spec_.output_size();
@@ -155,7 +161,7 @@ class MlpModel final : public Model {
     try {
       double loss_sum = 0.0;
       int64_t errors = 0;
-      MLPD_RETURN_IF_ERROR(ForwardInChunks(x, [&](MatrixView chunk, int64_t first) {
+      MLPD_RETURN_IF_ERROR(ForwardInChunks(x, control, [&](MatrixView chunk, int64_t first) {
         loss_sum += LossSum(spec_.loss.kind, chunk, y, first, nullptr, 0.0);
         if (evaluation.has_error_rate) errors += CountErrors(spec_.loss.kind, chunk, y, first);
       }));
@@ -267,13 +273,22 @@ class MlpModel final : public Model {
     return CheckAllFinite(name, values.data(), static_cast<int64_t>(values.size()), /*cols=*/0);
   }
 
-  // ForwardInChunks runs the network on x, kChunkRows rows at a time (so any row count fits
-  // the plans' buffers), and hands each chunk's outputs and first row to `consume`.
+  // ForwardInChunks runs the network on x, control.max_rows rows at a time (so any row count
+  // fits the plans' buffers), and hands each chunk's outputs and first row to `consume`;
+  // between chunks it stops when the caller no longer waits.
   template <typename Consume>
-  absl::Status ForwardInChunks(MatrixView x, Consume&& consume) {
+  absl::Status ForwardInChunks(MatrixView x, const ChunkControl& control, Consume&& consume) {
+    if (control.max_rows < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("chunks of %d rows; expected at least 1", control.max_rows));
+    }
     const int64_t out = spec_.output_size();
-    for (int64_t first = 0; first < x.rows; first += kChunkRows) {
-      const int64_t rows = std::min(kChunkRows, x.rows - first);
+    for (int64_t first = 0; first < x.rows; first += control.max_rows) {
+      if (first > 0 && control.cancelled && control.cancelled()) {
+        return absl::CancelledError(
+            absl::StrFormat("the caller stopped waiting after %d of %d rows", first, x.rows));
+      }
+      const int64_t rows = std::min(control.max_rows, x.rows - first);
       const int thread_count = ThreadsFor(rows);
       ScopedThreads threads(thread_count);
       MLPD_ASSIGN_OR_RETURN(OnednnPlan * plan, GetPlan(rows, thread_count));
@@ -355,6 +370,15 @@ class MlpModel final : public Model {
 };
 
 }  // namespace
+
+int64_t ActivationBytesPerRow(const ModelSpec& spec, bool training) {
+  // OnednnPlan keeps each layer's dst and the last layer's dst_gradient; training adds a
+  // dst_gradient for every other layer.
+  int64_t units = 0;
+  for (const LayerSpec& layer : spec.layers) units += layer.units;
+  const int64_t gradients = training ? units : spec.output_size();
+  return (units + gradients) * static_cast<int64_t>(sizeof(float));
+}
 
 int64_t ModelStateBytes(const ModelSpec& spec) {
   const int64_t parameters = ParameterCount(spec);

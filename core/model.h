@@ -16,6 +16,7 @@
 #define MLPD_CORE_MODEL_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -26,6 +27,24 @@
 #include "core/tensor.h"
 
 namespace mlpd {
+
+// kMaxCounter bounds a model's step_count and samples_seen, the one bound of import, training
+// and load: a checkpoint beyond it is refused and a step that would pass it is not applied, so
+// every model's checkpoint restores. Far beyond any real run, and exact in a double.
+inline constexpr int64_t kMaxCounter = int64_t{1} << 53;
+
+// kDefaultChunkRows is how many rows Predict and Evaluate run at a time unless told otherwise:
+// typical training batch sizes, whose plans they then share.
+inline constexpr int64_t kDefaultChunkRows = 1024;
+
+// ChunkControl shapes one Predict or Evaluate. They run the network `max_rows` rows at a time
+// (a pass holds every layer's activations for its rows, so the rows bound its memory: see
+// ActivationBytesPerRow), and before each pass after the first they ask `cancelled` whether
+// the caller still waits; when it says true the call stops with CANCELLED.
+struct ChunkControl {
+  int64_t max_rows = kDefaultChunkRows;  // >= 1.
+  std::function<bool()> cancelled;       // Empty: never cancelled.
+};
 
 // Evaluation is the result of Model::Evaluate.
 struct Evaluation {
@@ -51,12 +70,17 @@ class Model {
   // labels in [0, out); MSE takes float targets [rows, out] or int labels (compared with their
   // one-hot encoding, the practical's convention); LOGISTIC takes float targets in {-1, +1}
   // [rows, 1] or labels 0 / 1 (standing for -1 / +1). A step whose loss or updated values are
-  // not finite returns FAILED_PRECONDITION and changes nothing.
+  // not finite, or that would take step_count or samples_seen past kMaxCounter, returns
+  // FAILED_PRECONDITION and changes nothing.
   [[nodiscard]] virtual absl::StatusOr<float> TrainStep(MatrixView x, TargetsView y) = 0;
 
   // Predict writes [x.rows, out] outputs: the last layer's activations, or the softmax
   // probabilities for cross-entropy models.
-  [[nodiscard]] virtual absl::Status Predict(MatrixView x, Matrix* outputs) = 0;
+  [[nodiscard]] absl::Status Predict(MatrixView x, Matrix* outputs) {
+    return Predict(x, outputs, ChunkControl{});
+  }
+  [[nodiscard]] virtual absl::Status Predict(MatrixView x, Matrix* outputs,
+                                             const ChunkControl& control) = 0;
 
   // Evaluate computes the loss over all rows (in chunks, any row count) and, for
   // classification, the error rate. Labels are accepted by every loss: for MSE the predicted
@@ -64,7 +88,11 @@ class Model {
   // float targets of several columns count as classification through their argmax (for
   // CROSS_ENTROPY the argmax is the label); LOGISTIC compares signs. MSE with one-column float
   // targets has no error rate.
-  [[nodiscard]] virtual absl::StatusOr<Evaluation> Evaluate(MatrixView x, TargetsView y) = 0;
+  [[nodiscard]] absl::StatusOr<Evaluation> Evaluate(MatrixView x, TargetsView y) {
+    return Evaluate(x, y, ChunkControl{});
+  }
+  [[nodiscard]] virtual absl::StatusOr<Evaluation> Evaluate(MatrixView x, TargetsView y,
+                                                            const ChunkControl& control) = 0;
 
   // Parameters in the documented order: for each layer, w [out, in] row-major, then b [out].
   virtual int64_t parameter_count() const = 0;
@@ -86,6 +114,11 @@ class Model {
   // ApproximateBytes is the memory held by parameters, state and primitive buffers.
   virtual int64_t ApproximateBytes() const = 0;
 };
+
+// ActivationBytesPerRow is the memory each row of a call needs while the network runs on it:
+// every layer's activations (and the output gradient) for a forward pass, and the gradients of
+// every layer's activations too when `training`. A call of N rows needs N times this.
+int64_t ActivationBytesPerRow(const ModelSpec& spec, bool training);
 
 // ModelStateBytes is what a model of `spec` keeps between calls, known before it is built: its
 // parameters and its optimizer state (sgd none, momentum one copy, adam two), as float32.

@@ -58,4 +58,10 @@ absl::StatusOr<OnednnPlan*> PlanCache::Get(const ModelSpec& spec, const std::str
   return entries_.front().plan.get();
 }
 
+void PlanCache::Drop(const std::string& shape_key) {
+  entries_.remove_if([&](const Entry& entry) { return entry.shape_key == shape_key; });
+  bytes_ = 0;
+  for (const Entry& entry : entries_) bytes_ += entry.plan->ApproximateBytes();
+}
+
 }  // namespace mlpd

@@ -38,6 +38,10 @@ class PlanCache {
   absl::StatusOr<OnednnPlan*> Get(const ModelSpec& spec, const std::string& shape_key, int64_t rows,
                                   int threads);
 
+  // Drop frees this thread's plans for the layers named by `shape_key`: a deleted session's,
+  // once no other session has its layers, so its buffers do not outlive it.
+  void Drop(const std::string& shape_key);
+
   dnnl::stream& stream() { return stream_; }
 
   // CachedBytes is the size of the cached plans' buffers.

@@ -126,6 +126,44 @@ TEST(CheckpointTest, CapturesSpecParametersStateAndCounters) {
   EXPECT_NE(checkpoint->last_loss(), 0.0f);
 }
 
+// Import, training and load share one counter bound: a model imported at the bound cannot
+// step past it, so the checkpoint of every model it can reach restores (a session saved at
+// step 2^53 + 1 used to be quarantined at the next start).
+TEST(CheckpointTest, EveryCheckpointAModelCanReachRestores) {
+  std::unique_ptr<Model> model = CreateModel(SpecFor(OptimizerKind::kAdam, LossKind::kMse));
+  ASSERT_NE(model, nullptr);
+  TrainSteps(*model, 1, 1);
+  absl::StatusOr<v1::Checkpoint> at_bound = MakeCheckpoint(*model);
+  ASSERT_TRUE(at_bound.ok()) << at_bound.status();
+  at_bound->set_step_count(kMaxCounter);
+  absl::StatusOr<std::unique_ptr<Model>> imported = RestoreCheckpoint(*at_bound);
+  ASSERT_TRUE(imported.ok()) << imported.status();
+
+  const std::vector<float> before = (*imported)->GetParameters();
+  const std::vector<float> x = RandomValues(kRows * kInputs, 3);
+  const testing::BatchTargets y = TargetsFor((*imported)->spec(), kRows, 4);
+  absl::StatusOr<float> step =
+      (*imported)->TrainStep(MatrixView{x.data(), kRows, kInputs}, y.view());
+  EXPECT_EQ(step.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(step.status().message()), HasSubstr("limit of 9007199254740992"));
+  EXPECT_EQ((*imported)->step_count(), kMaxCounter);
+  EXPECT_EQ(Bits((*imported)->GetParameters()), Bits(before));
+
+  absl::StatusOr<v1::Checkpoint> saved = MakeCheckpoint(**imported);
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  absl::StatusOr<std::unique_ptr<Model>> loaded = RestoreCheckpoint(*saved);
+  EXPECT_TRUE(loaded.ok()) << loaded.status();
+
+  // samples_seen meets the same bound: a step whose rows would pass it is not applied.
+  at_bound->set_step_count(1);
+  at_bound->set_samples_seen(kMaxCounter - kRows + 1);
+  imported = RestoreCheckpoint(*at_bound);
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  step = (*imported)->TrainStep(MatrixView{x.data(), kRows, kInputs}, y.view());
+  EXPECT_EQ(step.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*imported)->samples_seen(), kMaxCounter - kRows + 1);
+}
+
 class CheckpointRejectionTest : public ::testing::Test {
  protected:
   void SetUp() override {

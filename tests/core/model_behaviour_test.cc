@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/model.h"
+#include "core/plan_cache.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/core/engine_test_util.h"
@@ -293,6 +294,70 @@ TEST(PlanCacheTest, ManyBatchSizesGiveTheSameResultsAsFreshModels) {
     ASSERT_TRUE(other->Predict(MatrixView{x.data(), rows, 7}, &fresh).ok());
     EXPECT_EQ(cached.data, fresh.data) << rows << " rows";
   }
+}
+
+// Predict and Evaluate run ChunkControl::max_rows rows at a time with the same results, and
+// stop between chunks once the caller is gone, asking before every chunk but the first.
+TEST(ChunkControlTest, ChunksGiveTheSameResultsAndStopWhenCancelled) {
+  const ModelSpec spec =
+      TestSpec(5, {{8, Activation::kTanh}, {3, Activation::kIdentity}}, LossKind::kCrossEntropy);
+  auto model = MustCreate(spec);
+  const std::vector<float> x = RandomValues(10 * 5, 21);
+  const MatrixView rows{x.data(), 10, 5};
+  const BatchTargets y = TargetsFor(spec, 10, 22);
+  Matrix whole, chunked;
+  ASSERT_TRUE(model->Predict(rows, &whole).ok());
+  int asked = 0;
+  ChunkControl control{3, [&] { return ++asked > 5; }};
+  ASSERT_TRUE(model->Predict(rows, &chunked, control).ok());
+  EXPECT_EQ(asked, 3);  // Before rows 3, 6 and 9.
+  ASSERT_EQ(chunked.data.size(), whole.data.size());
+  for (size_t i = 0; i < whole.data.size(); ++i) {
+    EXPECT_NEAR(chunked.data[i], whole.data[i], 1e-6f) << i;
+  }
+  absl::StatusOr<Evaluation> full = model->Evaluate(rows, y.view());
+  absl::StatusOr<Evaluation> in_chunks = model->Evaluate(rows, y.view(), {4, nullptr});
+  ASSERT_TRUE(full.ok() && in_chunks.ok());
+  EXPECT_NEAR(in_chunks->loss, full->loss, 1e-6);
+  EXPECT_EQ(in_chunks->error_rate, full->error_rate);
+
+  asked = 0;
+  control.cancelled = [&] { return ++asked == 2; };
+  const absl::Status stopped = model->Predict(rows, &chunked, control);
+  EXPECT_EQ(stopped.code(), absl::StatusCode::kCancelled);
+  EXPECT_THAT(stopped.message(), HasSubstr("after 6 of 10 rows"));
+  EXPECT_EQ(asked, 2);
+  asked = 0;
+  EXPECT_EQ(model->Evaluate(rows, y.view(), control).status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(asked, 2);
+  EXPECT_FALSE(model->Predict(rows, &chunked, {0, nullptr}).ok());
+}
+
+// A deleted session's plans can be freed: Drop removes exactly the plans of one shape.
+TEST(PlanCacheTest, DropFreesThePlansOfOneShape) {
+  // A thread of its own starts with an empty cache.
+  std::thread([] {
+    PlanCache& cache = PlanCache::ForThisThread();
+    EXPECT_EQ(cache.CachedBytes(), 0);
+    const ModelSpec dropped = TestSpec(11, {{300, Activation::kTanh}}, LossKind::kMse);
+    const ModelSpec kept = TestSpec(13, {{200, Activation::kTanh}}, LossKind::kMse);
+    const std::vector<float> x = RandomValues(64 * 13, 31);
+    Matrix outputs;
+    ASSERT_TRUE(MustCreate(dropped)->Predict(MatrixView{x.data(), 64, 11}, &outputs).ok());
+    const int64_t with_one = cache.CachedBytes();
+    ASSERT_TRUE(MustCreate(kept)->Predict(MatrixView{x.data(), 64, 13}, &outputs).ok());
+    const int64_t with_both = cache.CachedBytes();
+    // 64 rows of 300 then 200 activations (and the output gradient), 4 bytes each.
+    EXPECT_GE(with_both - with_one, 64 * 200 * 4);
+
+    cache.Drop(PlanCache::ShapeKey(dropped));
+    EXPECT_LE(cache.CachedBytes(), with_both - 64 * 300 * 4);
+    const int64_t after = cache.CachedBytes();
+    cache.Drop(PlanCache::ShapeKey(dropped));
+    EXPECT_EQ(cache.CachedBytes(), after);
+    cache.Drop(PlanCache::ShapeKey(kept));
+    EXPECT_EQ(cache.CachedBytes(), 0);
+  }).join();
 }
 
 class BadInputTest : public ::testing::Test {
