@@ -1,11 +1,15 @@
 #include "server/security.h"
 
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "core/credential_file.h"
+#include "grpc/grpc.h"
+#include "grpc/grpc_security.h"
+#include "grpcpp/security/auth_metadata_processor.h"
 #include "grpcpp/security/server_credentials.h"
 
 namespace mlpd {
@@ -29,9 +33,112 @@ bool ConstantTimeEquals(absl::string_view received, absl::string_view expected) 
   return difference == 0;
 }
 
+// Only the mlpd.v1.Mlpd service needs the token; health checks and reflection do not.
+constexpr absl::string_view kGuardedPrefix = "/mlpd.v1.Mlpd/";
+
+// CheckMetadata applies `auth` to a call's metadata as gRPC's auth filter hands it over, before
+// the call's message is read.
+template <typename Metadata>
+absl::Status CheckMetadata(const TokenAuthenticator& auth, const Metadata& metadata) {
+  std::vector<absl::string_view> values;
+  bool guarded = false;
+  for (const auto& [key, value] : metadata) {
+    const absl::string_view name(key.data(), key.size());
+    if (name == ":path") {
+      guarded = absl::StartsWith(absl::string_view(value.data(), value.size()), kGuardedPrefix);
+    } else if (name == kAuthorizationKey) {
+      values.emplace_back(value.data(), value.size());
+    }
+  }
+  return guarded ? auth.CheckValues(values) : absl::OkStatus();
+}
+
+// TokenProcessor checks the token of TLS calls from their metadata.
+class TokenProcessor final : public grpc::AuthMetadataProcessor {
+ public:
+  explicit TokenProcessor(const TokenAuthenticator& auth) : auth_(auth) {}
+  bool IsBlocking() const override { return false; }
+  grpc::Status Process(const InputMetadata& metadata, grpc::AuthContext*, OutputMetadata*,
+                       OutputMetadata*) override {
+    const absl::Status status = CheckMetadata(auth_, metadata);
+    return status.ok()
+               ? grpc::Status::OK
+               : grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(status.message()));
+  }
+
+ private:
+  const TokenAuthenticator auth_;
+};
+
+// CheckedPlaintextCredentials serve plaintext with the token checked from the metadata: gRPC's
+// InsecureServerCredentials take no metadata processor, its C core's insecure credentials do.
+class CheckedPlaintextCredentials final : public grpc::ServerCredentials {
+ public:
+  explicit CheckedPlaintextCredentials(const TokenAuthenticator& auth)
+      : credentials_(grpc_insecure_server_credentials_create()) {
+    grpc_auth_metadata_processor processor;
+    processor.process = &Process;
+    processor.destroy = [](void* state) { delete static_cast<TokenAuthenticator*>(state); };
+    processor.state = new TokenAuthenticator(auth);
+    grpc_server_credentials_set_auth_metadata_processor(credentials_, processor);
+  }
+  ~CheckedPlaintextCredentials() override { grpc_server_credentials_release(credentials_); }
+
+  void SetAuthMetadataProcessor(const std::shared_ptr<grpc::AuthMetadataProcessor>&) override {}
+
+ private:
+  struct Entry {
+    absl::string_view first;
+    absl::string_view second;
+  };
+
+  int AddPortToServer(const std::string& address, grpc_server* server) override {
+    return grpc_server_add_http2_port(server, address.c_str(), credentials_);
+  }
+
+  static void Process(void* state, grpc_auth_context*, const grpc_metadata* metadata, size_t count,
+                      grpc_process_auth_metadata_done_cb done, void* user_data) {
+    std::vector<Entry> entries;
+    entries.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      entries.push_back(Entry{
+          absl::string_view(reinterpret_cast<const char*>(GRPC_SLICE_START_PTR(metadata[i].key)),
+                            GRPC_SLICE_LENGTH(metadata[i].key)),
+          absl::string_view(reinterpret_cast<const char*>(GRPC_SLICE_START_PTR(metadata[i].value)),
+                            GRPC_SLICE_LENGTH(metadata[i].value))});
+    }
+    const absl::Status status =
+        CheckMetadata(*static_cast<const TokenAuthenticator*>(state), entries);
+    const std::string message(status.message());
+    done(user_data, nullptr, 0, nullptr, 0,
+         status.ok() ? GRPC_STATUS_OK : GRPC_STATUS_UNAUTHENTICATED,
+         status.ok() ? nullptr : message.c_str());
+  }
+
+  grpc_server_credentials* const credentials_;
+};
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+    const ServerSecurityOptions& options);
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+    const ServerSecurityOptions& options, const TokenAuthenticator* auth) {
+  if (auth != nullptr && options.tls_cert_file.empty() && options.tls_key_file.empty() &&
+      options.tls_client_ca_file.empty()) {
+    return std::make_shared<CheckedPlaintextCredentials>(*auth);
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options);
+  if (credentials.ok() && auth != nullptr) {
+    (*credentials)->SetAuthMetadataProcessor(std::make_shared<TokenProcessor>(*auth));
+  }
+  return credentials;
+}
+
+namespace {
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
     const ServerSecurityOptions& options) {
   if (options.tls_cert_file.empty()) {
     if (!options.tls_key_file.empty()) {
@@ -72,6 +179,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   return grpc::SslServerCredentials(ssl);
 }
 
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<TokenAuthenticator>> TokenAuthenticator::FromFile(
     const std::string& path) {
   absl::StatusOr<std::string> token = ReadTokenFile("--auth-token-file", path);
@@ -85,7 +194,13 @@ absl::Status TokenAuthenticator::Check(const grpc::ServerContextBase& context) c
   const auto& metadata = context.client_metadata();
   const auto [begin, end] =
       metadata.equal_range(grpc::string_ref(kAuthorizationKey.data(), kAuthorizationKey.size()));
-  if (begin == end) {
+  std::vector<absl::string_view> values;
+  for (auto it = begin; it != end; ++it) values.emplace_back(it->second.data(), it->second.size());
+  return CheckValues(values);
+}
+
+absl::Status TokenAuthenticator::CheckValues(const std::vector<absl::string_view>& values) const {
+  if (values.empty()) {
     return absl::UnauthenticatedError(
         "metadata 'authorization' is missing; expected 'Bearer <token>'");
   }
@@ -93,8 +208,7 @@ absl::Status TokenAuthenticator::Check(const grpc::ServerContextBase& context) c
   bool accepted = false;
   // Every value is compared (no early exit), so a second header cannot be used as a timer. The
   // scheme's name is case-insensitive (RFC 7235); the token is not.
-  for (auto it = begin; it != end; ++it) {
-    const absl::string_view value(it->second.data(), it->second.size());
+  for (const absl::string_view value : values) {
     const bool bearer = absl::StartsWithIgnoreCase(value, kBearerPrefix);
     any_bearer |= bearer;
     accepted |= bearer && ConstantTimeEquals(value.substr(kBearerPrefix.size()), token_);

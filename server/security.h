@@ -17,6 +17,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -32,11 +33,6 @@ struct ServerSecurityOptions {
   std::string auth_token_file;     // File whose first line is the token; empty: no tokens.
 };
 
-// MakeServerCredentials reads the PEM files; INVALID_ARGUMENT naming the flag when a file is
-// missing, unreadable or inconsistent (cert without key, client CA without cert).
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
-    const ServerSecurityOptions& options);
-
 // TokenAuthenticator checks the bearer token of a call.
 class TokenAuthenticator {
  public:
@@ -49,10 +45,19 @@ class TokenAuthenticator {
   absl::Status Check(const grpc::ServerContextBase& context) const;
   // token is the expected token (the HTTP port asks for the same one).
   const std::string& token() const { return token_; }
+  // CheckValues is Check over the values of the call's `authorization` metadata.
+  absl::Status CheckValues(const std::vector<absl::string_view>& values) const;
 
  private:
   const std::string token_;
 };
+
+// MakeServerCredentials reads the PEM files; INVALID_ARGUMENT naming the flag when a file is
+// missing, unreadable or inconsistent (cert without key, client CA without cert). With `auth`
+// (may be null) the credentials refuse mlpd.v1.Mlpd calls without the token from their
+// metadata, before gRPC reads their message, so a refused call costs no memory for its request.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+    const ServerSecurityOptions& options, const TokenAuthenticator* auth = nullptr);
 
 }  // namespace mlpd
 

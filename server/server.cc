@@ -97,11 +97,11 @@ absl::StatusOr<int> Server::Start(const ServerOptions& options) {
   if (running_) return absl::FailedPreconditionError("the server is already running");
   options_ = options;
   MLPD_RETURN_IF_ERROR(ValidateOptions(options_));
-  MLPD_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
-                        MakeServerCredentials(options_.security));
   if (!options_.security.auth_token_file.empty()) {
     MLPD_ASSIGN_OR_RETURN(auth_, TokenAuthenticator::FromFile(options_.security.auth_token_file));
   }
+  MLPD_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                        MakeServerCredentials(options_.security, auth_.get()));
 
   StartMetrics();
   MlpdMetrics* mlpd_metrics = &metrics_->mlpd();

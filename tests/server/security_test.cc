@@ -10,10 +10,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "mlpd/v1/mlpd.grpc.pb.h"
 #include "tests/server/ping_server.h"
+#include "tests/server/service_test_util.h"
 #include "tests/server/test_certificates.h"
 
 namespace mlpd {
@@ -207,6 +209,52 @@ TEST_F(SecurityTest, TlsAndTokenTogether) {
   EXPECT_TRUE(testing::Ping(server.port(), Tls(pki_->ca_cert), "Bearer tok").ok());
   EXPECT_EQ(testing::Ping(server.port(), Tls(pki_->ca_cert), "Bearer nope").error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
+}
+
+// An unauthenticated call is refused from its metadata, before gRPC reads its message: 64
+// TrainSteps of 60 MB without a token once took the server to 1.2 GB. Seen from outside: a
+// 2 MiB TrainStep to a server that takes 1 MiB messages gets UNAUTHENTICATED without a token,
+// and RESOURCE_EXHAUSTED (its message was read) with one. Health checks need no token.
+TEST_F(SecurityTest, UnauthenticatedCallsAreRefusedBeforeTheirMessageIsRead) {
+  for (const bool tls : {false, true}) {
+    SCOPED_TRACE(tls ? "TLS" : "plaintext");
+    ServerOptions options;
+    if (tls) options.security = TlsOptions();
+    options.security.auth_token_file = WriteFile("token", "tok\n");
+    options.max_message_mb = 1;
+    testing::TestServer server(options);
+    grpc::ChannelArguments arguments;
+    arguments.SetMaxSendMessageSize(-1);
+    const std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
+        absl::StrCat("localhost:", server.port()),
+        tls ? Tls(pki_->ca_cert) : grpc::InsecureChannelCredentials(), arguments);
+    std::unique_ptr<v1::Mlpd::Stub> stub = v1::Mlpd::NewStub(channel);
+    v1::TrainStepRequest request;
+    request.set_name("s");
+    *request.mutable_batch() = testing::RegressionBatch(256 * 1024, 2, 1);
+    ASSERT_GT(request.ByteSizeLong(), size_t{2} << 20);
+
+    for (const char* authorization : {"", "Bearer wrong"}) {
+      grpc::ClientContext context;
+      if (*authorization != '\0') context.AddMetadata("authorization", authorization);
+      v1::TrainStepResponse response;
+      const grpc::Status status = stub->TrainStep(&context, request, &response);
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+          << authorization << ": " << status.error_message();
+    }
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer tok");
+    v1::TrainStepResponse response;
+    const grpc::Status status = stub->TrainStep(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+
+    grpc::ClientContext health_context;
+    grpc::health::v1::HealthCheckRequest health_request;
+    grpc::health::v1::HealthCheckResponse health_response;
+    const grpc::Status health = grpc::health::v1::Health::NewStub(channel)->Check(
+        &health_context, health_request, &health_response);
+    EXPECT_TRUE(health.ok()) << health.error_message();
+  }
 }
 
 }  // namespace
