@@ -50,8 +50,9 @@ grpc::ServerUnaryReactor* MlpdService::Predict(grpc::CallbackServerContext* cont
   }
   return runner_.Run(
       context, "Predict", request->name(), precheck,
-      [this, x = x.value_or(MatrixView{}), response](Session& session) {
-        MLPD_RETURN_IF_ERROR(session.Predict(x, max_message_bytes_, &outputs_));
+      [this, context, x = x.value_or(MatrixView{}), response](Session& session) {
+        MLPD_RETURN_IF_ERROR(session.Predict(
+            x, max_message_bytes_, [context] { return context->IsCancelled(); }, &outputs_));
         WriteTensor(outputs_, response->mutable_outputs());
         WriteClasses(session.spec.loss.kind, outputs_, response->mutable_classes());
         return absl::OkStatus();
@@ -84,8 +85,11 @@ grpc::ServerUnaryReactor* MlpdService::Evaluate(grpc::CallbackServerContext* con
   }
   const std::string field = dataset != nullptr ? "dataset" : "batch";
   return runner_.Run(context, "Evaluate", request->name(), precheck,
-                     [batch, dataset, field, response](Session& session) {
-                       MLPD_ASSIGN_OR_RETURN(Evaluation evaluation, session.Evaluate(field, batch));
+                     [context, batch, dataset, field, response](Session& session) {
+                       MLPD_ASSIGN_OR_RETURN(Evaluation evaluation,
+                                             session.Evaluate(field, batch, [context] {
+                                               return context->IsCancelled();
+                                             }));
                        response->set_loss(evaluation.loss);
                        response->set_has_error_rate(evaluation.has_error_rate);
                        response->set_error_rate(evaluation.error_rate);

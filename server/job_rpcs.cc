@@ -48,6 +48,7 @@ absl::StatusOr<JobTargets> MlpdService::Resolve(const v1::TrainRequest& request)
     MLPD_ASSIGN_OR_RETURN(eval, datasets_.Find("eval_dataset", request.eval_dataset()));
   }
   JobTargets targets;
+  MLPD_ASSIGN_OR_RETURN(targets.evaluation_chunks, session->Chunks(nullptr));
   targets.key = session->id;
   targets.step_count = session->step_count.load();
   targets.train = &train->data;

@@ -58,7 +58,7 @@ void JobRun::SetBestParameters(int64_t step, std::vector<float> parameters) {
 
 absl::StatusOr<v1::JobEval> JobRun::Evaluate(Model& model) {
   absl::StatusOr<Evaluation> evaluation =
-      model.Evaluate(eval_dataset_->x.view(), eval_dataset_->targets_view());
+      model.Evaluate(eval_dataset_->x.view(), eval_dataset_->targets_view(), evaluation_chunks_);
   if (!evaluation.ok()) {
     return absl::Status(
         evaluation.status().code(),
@@ -138,6 +138,8 @@ absl::StatusOr<JobRun::StepResult> JobRun::Step(Model& model) {
     // Throughput is training's: the evaluation's time is left out of the report.
     const absl::Time eval_start = absl::Now();
     absl::StatusOr<v1::JobEval> eval = Evaluate(model);
+    // The step stays applied; the caller sees why it stopped waiting at its next check.
+    if (absl::IsCancelled(eval.status())) return result;
     if (!eval.ok()) return eval.status();
     report_start_ += absl::Now() - eval_start;
     result.eval = *eval;

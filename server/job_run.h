@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -74,6 +75,10 @@ class JobRun {
   // The best evaluation's parameters, for keep_best: set by Step when it finds a new best; the
   // caller keeps them durable and hands them back to a resumed run with SetBestParameters.
   const std::vector<float>& best_parameters() const { return best_parameters_; }
+  // SetEvaluationChunks sets how the run's evaluations go through the network: the session's
+  // chunks (Session::Chunks), so they keep to its activation bound and stop when asked. An
+  // evaluation stopped that way is skipped; the caller ends the run at its next check.
+  void SetEvaluationChunks(ChunkControl chunks) { evaluation_chunks_ = std::move(chunks); }
   // SetBestParameters gives a resumed run the parameters saved at session step `step`; ignored
   // unless that step is its best evaluation's.
   void SetBestParameters(int64_t step, std::vector<float> parameters);
@@ -113,6 +118,7 @@ class JobRun {
   absl::Time report_start_;
   absl::Time start_;
   int64_t last_eval_step_ = -1;  // Session step of the latest evaluation.
+  ChunkControl evaluation_chunks_;
 };
 
 }  // namespace mlpd

@@ -23,7 +23,9 @@ class JobRunner::Run {
       : job(std::move(job)),
         targets(std::move(targets)),
         run(this->job.request(), *this->targets.train, this->targets.eval, steps_done,
-            std::move(evals)) {}
+            std::move(evals)) {
+    run.SetEvaluationChunks(this->targets.evaluation_chunks);
+  }
 
   const v1::Job job;
   const JobTargets targets;

@@ -43,6 +43,8 @@ struct JobTargets {
   const Dataset* train = nullptr;
   const Dataset* eval = nullptr;           // Null when the request names none.
   std::shared_ptr<const void> keep_alive;  // Holds the session and datasets while the job runs.
+  // How the job's evaluations run through the network (the session's activation bound).
+  ChunkControl evaluation_chunks;
   // Model is the session's model, null once it is gone.
   std::function<Model*()> model;
   // Gone is OK while the session and datasets live, else why the job cannot go on (FAILED).

@@ -75,6 +75,9 @@ void BindFlags(CLI::App& app, mlpd::ServerOptions& options) {
        "Most datasets the server holds at once; 0: no limit.");
   flag("--max-datasets-mb", options.max_datasets_mb,
        "Most memory all datasets together may hold, in MiB; 0: no limit.");
+  flag("--max-call-activation-mb", options.max_call_activation_mb,
+       "Most memory the activations of one call may take, in MiB: Predict and Evaluate run in "
+       "chunks of rows that fit, a training step over it gets RESOURCE_EXHAUSTED; 0: no bound.");
   flag("--max-queue", options.max_queue,
        "Most calls waiting for the compute executor; beyond it calls get RESOURCE_EXHAUSTED.");
   flag("--threads", options.threads, "Compute threads (OpenMP) of the executor; 0: every core.");

@@ -61,6 +61,8 @@ absl::Status ValidateOptions(const ServerOptions& options) {
            Range{"--max-sessions-mb", static_cast<double>(options.max_sessions_mb), 0, kMaxMib},
            Range{"--max-datasets", static_cast<double>(options.max_datasets), 0, kMax},
            Range{"--max-datasets-mb", static_cast<double>(options.max_datasets_mb), 0, kMaxMib},
+           Range{"--max-call-activation-mb", static_cast<double>(options.max_call_activation_mb), 0,
+                 kMaxMib},
            Range{"--max-queue", static_cast<double>(options.max_queue), 1, kMax},
            Range{"--threads", static_cast<double>(options.threads), 0, 1024},
            Range{"--executor-spin-us", options.executor_spin_us, 0, 1e6},

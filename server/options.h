@@ -35,6 +35,8 @@ struct ServerOptions {
   int64_t max_sessions_mb = 4096;          // All sessions' parameters and state; 0: no limit.
   int64_t max_datasets = 1000;             // 0: no limit.
   int64_t max_datasets_mb = 2048;          // All datasets together; 0: no limit.
+  // Activations of one call (a training step, a chunk of Predict or Evaluate); 0: no bound.
+  int64_t max_call_activation_mb = 256;
   int64_t max_queue = 1024;
   int threads = 0;  // OpenMP threads of the compute executor; 0: every core.
   // How long the idle executor polls for the next call before it sleeps; 0: sleep at once.

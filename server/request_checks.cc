@@ -1,5 +1,6 @@
 #include "server/request_checks.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -147,6 +148,25 @@ absl::Status CheckAnswerSize(int64_t rows, const ModelSpec& spec, int64_t max_me
         rows, answer_bytes, max_message_bytes >> 20));
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckActivationMemory(int64_t rows, const ModelSpec& spec, bool training,
+                                   int64_t max_bytes) {
+  const int64_t per_row = ActivationBytesPerRow(spec, training);
+  if (max_bytes > 0 && rows > max_bytes / per_row) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "%s of %d rows needs %d MiB of activations (%d bytes a row for layers %s), more than "
+        "--max-call-activation-mb %d; send at most %d rows",
+        training ? "a training step" : "a call", rows, (rows * per_row) >> 20, per_row,
+        LayerSizesString(spec), max_bytes >> 20, max_bytes / per_row));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> ChunkRows(const ModelSpec& spec, int64_t preferred, int64_t max_bytes) {
+  if (max_bytes == 0) return preferred;
+  MLPD_RETURN_IF_ERROR(CheckActivationMemory(1, spec, /*training=*/false, max_bytes));
+  return std::min(preferred, max_bytes / ActivationBytesPerRow(spec, /*training=*/false));
 }
 
 absl::Status CheckFirstChunk(const v1::UploadDatasetRequest& chunk) {

@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "core/dataset.h"
 #include "core/loss.h"
+#include "core/model.h"
 #include "core/model_spec.h"
 #include "core/tensor.h"
 #include "mlpd/v1/mlpd.pb.h"
@@ -26,9 +27,9 @@
 
 namespace mlpd {
 
-// kMaxTrainSteps bounds one Train call: far beyond any real run, and far from wrapping the
-// step counters.
-inline constexpr int64_t kMaxTrainSteps = int64_t{1} << 53;
+// kMaxTrainSteps bounds one Train call by the model's counter bound (kMaxCounter), which each
+// step also meets: far beyond any real run.
+inline constexpr int64_t kMaxTrainSteps = kMaxCounter;
 
 // CheckInput compares a batch's columns with the session's input size, so the message names the
 // session's expectation rather than the engine's.
@@ -66,6 +67,16 @@ absl::Status CheckExportFormat(v1::ExportFormat format);
 // CheckAnswerSize refuses a Predict whose answer for `rows` rows would pass `max_message_bytes`
 // (--max-message-mb): gRPC would refuse it only after the work, and without naming the flag.
 absl::Status CheckAnswerSize(int64_t rows, const ModelSpec& spec, int64_t max_message_bytes);
+
+// CheckActivationMemory refuses a call of `rows` rows whose activations (ActivationBytesPerRow)
+// would pass `max_bytes` (--max-call-activation-mb; 0: no bound) with RESOURCE_EXHAUSTED.
+absl::Status CheckActivationMemory(int64_t rows, const ModelSpec& spec, bool training,
+                                   int64_t max_bytes);
+
+// ChunkRows is how many rows one forward pass of Predict or Evaluate may take: `preferred`, or
+// fewer so their activations fit `max_bytes` (0: no bound); RESOURCE_EXHAUSTED when not even
+// one row fits.
+absl::StatusOr<int64_t> ChunkRows(const ModelSpec& spec, int64_t preferred, int64_t max_bytes);
 
 // CheckFirstChunk checks the name and total_rows of an upload's first chunk.
 absl::Status CheckFirstChunk(const v1::UploadDatasetRequest& chunk);

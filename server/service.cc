@@ -41,7 +41,7 @@ MlpdService::MlpdService(const ServerOptions& options, ComputeExecutor* executor
       executor_(executor),
       auth_(auth),
       files_(store, writer),
-      policy_{&files_, options.checkpoint_every, metrics},
+      policy_{&files_, options.checkpoint_every, metrics, options.max_call_activation_mb << 20},
       writer_(files_.keeps_data() ? writer : nullptr),
       job_store_(writer_ != nullptr ? std::make_unique<JobStore>(store->data_dir() + "/jobs")
                                     : nullptr),

@@ -169,6 +169,9 @@ class MlpdService final : public v1::Mlpd::CallbackService, private JobHost {
   // RecordHistory adds a point to the session's curve on the disk writer (nothing without a
   // data dir); a point that reaches the writer after the session's deletion is dropped.
   void RecordHistory(std::shared_ptr<Session> session, const HistoryPoint& point) const;
+  // ReleasePlans frees the executor's plans for a deleted session's layers unless another
+  // session has the same layers. Executor only.
+  void ReleasePlans(const ModelSpec& spec);
 
   const int64_t max_session_params_;  // --max-session-params.
   const int64_t max_message_bytes_;   // --max-message-mb, in bytes.

@@ -19,10 +19,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "core/model.h"
 #include "core/model_spec.h"
 #include "core/tensor.h"
@@ -42,6 +44,8 @@ struct SessionPolicy {
   const DataWriter* files = nullptr;  // Never null; it may keep no data.
   int64_t checkpoint_every = 0;       // Snapshot every N steps of a session; 0: never.
   MlpdMetrics* metrics = nullptr;     // Counts steps and snapshots; may be null.
+  // Activation memory one call may use (--max-call-activation-mb, in bytes); 0: no bound.
+  int64_t max_call_activation_bytes = 0;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -67,20 +71,32 @@ class Session : public std::enable_shared_from_this<Session> {
   Model& model() const { return *model_; }
   bool has_model() const { return model_ != nullptr; }
 
-  // TrainStep checks the batch against the spec and applies one step.
+  // CheckStepMemory refuses training steps of `rows` rows whose activations would pass
+  // --max-call-activation-mb (RESOURCE_EXHAUSTED naming the flag). Any thread.
+  absl::Status CheckStepMemory(int64_t rows) const;
+  // TrainStep checks the batch against the spec and the activation bound, and applies one step.
   absl::StatusOr<float> TrainStep(const BatchView& batch);
   // Predict checks x and the size of its answer (up to `max_answer_bytes`) and writes the
-  // outputs into `outputs`.
-  absl::Status Predict(MatrixView x, int64_t max_answer_bytes, Matrix* outputs) const;
+  // outputs into `outputs`. Predict and Evaluate run in chunks that fit the activation bound and
+  // stop between chunks once `cancelled` (may be empty) says the caller no longer waits.
+  absl::Status Predict(MatrixView x, int64_t max_answer_bytes,
+                       const std::function<bool()>& cancelled, Matrix* outputs) const;
   // Evaluate checks the batch (`field` names it in errors) and evaluates it.
-  absl::StatusOr<Evaluation> Evaluate(absl::string_view field, const BatchView& batch) const;
+  absl::StatusOr<Evaluation> Evaluate(absl::string_view field, const BatchView& batch,
+                                      const std::function<bool()>& cancelled) const;
+  // Chunks is how this session's forward passes run: chunks of rows within the activation bound,
+  // stopping once `cancelled` (may be empty) says so; RESOURCE_EXHAUSTED when not even one row
+  // fits. Any thread.
+  absl::StatusOr<ChunkControl> Chunks(const std::function<bool()>& cancelled) const;
   // Export encodes the model as NATIVE (an mlpd.v1.Checkpoint) or ONNX bytes.
   absl::StatusOr<std::string> Export(v1::ExportFormat format) const;
 
   // AfterSteps publishes the counters and snapshots every checkpoint_every steps.
   void AfterSteps();
   // Snapshot copies the state now and writes it on the writer; `done` (may be empty) runs on
-  // the writer once it is durable, or at once without a data dir.
+  // the writer once it is durable, or at once without a data dir. At most one snapshot per
+  // session waits for the writer: a newer one replaces it (so a slow disk costs one copy per
+  // session, not one per step), and `done` then hears of the newer step.
   void Snapshot(SnapshotDone done);
   // SnapshotIfDirty snapshots a live session whose file lags it.
   void SnapshotIfDirty();
@@ -89,7 +105,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool Dirty() const {
     return model_ != nullptr && (model_->step_count() != snapshot_step_ || snapshot_failed.load());
   }
-  // PublishCounters copies the model's counters into the atomics.
+  // PublishCounters copies the model's counters into the atomics, as one snapshot.
   void PublishCounters(int64_t update_time_unix_ms);
 
   // Constant after construction. `id` keys the session's work on the executor, so a session
@@ -110,17 +126,31 @@ class Session : public std::enable_shared_from_this<Session> {
   // the next one is handed to it: the periodic and final snapshots try again.
   std::atomic<bool> snapshot_failed{false};
 
-  // Published counters.
+  // Published counters. FillInfo reads them as one snapshot (never the step of one call with
+  // the samples of the next); one counter alone may be read from its atomic.
   std::atomic<int64_t> step_count{0};
   std::atomic<int64_t> samples_seen{0};
   std::atomic<float> last_loss{0.0f};
   std::atomic<int64_t> update_time_unix_ms;
 
  private:
+  // WritePending writes the waiting snapshot, on the writer.
+  void WritePending(DataDir& store);
+
   const SessionPolicy* const policy_;
+  // Odd while PublishCounters writes the counters; FillInfo reads them again until it sees the
+  // same even value before and after.
+  std::atomic<uint64_t> publish_sequence_{0};
   // Executor only. model_ is null until the creation work has run (and after a failed one).
   std::unique_ptr<Model> model_;
   int64_t snapshot_step_ = -1;  // Step count of the last snapshot handed to the writer.
+
+  // The snapshot waiting for the writer (null: none, or the writer has taken it), its step and
+  // the callers waiting for it.
+  absl::Mutex pending_mutex_;
+  std::shared_ptr<const v1::Checkpoint> pending_ ABSL_GUARDED_BY(pending_mutex_);
+  int64_t pending_step_ ABSL_GUARDED_BY(pending_mutex_) = 0;
+  std::vector<SnapshotDone> pending_done_ ABSL_GUARDED_BY(pending_mutex_);
 };
 
 }  // namespace mlpd

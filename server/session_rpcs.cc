@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_format.h"
 #include "core/model.h"
+#include "core/plan_cache.h"
 #include "core/status_macros.h"
 #include "server/answer.h"
 #include "server/names.h"
@@ -73,6 +74,14 @@ grpc::ServerUnaryReactor* MlpdService::ListSessions(grpc::CallbackServerContext*
   return reactor;
 }
 
+void MlpdService::ReleasePlans(const ModelSpec& spec) {
+  const std::string shape_key = PlanCache::ShapeKey(spec);
+  for (const std::shared_ptr<Session>& session : sessions_.All()) {
+    if (PlanCache::ShapeKey(session->spec) == shape_key) return;
+  }
+  PlanCache::ForThisThread().Drop(shape_key);
+}
+
 grpc::ServerUnaryReactor* MlpdService::DeleteSession(grpc::CallbackServerContext* context,
                                                      const v1::DeleteSessionRequest* request,
                                                      v1::DeleteSessionResponse* response) {
@@ -96,6 +105,9 @@ grpc::ServerUnaryReactor* MlpdService::DeleteSession(grpc::CallbackServerContext
     found->deleted = true;  // Later snapshots of it are not written.
     // Queued calls of the session answer NOT_FOUND now; a running one completes first.
     executor_->Cancel(found->id);
+    executor_->Continue(found->id, [this, spec = found->spec](bool cancelled) {
+      if (!cancelled) ReleasePlans(spec);
+    });
     return absl::OkStatus();
   };
   files_.RemoveThenForget(

@@ -31,6 +31,13 @@ TrainReactor::TrainReactor(ComputeExecutor* executor, TrainCalls* calls, JobRegi
 void TrainReactor::Start() {
   // The job id reaches the client before any progress, so it can stop the run from the start.
   StartSendInitialMetadata();
+  // Evaluations stop between chunks once the client has gone.
+  absl::StatusOr<ChunkControl> chunks = session_->Chunks([this] { return cancelled_.load(); });
+  if (!chunks.ok()) {
+    End(chunks.status());
+    return;
+  }
+  run_.SetEvaluationChunks(*std::move(chunks));
   const absl::Status queued =
       executor_->Submit(session_->id, [this](bool cancelled) { Step(cancelled); });
   if (!queued.ok()) End(queued);

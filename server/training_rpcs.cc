@@ -1,5 +1,6 @@
 // The training handler: Train, a stream of progress over epochs of a stored dataset (the run
 // itself is TrainReactor), and the checks Train and StartTraining share.
+#include <algorithm>
 #include <memory>
 
 #include "core/status_macros.h"
@@ -28,7 +29,10 @@ absl::Status MlpdService::CheckTrain(const v1::TrainRequest& request,
   MLPD_RETURN_IF_ERROR(
       CheckDataset("dataset", (*train)->name, (*train)->data, spec, TargetUse::kTraining));
   MLPD_RETURN_IF_ERROR(CheckTrainLength(request, (*train)->data.rows()));
-  return absl::OkStatus();
+  // batch_size 0 is the whole dataset.
+  const int64_t rows = (*train)->data.rows();
+  return (*session)->CheckStepMemory(
+      request.batch_size() == 0 ? rows : std::min<int64_t>(request.batch_size(), rows));
 }
 
 grpc::ServerWriteReactor<v1::TrainResponse>* MlpdService::Train(

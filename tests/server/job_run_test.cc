@@ -2,6 +2,7 @@
 // uninterrupted one wherever it was stopped, early stopping and keep_best.
 #include "server/job_run.h"
 
+#include <algorithm>
 #include <memory>
 #include <random>
 #include <vector>
@@ -142,6 +143,41 @@ TEST(JobRunTest, EvaluationsOnTheirOwnIntervalAreReportedToo) {
   EXPECT_THAT(eval_steps, ::testing::ElementsAre(3, 6, 9));
   ASSERT_EQ(run.evals().size(), 4u);  // And the final one, at step 10.
   EXPECT_EQ(run.evals().back().step(), 10);
+}
+
+// Evaluations go through the network in the session's chunks (its activation bound), asking
+// between chunks whether the caller still waits; a stopped evaluation leaves the step applied.
+TEST(JobRunTest, EvaluationsRunInTheGivenChunksAndStopWhenAsked) {
+  const Dataset train = Labelled(40, 1);
+  const Dataset eval = Labelled(30, 2);
+  v1::TrainRequest request = Request(1, 10);  // 4 steps.
+  request.set_eval_dataset("eval");
+  request.set_eval_every_steps(2);
+  std::unique_ptr<Model> model = NewModel();
+  JobRun run(request, train, &eval, 0, {});
+  int asked = 0;
+  bool stop = false;
+  run.SetEvaluationChunks(ChunkControl{/*max_rows=*/7, [&] {
+                                         ++asked;
+                                         return stop;
+                                       }});
+  ASSERT_TRUE(run.Step(*model).ok());
+  EXPECT_EQ(asked, 0);
+  absl::StatusOr<JobRun::StepResult> evaluated = run.Step(*model);
+  ASSERT_TRUE(evaluated.ok()) << evaluated.status();
+  ASSERT_TRUE(evaluated->eval.has_value());
+  EXPECT_EQ(asked, 4);  // 30 rows in chunks of 7: asked before each chunk after the first.
+  absl::StatusOr<Evaluation> whole = model->Evaluate(eval.x.view(), eval.targets_view());
+  ASSERT_TRUE(whole.ok());
+  EXPECT_NEAR(evaluated->eval->loss(), whole->loss, 1e-6 * std::max(1.0, whole->loss));
+
+  stop = true;
+  ASSERT_TRUE(run.Step(*model).ok());
+  absl::StatusOr<JobRun::StepResult> stopped = run.Step(*model);
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  EXPECT_FALSE(stopped->eval.has_value());
+  EXPECT_EQ(run.evals().size(), 1u);
+  EXPECT_EQ(model->step_count(), 4);
 }
 
 // The resume property: stopped after any number of steps, snapshotted, restored into a fresh
