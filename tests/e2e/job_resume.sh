@@ -22,7 +22,9 @@ start_with() { start_server --threads 1 "$every" "$1" "$interval" 0; }
 # 300 rows of 8 features and a class out of 3: 30 mini-batches of 10 an epoch.
 write_class_csv "$work/train.csv"
 steps_per_epoch=30
-epochs=4000
+# A job with snapshots after every step runs ~25,000 steps a second here, and each kill-at
+# poller starts seconds late on a loaded machine: 600,000 steps outlast the kills below.
+epochs=20000
 total=$((steps_per_epoch * epochs))
 
 # Snapshots only at epoch boundaries (every 10 epochs) for the first kill.
