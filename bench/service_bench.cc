@@ -115,13 +115,13 @@ v1::ModelSpec Spec(const std::vector<int64_t>& sizes, v1::Activation hidden, v1:
   for (size_t i = 1; i < sizes.size(); ++i) {
     v1::LayerSpec* layer = spec.add_layers();
     layer->set_units(sizes[i]);
-    layer->set_activation(i + 1 == sizes.size() ? v1::IDENTITY : hidden);
+    layer->set_activation(i + 1 == sizes.size() ? v1::ACTIVATION_IDENTITY : hidden);
   }
   spec.mutable_loss()->set_kind(loss);
-  spec.mutable_loss()->set_reduction(v1::MEAN);
-  spec.mutable_optimizer()->set_kind(v1::SGD);
+  spec.mutable_loss()->set_reduction(v1::REDUCTION_MEAN);
+  spec.mutable_optimizer()->set_kind(v1::OPTIMIZER_KIND_SGD);
   spec.mutable_optimizer()->set_learning_rate(0.01f);
-  spec.mutable_init()->set_kind(v1::XAVIER);
+  spec.mutable_init()->set_kind(v1::INIT_KIND_XAVIER);
   spec.mutable_init()->set_seed(1);
   return spec;
 }
@@ -201,7 +201,8 @@ grpc::Status CreateSession(v1::Mlpd::Stub& stub, const std::string& name,
 // no-work RPC held for the in-process step's median.
 Row TrainStepRow(v1::Mlpd::Stub& stub, v1::Mlpd::Stub& null_stub, NullService& null_service,
                  double seconds) {
-  const v1::ModelSpec spec = Spec({784, 256, 256, 10}, v1::RELU, v1::CROSS_ENTROPY);
+  const v1::ModelSpec spec =
+      Spec({784, 256, 256, 10}, v1::ACTIVATION_RELU, v1::LOSS_KIND_CROSS_ENTROPY);
   const v1::Batch batch = RandomBatch(128, 784, 10, 0, 1);
   Row row{"trainstep"};
   if (!Check(CreateSession(stub, "bench-step", spec), "CreateSession")) return row;
@@ -363,7 +364,8 @@ double TrainInProcess(Model& model, const Dataset& dataset, int64_t epochs, int6
 
 // TrainRow: epochs over an uploaded dataset against the same steps in-process.
 Row TrainRow(v1::Mlpd::Stub& stub, double seconds) {
-  const v1::ModelSpec spec = Spec({784, 256, 256, 10}, v1::RELU, v1::CROSS_ENTROPY);
+  const v1::ModelSpec spec =
+      Spec({784, 256, 256, 10}, v1::ACTIVATION_RELU, v1::LOSS_KIND_CROSS_ENTROPY);
   constexpr int64_t kRows = 6400, kBatch = 128;
   const int64_t epochs = std::max<int64_t>(1, static_cast<int64_t>(seconds));
   Row row{"train"};
@@ -402,8 +404,8 @@ double TorchEpochSeconds(const std::string& script, int threads, int epochs) {
 // (bench/torch_train_epoch.py, best of 1 and 2 threads), run right after it. Target <= 0.6.
 Row EpochRow(v1::Mlpd::Stub& stub, const ServiceBenchOptions& options) {
   constexpr int64_t kRows = 60000, kBatch = 128;
-  v1::ModelSpec spec = Spec({784, 256, 10}, v1::RELU, v1::CROSS_ENTROPY);
-  spec.mutable_optimizer()->set_kind(v1::ADAM);
+  v1::ModelSpec spec = Spec({784, 256, 10}, v1::ACTIVATION_RELU, v1::LOSS_KIND_CROSS_ENTROPY);
+  spec.mutable_optimizer()->set_kind(v1::OPTIMIZER_KIND_ADAM);
   spec.mutable_optimizer()->set_learning_rate(1e-3f);
   Row row{"epoch"};
   row.target = 0.6;
@@ -453,7 +455,7 @@ Row EpochRow(v1::Mlpd::Stub& stub, const ServiceBenchOptions& options) {
 
 // PredictRows: one-row Predict on the tiny MLP against the no-work RPC, p50 and p99.
 std::vector<Row> PredictRows(v1::Mlpd::Stub& stub, v1::Mlpd::Stub& null_stub, double seconds) {
-  const v1::ModelSpec spec = Spec({16, 64, 64, 1}, v1::TANH, v1::MSE);
+  const v1::ModelSpec spec = Spec({16, 64, 64, 1}, v1::ACTIVATION_TANH, v1::LOSS_KIND_MSE);
   std::vector<Row> rows;
   if (!Check(CreateSession(stub, "bench-tiny", spec), "CreateSession")) return rows;
   v1::PredictRequest request;
@@ -492,14 +494,16 @@ std::vector<Row> PredictRows(v1::Mlpd::Stub& stub, v1::Mlpd::Stub& null_stub, do
 // JobRows: a job's samples/s against Train's (the same steps on the same session and data),
 // and another session's one-row Predict p99 while a job runs against its p99 alone.
 std::vector<Row> JobRows(v1::Mlpd::Stub& stub, double seconds) {
-  const v1::ModelSpec spec = Spec({784, 256, 256, 10}, v1::RELU, v1::CROSS_ENTROPY);
+  const v1::ModelSpec spec =
+      Spec({784, 256, 256, 10}, v1::ACTIVATION_RELU, v1::LOSS_KIND_CROSS_ENTROPY);
   constexpr int64_t kRows = 6400, kBatch = 128;
   const int64_t epochs = std::max<int64_t>(1, static_cast<int64_t>(seconds));
   const int64_t steps = epochs * (kRows / kBatch);
   std::vector<Row> rows;
   Dataset dataset;
   if (!Check(CreateSession(stub, "bench-job", spec), "CreateSession") ||
-      !Check(CreateSession(stub, "bench-job-probe", Spec({16, 64, 64, 1}, v1::TANH, v1::MSE)),
+      !Check(CreateSession(stub, "bench-job-probe",
+                           Spec({16, 64, 64, 1}, v1::ACTIVATION_TANH, v1::LOSS_KIND_MSE)),
              "CreateSession") ||
       !UploadRandomRows(stub, "bench-job-rows", kRows, 5, &dataset)) {
     return rows;
@@ -565,7 +569,8 @@ std::vector<Row> JobRows(v1::Mlpd::Stub& stub, double seconds) {
 
 // ConcurrentRow: aggregate TrainStep samples/s of 8 clients on 8 sessions vs 1 on 1.
 Row ConcurrentRow(int port, double seconds) {
-  const v1::ModelSpec spec = Spec({784, 256, 256, 10}, v1::RELU, v1::CROSS_ENTROPY);
+  const v1::ModelSpec spec =
+      Spec({784, 256, 256, 10}, v1::ACTIVATION_RELU, v1::LOSS_KIND_CROSS_ENTROPY);
   const v1::Batch batch = RandomBatch(128, 784, 10, 0, 5);
   Row row{"concurrent"};
   auto run = [&](int clients) {
@@ -630,7 +635,8 @@ Row SnapshotRow(double seconds) {
     if (!port.ok()) return row;
     std::unique_ptr<v1::Mlpd::Stub> stub = Connect(*port);
     std::unique_ptr<v1::Mlpd::Stub> saver = Connect(*port);
-    const v1::ModelSpec spec = Spec({784, 256, 256, 10}, v1::RELU, v1::CROSS_ENTROPY);
+    const v1::ModelSpec spec =
+        Spec({784, 256, 256, 10}, v1::ACTIVATION_RELU, v1::LOSS_KIND_CROSS_ENTROPY);
     if (!Check(CreateSession(*stub, "snap-a", spec), "CreateSession") ||
         !Check(CreateSession(*stub, "snap-b", spec), "CreateSession")) {
       return row;
@@ -694,7 +700,7 @@ Row MemoryRow(int sessions) {
   absl::StatusOr<int> port = server.Start(options);
   if (!port.ok()) return row;
   std::unique_ptr<v1::Mlpd::Stub> stub = Connect(*port);
-  const v1::ModelSpec spec = Spec({16, 64, 64, 1}, v1::TANH, v1::MSE);
+  const v1::ModelSpec spec = Spec({16, 64, 64, 1}, v1::ACTIVATION_TANH, v1::LOSS_KIND_MSE);
   // Warm up the stack before the baseline, so it measures the sessions only.
   (void)CreateSession(*stub, "warm", spec);
   const int64_t before = ResidentBytes();

@@ -198,25 +198,24 @@ absl::StatusOr<v1::PredictResponse> Client::PredictRows(const std::string& name,
   return all;
 }
 
-absl::StatusOr<v1::EvaluateResponse> Client::Evaluate(const std::string& name,
-                                                      const std::string& dataset,
-                                                      const CallOptions& call) {
+absl::StatusOr<v1::EvalResult> Client::Evaluate(const std::string& name, const std::string& dataset,
+                                                const CallOptions& call) {
   v1::EvaluateRequest request;
   request.set_name(name);
   request.set_dataset(dataset);
-  v1::EvaluateResponse response;
+  v1::EvalResult response;
   absl::Status status = Unary(&v1::Mlpd::Stub::Evaluate, name, request, &response, call);
   if (!status.ok()) return status;
   return response;
 }
 
-absl::StatusOr<v1::EvaluateResponse> Client::EvaluateBatch(const std::string& name,
-                                                           const v1::Batch& batch,
-                                                           const CallOptions& call) {
+absl::StatusOr<v1::EvalResult> Client::EvaluateBatch(const std::string& name,
+                                                     const v1::Batch& batch,
+                                                     const CallOptions& call) {
   v1::EvaluateRequest request;
   request.set_name(name);
   *request.mutable_batch() = batch;
-  v1::EvaluateResponse response;
+  v1::EvalResult response;
   absl::Status status = Unary(&v1::Mlpd::Stub::Evaluate, name, request, &response, call);
   if (!status.ok()) return status;
   return response;

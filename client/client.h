@@ -169,11 +169,10 @@ class Client {
   // the concatenated outputs [rows, out] and classes.
   absl::StatusOr<v1::PredictResponse> PredictRows(const std::string& name, MatrixView x,
                                                   const CallOptions& call = {});
-  absl::StatusOr<v1::EvaluateResponse> Evaluate(const std::string& name, const std::string& dataset,
-                                                const CallOptions& call = {});
-  absl::StatusOr<v1::EvaluateResponse> EvaluateBatch(const std::string& name,
-                                                     const v1::Batch& batch,
-                                                     const CallOptions& call = {});
+  absl::StatusOr<v1::EvalResult> Evaluate(const std::string& name, const std::string& dataset,
+                                          const CallOptions& call = {});
+  absl::StatusOr<v1::EvalResult> EvaluateBatch(const std::string& name, const v1::Batch& batch,
+                                               const CallOptions& call = {});
 
   // Datasets. UploadDataset streams `dataset` in chunks of whole rows, each at most
   // ClientOptions::upload_chunk_bytes (but at least one row).

@@ -41,7 +41,7 @@ std::string PlotHistory(const std::vector<v1::HistoryPoint>& points, PlotSize si
     first_step = std::min(first_step, point.step());
     last_step = std::max(last_step, point.step());
     std::vector<double> losses = {point.train_loss()};
-    if (point.has_eval()) losses.push_back(point.eval_loss());
+    if (point.has_eval()) losses.push_back(point.eval().loss());
     for (double loss : losses) {
       if (!std::isfinite(loss)) continue;
       low = std::min(low, loss);
@@ -60,8 +60,8 @@ std::string PlotHistory(const std::vector<v1::HistoryPoint>& points, PlotSize si
       columns[column].train_sum += point.train_loss();
       ++columns[column].train_count;
     }
-    if (point.has_eval() && std::isfinite(point.eval_loss())) {
-      columns[column].eval_sum += point.eval_loss();
+    if (point.has_eval() && std::isfinite(point.eval().loss())) {
+      columns[column].eval_sum += point.eval().loss();
       ++columns[column].eval_count;
     }
   }

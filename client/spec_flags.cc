@@ -131,20 +131,25 @@ absl::StatusOr<v1::ModelSpec> SpecFromFlags(const SpecFlags& flags) {
   spec.optimizer.kind = *optimizer;
   // Checked on the values for callers that fill SpecFlags themselves; mlpctl has already
   // checked the typed text, so its errors quote "1e99" rather than 1e+99.
-  const std::pair<const char*, double> float_flags[] = {{"lr", flags.learning_rate},
-                                                        {"momentum", flags.momentum},
-                                                        {"beta1", flags.beta1},
-                                                        {"beta2", flags.beta2},
-                                                        {"eps", flags.epsilon}};
+  const std::pair<const char*, std::optional<double>> float_flags[] = {{"lr", flags.learning_rate},
+                                                                       {"momentum", flags.momentum},
+                                                                       {"beta1", flags.beta1},
+                                                                       {"beta2", flags.beta2},
+                                                                       {"eps", flags.epsilon}};
   for (const auto& [flag, value] : float_flags) {
-    const std::string problem = Float32Problem(value);
-    if (!problem.empty()) return FlagError(flag, absl::StrCat(value), problem);
+    if (!value.has_value()) continue;
+    const std::string problem = Float32Problem(*value);
+    if (!problem.empty()) return FlagError(flag, absl::StrCat(*value), problem);
   }
   spec.optimizer.learning_rate = static_cast<float>(flags.learning_rate);
-  spec.optimizer.momentum = static_cast<float>(flags.momentum);
-  spec.optimizer.beta1 = static_cast<float>(flags.beta1);
-  spec.optimizer.beta2 = static_cast<float>(flags.beta2);
-  spec.optimizer.epsilon = static_cast<float>(flags.epsilon);
+  const auto as_float = [](std::optional<double> value) -> std::optional<float> {
+    if (!value.has_value()) return std::nullopt;
+    return static_cast<float>(*value);
+  };
+  spec.optimizer.momentum = as_float(flags.momentum);
+  spec.optimizer.beta1 = as_float(flags.beta1);
+  spec.optimizer.beta2 = as_float(flags.beta2);
+  spec.optimizer.epsilon = as_float(flags.epsilon);
   absl::StatusOr<InitSpec> init = ParseInit(flags.init, flags.seed);
   if (!init.ok()) return init.status();
   spec.init = *init;

@@ -12,6 +12,7 @@
 #define MLPD_CLIENT_SPEC_FLAGS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -26,12 +27,13 @@ struct SpecFlags {
   std::string reduction;          // --reduction: mean or sum; empty: the loss's default.
   std::string optimizer = "sgd";  // --optimizer: sgd, momentum, adam.
   double learning_rate = 0.01;    // --lr.
-  double momentum = 0;            // --momentum (0: default 0.9).
-  double beta1 = 0;               // --beta1 (0: default 0.9).
-  double beta2 = 0;               // --beta2 (0: default 0.999).
-  double epsilon = 0;             // --eps (0: default 1e-8).
-  std::string init = "xavier";    // --init: normal:STD, uniform:A, xavier, kaiming.
-  uint64_t seed = 0;              // --seed.
+  // Unset: the server's default; set: that value (0 included).
+  std::optional<double> momentum;  // --momentum (default 0.9).
+  std::optional<double> beta1;     // --beta1 (default 0.9).
+  std::optional<double> beta2;     // --beta2 (default 0.999).
+  std::optional<double> epsilon;   // --eps (default 1e-8).
+  std::string init = "xavier";     // --init: normal:STD, uniform:A, xavier, kaiming.
+  uint64_t seed = 0;               // --seed.
 };
 
 // SpecFromFlags returns INVALID_ARGUMENT naming the flag (e.g. "--layers: \"784,x\" ...").

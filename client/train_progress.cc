@@ -18,10 +18,10 @@ std::string CompactRate(double rate) {
 
 std::string EvalText(const v1::TrainProgress& progress, absl::string_view separator) {
   if (!progress.has_eval()) return "";
-  std::string text = absl::StrFormat(" eval_loss%s%.6g", separator, progress.eval_loss());
-  if (progress.eval_has_error_rate()) {
+  std::string text = absl::StrFormat(" eval_loss%s%.6g", separator, progress.eval().loss());
+  if (progress.eval().has_error_rate()) {
     absl::StrAppendFormat(&text, " eval_error%s%.2f%%", separator,
-                          100.0 * progress.eval_error_rate());
+                          100.0 * progress.eval().error_rate());
   }
   return text;
 }
@@ -80,8 +80,8 @@ std::string ProgressJsonLine(const v1::TrainProgress& progress, const TrainProgr
                          {"samples_per_second", progress.samples_per_second()},
                          {"eta_seconds", EtaSeconds(progress, view.elapsed_seconds)}};
   if (progress.has_eval()) {
-    line["eval_loss"] = progress.eval_loss();
-    if (progress.eval_has_error_rate()) line["eval_error_rate"] = progress.eval_error_rate();
+    line["eval_loss"] = progress.eval().loss();
+    if (progress.eval().has_error_rate()) line["eval_error_rate"] = progress.eval().error_rate();
   }
   return line.dump();
 }
@@ -91,16 +91,16 @@ std::string SummaryJsonLine(const v1::TrainSummary& summary) {
       {"event", "summary"},     {"steps", summary.steps()},         {"epochs", summary.epochs()},
       {"step", summary.step()}, {"last_loss", summary.last_loss()}, {"seconds", summary.seconds()}};
   if (summary.has_eval()) {
-    line["eval_loss"] = summary.eval_loss();
-    if (summary.eval_has_error_rate()) line["eval_error_rate"] = summary.eval_error_rate();
+    line["eval_loss"] = summary.eval().loss();
+    if (summary.eval().has_error_rate()) line["eval_error_rate"] = summary.eval().error_rate();
   }
   if (summary.stop_reason() != v1::STOP_REASON_UNSPECIFIED) {
     line["stop_reason"] = StopReasonName(summary.stop_reason());
     line["kept_step"] = summary.kept_step();
   }
   if (summary.has_best()) {
-    line["best_eval_loss"] = summary.best_eval_loss();
-    line["best_step"] = summary.best_step();
+    line["best_eval_loss"] = summary.best().result().loss();
+    line["best_step"] = summary.best().step();
   }
   return line.dump();
 }

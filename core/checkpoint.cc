@@ -9,6 +9,7 @@
 #include "core/finite.h"
 #include "core/spec_proto.h"
 #include "core/status_macros.h"
+#include "google/protobuf/unknown_field_set.h"
 
 namespace mlpd {
 namespace {
@@ -31,7 +32,57 @@ absl::Status CheckFinite(absl::string_view field,
                         /*cols=*/0);
 }
 
+// kVersion1LastLossField is version 1's `float last_loss = 7`, reserved in version 2: a version
+// 1 file keeps it among the message's unknown fields.
+constexpr int kVersion1LastLossField = 7;
+
+// Version1LastLoss is the float a version 1 checkpoint stored in field 7, or 0 when absent
+// (version 1 wrote nothing for 0, its value before the first step and for a zero loss).
+float Version1LastLoss(const v1::Checkpoint& checkpoint) {
+  const google::protobuf::UnknownFieldSet& unknown =
+      checkpoint.GetReflection()->GetUnknownFields(checkpoint);
+  float loss = 0.0f;
+  for (int i = 0; i < unknown.field_count(); ++i) {
+    const google::protobuf::UnknownField& field = unknown.field(i);
+    if (field.number() == kVersion1LastLossField &&
+        field.type() == google::protobuf::UnknownField::TYPE_FIXED32) {
+      const uint32_t bits = field.fixed32();
+      std::memcpy(&loss, &bits, sizeof(loss));
+    }
+  }
+  return loss;
+}
+
+// LastLoss is the loss of the checkpoint's last step (0 before the first), checked finite; in
+// version 2 it must be present exactly when step_count > 0.
+absl::StatusOr<float> LastLoss(const v1::Checkpoint& checkpoint) {
+  float loss = 0.0f;
+  if (checkpoint.format_version() == kCheckpointFormatVersion1) {
+    loss = Version1LastLoss(checkpoint);
+  } else if (checkpoint.has_last_loss() != (checkpoint.step_count() > 0)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "checkpoint.last_loss is %s with step_count %d; it is set exactly when step_count > 0",
+        checkpoint.has_last_loss() ? "set" : "unset", checkpoint.step_count()));
+  } else {
+    loss = static_cast<float>(checkpoint.last_loss());
+  }
+  if (!std::isfinite(loss)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("checkpoint.last_loss is %f, expected a finite float", loss));
+  }
+  return loss;
+}
+
 }  // namespace
+
+absl::Status CheckCheckpointVersion(uint32_t version, absl::string_view field) {
+  if (version == kCheckpointFormatVersion || version == kCheckpointFormatVersion1) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrFormat("%s is %d, this build reads versions %d and %d",
+                                                    field, version, kCheckpointFormatVersion1,
+                                                    kCheckpointFormatVersion));
+}
 
 absl::StatusOr<v1::Checkpoint> MakeCheckpoint(const Model& model) {
   v1::Checkpoint checkpoint;
@@ -53,16 +104,13 @@ absl::StatusOr<v1::Checkpoint> MakeCheckpoint(const Model& model) {
   CopyInto(state, checkpoint.mutable_optimizer_state());
   checkpoint.set_step_count(model.step_count());
   checkpoint.set_samples_seen(model.samples_seen());
-  checkpoint.set_last_loss(model.last_loss());
+  if (model.step_count() > 0) checkpoint.set_last_loss(model.last_loss());
   return checkpoint;
 }
 
 absl::StatusOr<std::unique_ptr<Model>> RestoreCheckpoint(const v1::Checkpoint& checkpoint) {
-  if (checkpoint.format_version() != kCheckpointFormatVersion) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("checkpoint.format_version is %d, this build reads %d",
-                        checkpoint.format_version(), kCheckpointFormatVersion));
-  }
+  MLPD_RETURN_IF_ERROR(
+      CheckCheckpointVersion(checkpoint.format_version(), "checkpoint.format_version"));
   MLPD_ASSIGN_OR_RETURN(const ModelSpec spec, SpecFromProto(checkpoint.spec()));
   MLPD_RETURN_IF_ERROR(ValidateModelSpec(spec));
   // Sizes are checked before the model is built so a forged checkpoint cannot make the
@@ -82,10 +130,7 @@ absl::StatusOr<std::unique_ptr<Model>> RestoreCheckpoint(const v1::Checkpoint& c
     return absl::InvalidArgumentError(absl::StrFormat(
         "checkpoint.samples_seen is %d, expected 0 to %d", checkpoint.samples_seen(), kMaxCounter));
   }
-  if (!std::isfinite(checkpoint.last_loss())) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "checkpoint.last_loss is %f, expected a finite value", checkpoint.last_loss()));
-  }
+  MLPD_ASSIGN_OR_RETURN(const float last_loss, LastLoss(checkpoint));
   MLPD_RETURN_IF_ERROR(CheckFinite("parameters", checkpoint.parameters()));
   MLPD_RETURN_IF_ERROR(CheckFinite("optimizer_state", checkpoint.optimizer_state()));
 
@@ -100,7 +145,7 @@ absl::StatusOr<std::unique_ptr<Model>> RestoreCheckpoint(const v1::Checkpoint& c
       absl::MakeConstSpan(checkpoint.parameters().data(), checkpoint.parameters_size())));
   MLPD_RETURN_IF_ERROR(model->SetOptimizerState(
       absl::MakeConstSpan(checkpoint.optimizer_state().data(), checkpoint.optimizer_state_size())));
-  model->SetCounters(checkpoint.step_count(), checkpoint.samples_seen(), checkpoint.last_loss());
+  model->SetCounters(checkpoint.step_count(), checkpoint.samples_seen(), last_loss);
   return model;
 }
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/spec_enums.h"
+#include "core/status_macros.h"
 
 namespace mlpd {
 namespace {
@@ -110,6 +111,20 @@ absl::Status ValidateLoss(const ModelSpec& spec) {
   return absl::OkStatus();
 }
 
+// CheckHyperparameter refuses an unset hyperparameter (WithDefaults sets every one its
+// optimizer uses) and a value outside its range, naming the field.
+absl::Status CheckHyperparameter(absl::string_view name, std::optional<float> value,
+                                 bool (*in_range)(float), absl::string_view expected) {
+  if (!value.has_value()) {
+    return absl::InvalidArgumentError(absl::StrFormat("spec.optimizer.%s is unset", name));
+  }
+  if (!in_range(*value)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("spec.optimizer.%s is %g, expected %s", name, *value, expected));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateOptimizer(const OptimizerSpec& optimizer) {
   if (!IsKnown(kOptimizerKindTable, optimizer.kind)) {
     return absl::InvalidArgumentError(
@@ -120,23 +135,17 @@ absl::Status ValidateOptimizer(const OptimizerSpec& optimizer) {
         absl::StrFormat("spec.optimizer.learning_rate is %g, expected a finite value > 0",
                         optimizer.learning_rate));
   }
-  if (optimizer.kind == OptimizerKind::kMomentum && !InUnitInterval(optimizer.momentum)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "spec.optimizer.momentum is %g, expected a value in [0, 1)", optimizer.momentum));
+  if (optimizer.kind == OptimizerKind::kMomentum) {
+    MLPD_RETURN_IF_ERROR(
+        CheckHyperparameter("momentum", optimizer.momentum, InUnitInterval, "a value in [0, 1)"));
   }
   if (optimizer.kind == OptimizerKind::kAdam) {
-    if (!InUnitInterval(optimizer.beta1)) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "spec.optimizer.beta1 is %g, expected a value in [0, 1)", optimizer.beta1));
-    }
-    if (!InUnitInterval(optimizer.beta2)) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "spec.optimizer.beta2 is %g, expected a value in [0, 1)", optimizer.beta2));
-    }
-    if (!IsFinitePositive(optimizer.epsilon)) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "spec.optimizer.epsilon is %g, expected a finite value > 0", optimizer.epsilon));
-    }
+    MLPD_RETURN_IF_ERROR(
+        CheckHyperparameter("beta1", optimizer.beta1, InUnitInterval, "a value in [0, 1)"));
+    MLPD_RETURN_IF_ERROR(
+        CheckHyperparameter("beta2", optimizer.beta2, InUnitInterval, "a value in [0, 1)"));
+    MLPD_RETURN_IF_ERROR(
+        CheckHyperparameter("epsilon", optimizer.epsilon, IsFinitePositive, "a finite value > 0"));
   }
   return absl::OkStatus();
 }
@@ -161,19 +170,19 @@ ModelSpec WithDefaults(ModelSpec spec) {
   OptimizerSpec& optimizer = spec.optimizer;
   // Hyperparameters of other optimizers are dropped: nothing checks or uses them, and a
   // session should not report values (NaN, say) that play no part in its training.
-  if (optimizer.kind != OptimizerKind::kMomentum) optimizer.momentum = 0.0f;
-  if (optimizer.kind != OptimizerKind::kAdam) {
-    optimizer.beta1 = 0.0f;
-    optimizer.beta2 = 0.0f;
-    optimizer.epsilon = 0.0f;
-  }
-  if (optimizer.kind == OptimizerKind::kMomentum && optimizer.momentum == 0.0f) {
-    optimizer.momentum = 0.9f;
+  if (optimizer.kind == OptimizerKind::kMomentum) {
+    if (!optimizer.momentum.has_value()) optimizer.momentum = kDefaultMomentum;
+  } else {
+    optimizer.momentum.reset();
   }
   if (optimizer.kind == OptimizerKind::kAdam) {
-    if (optimizer.beta1 == 0.0f) optimizer.beta1 = 0.9f;
-    if (optimizer.beta2 == 0.0f) optimizer.beta2 = 0.999f;
-    if (optimizer.epsilon == 0.0f) optimizer.epsilon = 1e-8f;
+    if (!optimizer.beta1.has_value()) optimizer.beta1 = kDefaultBeta1;
+    if (!optimizer.beta2.has_value()) optimizer.beta2 = kDefaultBeta2;
+    if (!optimizer.epsilon.has_value()) optimizer.epsilon = kDefaultEpsilon;
+  } else {
+    optimizer.beta1.reset();
+    optimizer.beta2.reset();
+    optimizer.epsilon.reset();
   }
   return spec;
 }

@@ -16,6 +16,7 @@
 #define MLPD_CORE_MODEL_SPEC_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,15 +51,22 @@ struct LossSpec {
   Reduction reduction = Reduction::kMean;
 };
 
-// OptimizerSpec: hyperparameters left at 0 take their defaults in WithDefaults().
+// OptimizerSpec: hyperparameters left unset take their defaults in WithDefaults(); a set one is
+// used as given (0 included).
 struct OptimizerSpec {
   OptimizerKind kind = OptimizerKind::kSgd;
   float learning_rate = 0.0f;
-  float momentum = 0.0f;  // kMomentum; default 0.9.
-  float beta1 = 0.0f;     // kAdam; default 0.9.
-  float beta2 = 0.0f;     // kAdam; default 0.999.
-  float epsilon = 0.0f;   // kAdam; default 1e-8.
+  std::optional<float> momentum;  // kMomentum; default kDefaultMomentum.
+  std::optional<float> beta1;     // kAdam; default kDefaultBeta1.
+  std::optional<float> beta2;     // kAdam; default kDefaultBeta2.
+  std::optional<float> epsilon;   // kAdam; default kDefaultEpsilon.
 };
+
+// The defaults of the optimizer's hyperparameters (PyTorch's).
+inline constexpr float kDefaultMomentum = 0.9f;
+inline constexpr float kDefaultBeta1 = 0.9f;
+inline constexpr float kDefaultBeta2 = 0.999f;
+inline constexpr float kDefaultEpsilon = 1e-8f;
 
 // InitSpec: kNormal draws N(0, scale^2), kUniform U(-scale, scale) for weights and biases;
 // kXavier and kKaiming draw weights from their fan-based laws and set biases to 0.

@@ -65,7 +65,7 @@ bool Optimizer::Step(float* parameters, const float* gradients, float* state, in
           },
           threads);
     case OptimizerKind::kMomentum: {
-      const float mu = spec_.momentum;
+      const float mu = *spec_.momentum;
       return Run(
           [=](int64_t i, auto write) {
             // PyTorch starts the velocity at the first gradient; v0 = 0 gives the same value.
@@ -80,9 +80,9 @@ bool Optimizer::Step(float* parameters, const float* gradients, float* state, in
           threads);
     }
     case OptimizerKind::kAdam: {
-      const float beta1 = spec_.beta1;
-      const float beta2 = spec_.beta2;
-      const float eps = spec_.epsilon;
+      const float beta1 = *spec_.beta1;
+      const float beta2 = *spec_.beta2;
+      const float eps = *spec_.epsilon;
       const double t = static_cast<double>(step);
       const float correction1 = static_cast<float>(1.0 - std::pow(double{beta1}, t));
       const float correction2 = static_cast<float>(1.0 - std::pow(double{beta2}, t));

@@ -7,7 +7,7 @@
 // model.proto, and its math).
 //
 //   absl::string_view name = NameOf(kActivationTable, Activation::kTanh);   // "tanh"
-//   std::optional<Activation> tanh = CoreOfProto(kActivationTable, v1::TANH);
+//   std::optional<Activation> tanh = CoreOfProto(kActivationTable, v1::ACTIVATION_TANH);
 //   std::string expected = JoinedNames(kActivationTable);  // "identity, relu, tanh, sigmoid"
 #ifndef MLPD_CORE_SPEC_ENUMS_H_
 #define MLPD_CORE_SPEC_ENUMS_H_
@@ -32,34 +32,34 @@ struct EnumRow {
 };
 
 inline constexpr EnumRow<Activation, v1::Activation> kActivationTable[] = {
-    {Activation::kIdentity, v1::IDENTITY, "identity"},
-    {Activation::kRelu, v1::RELU, "relu"},
-    {Activation::kTanh, v1::TANH, "tanh"},
-    {Activation::kSigmoid, v1::SIGMOID, "sigmoid"},
+    {Activation::kIdentity, v1::ACTIVATION_IDENTITY, "identity"},
+    {Activation::kRelu, v1::ACTIVATION_RELU, "relu"},
+    {Activation::kTanh, v1::ACTIVATION_TANH, "tanh"},
+    {Activation::kSigmoid, v1::ACTIVATION_SIGMOID, "sigmoid"},
 };
 
 inline constexpr EnumRow<LossKind, v1::LossKind> kLossKindTable[] = {
-    {LossKind::kMse, v1::MSE, "mse"},
-    {LossKind::kCrossEntropy, v1::CROSS_ENTROPY, "cross_entropy"},
-    {LossKind::kLogistic, v1::LOGISTIC, "logistic"},
+    {LossKind::kMse, v1::LOSS_KIND_MSE, "mse"},
+    {LossKind::kCrossEntropy, v1::LOSS_KIND_CROSS_ENTROPY, "cross_entropy"},
+    {LossKind::kLogistic, v1::LOSS_KIND_LOGISTIC, "logistic"},
 };
 
 inline constexpr EnumRow<Reduction, v1::Reduction> kReductionTable[] = {
-    {Reduction::kMean, v1::MEAN, "mean"},
-    {Reduction::kSum, v1::SUM, "sum"},
+    {Reduction::kMean, v1::REDUCTION_MEAN, "mean"},
+    {Reduction::kSum, v1::REDUCTION_SUM, "sum"},
 };
 
 inline constexpr EnumRow<OptimizerKind, v1::OptimizerKind> kOptimizerKindTable[] = {
-    {OptimizerKind::kSgd, v1::SGD, "sgd"},
-    {OptimizerKind::kMomentum, v1::MOMENTUM, "momentum"},
-    {OptimizerKind::kAdam, v1::ADAM, "adam"},
+    {OptimizerKind::kSgd, v1::OPTIMIZER_KIND_SGD, "sgd"},
+    {OptimizerKind::kMomentum, v1::OPTIMIZER_KIND_MOMENTUM, "momentum"},
+    {OptimizerKind::kAdam, v1::OPTIMIZER_KIND_ADAM, "adam"},
 };
 
 inline constexpr EnumRow<InitKind, v1::InitKind> kInitKindTable[] = {
-    {InitKind::kNormal, v1::NORMAL, "normal"},
-    {InitKind::kUniform, v1::UNIFORM, "uniform"},
-    {InitKind::kXavier, v1::XAVIER, "xavier"},
-    {InitKind::kKaiming, v1::KAIMING, "kaiming"},
+    {InitKind::kNormal, v1::INIT_KIND_NORMAL, "normal"},
+    {InitKind::kUniform, v1::INIT_KIND_UNIFORM, "uniform"},
+    {InitKind::kXavier, v1::INIT_KIND_XAVIER, "xavier"},
+    {InitKind::kKaiming, v1::INIT_KIND_KAIMING, "kaiming"},
 };
 
 // FindRow is the first row of `table` that `matches`, or null.

@@ -56,10 +56,10 @@ absl::StatusOr<ModelSpec> SpecFromProto(const v1::ModelSpec& proto) {
   if (!optimizer_kind.ok()) return optimizer_kind.status();
   spec.optimizer.kind = *optimizer_kind;
   spec.optimizer.learning_rate = optimizer.learning_rate();
-  spec.optimizer.momentum = optimizer.momentum();
-  spec.optimizer.beta1 = optimizer.beta1();
-  spec.optimizer.beta2 = optimizer.beta2();
-  spec.optimizer.epsilon = optimizer.epsilon();
+  if (optimizer.has_momentum()) spec.optimizer.momentum = optimizer.momentum();
+  if (optimizer.has_beta1()) spec.optimizer.beta1 = optimizer.beta1();
+  if (optimizer.has_beta2()) spec.optimizer.beta2 = optimizer.beta2();
+  if (optimizer.has_epsilon()) spec.optimizer.epsilon = optimizer.epsilon();
 
   absl::StatusOr<InitKind> init_kind =
       FromProto(kInitKindTable, proto.init().kind(), "spec.init.kind");
@@ -81,10 +81,10 @@ void SpecToProto(const ModelSpec& spec, v1::ModelSpec* proto) {
   v1::OptimizerSpec* optimizer = proto->mutable_optimizer();
   optimizer->set_kind(ProtoOf(kOptimizerKindTable, spec.optimizer.kind));
   optimizer->set_learning_rate(spec.optimizer.learning_rate);
-  optimizer->set_momentum(spec.optimizer.momentum);
-  optimizer->set_beta1(spec.optimizer.beta1);
-  optimizer->set_beta2(spec.optimizer.beta2);
-  optimizer->set_epsilon(spec.optimizer.epsilon);
+  if (spec.optimizer.momentum.has_value()) optimizer->set_momentum(*spec.optimizer.momentum);
+  if (spec.optimizer.beta1.has_value()) optimizer->set_beta1(*spec.optimizer.beta1);
+  if (spec.optimizer.beta2.has_value()) optimizer->set_beta2(*spec.optimizer.beta2);
+  if (spec.optimizer.epsilon.has_value()) optimizer->set_epsilon(*spec.optimizer.epsilon);
   v1::InitSpec* init = proto->mutable_init();
   init->set_kind(ProtoOf(kInitKindTable, spec.init.kind));
   init->set_scale(spec.init.scale);

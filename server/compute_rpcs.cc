@@ -62,7 +62,7 @@ grpc::ServerUnaryReactor* MlpdService::Predict(grpc::CallbackServerContext* cont
 
 grpc::ServerUnaryReactor* MlpdService::Evaluate(grpc::CallbackServerContext* context,
                                                 const v1::EvaluateRequest* request,
-                                                v1::EvaluateResponse* response) {
+                                                v1::EvalResult* response) {
   absl::Status precheck = Admit(*context);
   BatchView batch;
   std::shared_ptr<StoredDataset> dataset;  // Kept alive until the work has run.
@@ -90,10 +90,7 @@ grpc::ServerUnaryReactor* MlpdService::Evaluate(grpc::CallbackServerContext* con
                                              session.Evaluate(field, batch, [context] {
                                                return context->IsCancelled();
                                              }));
-                       response->set_loss(evaluation.loss);
-                       response->set_has_error_rate(evaluation.has_error_rate);
-                       response->set_error_rate(evaluation.error_rate);
-                       response->set_count(evaluation.count);
+                       WriteEvaluation(evaluation, response);
                        return absl::OkStatus();
                      });
 }

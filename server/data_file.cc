@@ -34,8 +34,10 @@ absl::string_view PayloadKindName(uint32_t kind) {
       return "session";
     case static_cast<uint32_t>(PayloadKind::kDataset):
       return "dataset";
+    case static_cast<uint32_t>(PayloadKind::kJobBeforeApi1):
+      return "job record format 1, from before API 1.0, no longer read";
     case static_cast<uint32_t>(PayloadKind::kJob):
-      return "job";
+      return "job record format 2";
     case static_cast<uint32_t>(PayloadKind::kJobBest):
       return "job best parameters";
     default:

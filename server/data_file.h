@@ -4,7 +4,8 @@
 // File format (all integers little-endian), 32-byte header then the payload:
 //   0  "MLPD"                 magic
 //   4  uint32 format version  kStoreFormatVersion; any other value is refused
-//   8  uint32 payload kind    1 = session (a serialized mlpd.v1.Checkpoint), 2 = dataset
+//   8  uint32 payload kind    1 = session (a serialized mlpd.v1.Checkpoint), 2 = dataset,
+//                            4 = job best parameters, 5 = job record (3: refused, see below)
 //  12  uint32 reserved        0
 //  16  uint64 payload length  the file is exactly 32 + this many bytes
 //  24  uint32 payload CRC-32C
@@ -38,9 +39,17 @@ inline constexpr uint32_t kStoreFormatVersion = 1;
 // Temporary files are "NAME.ckpt.tmp-PID-N": they never end in a data suffix.
 inline constexpr absl::string_view kTempMarker = ".tmp-";
 
-// kJob is a serialized mlpd.v1.Job (job_store.h); kJobBest a Checkpoint holding a job's best
-// parameters.
-enum class PayloadKind : uint32_t { kSession = 1, kDataset = 2, kJob = 3, kJobBest = 4 };
+// kJob is a serialized mlpd.v1.Job of API 1.0 (job_store.h); kJobBest a Checkpoint holding a
+// job's best parameters. kJobBeforeApi1 is a job record written before API 1.0, whose progress,
+// summary and evaluation fields had other numbers and types: it is never read (the kind check
+// refuses it, naming it), so an old record cannot be read with other meanings.
+enum class PayloadKind : uint32_t {
+  kSession = 1,
+  kDataset = 2,
+  kJobBeforeApi1 = 3,
+  kJobBest = 4,
+  kJob = 5,
+};
 
 // Little-endian fields of headers and payload prefixes.
 inline void PutU32(uint32_t value, char* out) { std::memcpy(out, &value, sizeof(value)); }

@@ -18,10 +18,11 @@ void FillPoint(const HistoryPoint& point, v1::HistoryPoint* out) {
   out->set_time_unix_ms(point.time_unix_ms);
   out->set_train_loss(point.train_loss);
   out->set_samples_per_second(point.samples_per_second);
-  out->set_has_eval(point.has_eval);
-  out->set_eval_loss(point.eval_loss);
-  out->set_eval_has_error_rate(point.eval_has_error_rate);
-  out->set_eval_error_rate(point.eval_error_rate);
+  if (point.has_eval) {
+    v1::EvalResult* eval = out->mutable_eval();
+    eval->set_loss(point.eval_loss);
+    if (point.eval_has_error_rate) eval->set_error_rate(point.eval_error_rate);
+  }
 }
 
 }  // namespace

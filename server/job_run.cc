@@ -3,13 +3,14 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "server/wire.h"
 
 namespace mlpd {
 
 bool EarlyStoppingState::Add(const v1::JobEval& eval, double min_delta) {
-  if (!has_best || eval.loss() < best_loss - min_delta) {
+  if (!has_best || eval.result().loss() < best_loss - min_delta) {
     has_best = true;
-    best_loss = eval.loss();
+    best_loss = eval.result().loss();
     best_step = eval.step();
     evals_since_best = 0;
     return true;
@@ -67,9 +68,7 @@ absl::StatusOr<v1::JobEval> JobRun::Evaluate(Model& model) {
   }
   v1::JobEval eval;
   eval.set_step(model.step_count());
-  eval.set_loss(evaluation->loss);
-  eval.set_has_error_rate(evaluation->has_error_rate);
-  eval.set_error_rate(evaluation->error_rate);
+  WriteEvaluation(*evaluation, eval.mutable_result());
   return eval;
 }
 
@@ -92,16 +91,10 @@ v1::TrainProgress JobRun::MakeReport(Model& model, const std::optional<v1::JobEv
   progress.set_step(model.step_count());
   progress.set_steps_done(steps_done_);
   progress.set_steps_total(steps_total_);
-  progress.set_loss(
-      static_cast<float>(loss_since_report_ / static_cast<double>(steps_since_report_)));
+  progress.set_loss(loss_since_report_ / static_cast<double>(steps_since_report_));
   const double seconds = absl::ToDoubleSeconds(absl::Now() - report_start_);
   progress.set_samples_per_second(seconds > 0 ? samples_since_report_ / seconds : 0.0);
-  if (eval.has_value()) {
-    progress.set_has_eval(true);
-    progress.set_eval_loss(eval->loss());
-    progress.set_eval_has_error_rate(eval->has_error_rate());
-    progress.set_eval_error_rate(eval->error_rate());
-  }
+  if (eval.has_value()) *progress.mutable_eval() = eval->result();
   return progress;
 }
 
@@ -174,9 +167,11 @@ absl::StatusOr<v1::TrainSummary> JobRun::Finish(Model& model) {
   summary.set_kept_step(model.step_count());
   const v1::JobEval* shown = evals_.empty() ? nullptr : &evals_.back();
   if (early_stopping_.has_best) {
-    summary.set_has_best(true);
-    summary.set_best_eval_loss(early_stopping_.best_loss);
-    summary.set_best_step(early_stopping_.best_step);
+    for (const v1::JobEval& eval : evals_) {
+      if (eval.step() != early_stopping_.best_step) continue;
+      *summary.mutable_best() = eval;
+      break;
+    }
     if (request_.keep_best() && best_parameters_step_ == early_stopping_.best_step &&
         best_parameters_step_ != model.step_count()) {
       absl::Status restored = model.SetParameters(best_parameters_);
@@ -188,12 +183,7 @@ absl::StatusOr<v1::TrainSummary> JobRun::Finish(Model& model) {
   for (const v1::JobEval& eval : evals_) {
     if (eval.step() == summary.kept_step()) shown = &eval;
   }
-  if (shown != nullptr) {
-    summary.set_has_eval(true);
-    summary.set_eval_loss(shown->loss());
-    summary.set_eval_has_error_rate(shown->has_error_rate());
-    summary.set_eval_error_rate(shown->error_rate());
-  }
+  if (shown != nullptr) *summary.mutable_eval() = shown->result();
   return summary;
 }
 

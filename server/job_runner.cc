@@ -45,9 +45,9 @@ HistoryPoint JobRunner::HistoryPointOf(const v1::TrainProgress& progress, int64_
   point.train_loss = progress.loss();
   point.samples_per_second = progress.samples_per_second();
   point.has_eval = progress.has_eval();
-  point.eval_loss = progress.eval_loss();
-  point.eval_has_error_rate = progress.eval_has_error_rate();
-  point.eval_error_rate = progress.eval_error_rate();
+  point.eval_loss = progress.eval().loss();
+  point.eval_has_error_rate = progress.eval().has_error_rate();
+  point.eval_error_rate = progress.eval().error_rate();
   return point;
 }
 

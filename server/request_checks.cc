@@ -106,9 +106,10 @@ absl::StatusOr<ModelSpec> ParseCreate(const v1::CreateSessionRequest& request) {
 
 absl::StatusOr<ModelSpec> ParseImport(const v1::ImportSessionRequest& request,
                                       v1::Checkpoint* checkpoint) {
-  if (request.format() != v1::NATIVE) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "format is %s; ImportSession takes NATIVE only", FormatName(request.format())));
+  if (request.format() != v1::EXPORT_FORMAT_NATIVE) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("format is %s; ImportSession takes EXPORT_FORMAT_NATIVE only",
+                        FormatName(request.format())));
   }
   if (request.data().empty() || !checkpoint->ParseFromString(request.data())) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -120,20 +121,16 @@ absl::StatusOr<ModelSpec> ParseImport(const v1::ImportSessionRequest& request,
         "session",
         request.data().size()));
   }
-  if (checkpoint->format_version() != kCheckpointFormatVersion) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("data.format_version is %d; this server reads version %d",
-                        checkpoint->format_version(), kCheckpointFormatVersion));
-  }
+  MLPD_RETURN_IF_ERROR(CheckCheckpointVersion(checkpoint->format_version(), "data.format_version"));
   MLPD_ASSIGN_OR_RETURN(ModelSpec spec, SpecFromProto(checkpoint->spec()));
   MLPD_RETURN_IF_ERROR(ValidateModelSpec(spec));
   return spec;
 }
 
 absl::Status CheckExportFormat(v1::ExportFormat format) {
-  if (format != v1::NATIVE && format != v1::ONNX) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("format is %s; expected NATIVE or ONNX", FormatName(format)));
+  if (format != v1::EXPORT_FORMAT_NATIVE && format != v1::EXPORT_FORMAT_ONNX) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "format is %s; expected EXPORT_FORMAT_NATIVE or EXPORT_FORMAT_ONNX", FormatName(format)));
   }
   return absl::OkStatus();
 }

@@ -119,7 +119,7 @@ class MlpdService final : public v1::Mlpd::CallbackService, private JobHost {
                                     v1::PredictResponse* response) override;
   grpc::ServerUnaryReactor* Evaluate(grpc::CallbackServerContext* context,
                                      const v1::EvaluateRequest* request,
-                                     v1::EvaluateResponse* response) override;
+                                     v1::EvalResult* response) override;
   grpc::ServerReadReactor<v1::UploadDatasetRequest>* UploadDataset(
       grpc::CallbackServerContext* context, v1::DatasetInfo* response) override;
   grpc::ServerUnaryReactor* GetDataset(grpc::CallbackServerContext* context,

@@ -51,7 +51,7 @@ void Session::FillInfo(v1::SessionInfo* info) const {
   info->set_parameter_count(parameter_count);
   info->set_step_count(steps);
   info->set_samples_seen(samples);
-  info->set_last_loss(loss);
+  if (steps > 0) info->set_last_loss(loss);
   info->set_create_time_unix_ms(create_time_unix_ms);
   info->set_update_time_unix_ms(update_time);
 }
@@ -124,7 +124,7 @@ absl::StatusOr<Evaluation> Session::Evaluate(absl::string_view field, const Batc
 }
 
 absl::StatusOr<std::string> Session::Export(v1::ExportFormat format) const {
-  if (format == v1::ONNX) return ExportOnnx(*model_);
+  if (format == v1::EXPORT_FORMAT_ONNX) return ExportOnnx(*model_);
   MLPD_ASSIGN_OR_RETURN(v1::Checkpoint checkpoint, MakeCheckpoint(*model_));
   std::string bytes;
   if (!checkpoint.SerializeToString(&bytes)) {

@@ -80,6 +80,16 @@ void WriteTensor(const Matrix& matrix, v1::Tensor* tensor) {
   }
 }
 
+void WriteEvaluation(const Evaluation& evaluation, v1::EvalResult* result) {
+  result->set_loss(evaluation.loss);
+  if (evaluation.has_error_rate) {
+    result->set_error_rate(evaluation.error_rate);
+  } else {
+    result->clear_error_rate();
+  }
+  result->set_count(evaluation.count);
+}
+
 void WriteClasses(LossKind loss, const Matrix& outputs,
                   google::protobuf::RepeatedField<int32_t>* classes) {
   classes->Clear();

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/model.h"
 #include "core/model_spec.h"
 #include "core/tensor.h"
 #include "grpcpp/support/status.h"
@@ -38,6 +39,9 @@ absl::StatusOr<BatchView> ViewBatch(absl::string_view field, const v1::Batch& ba
 
 // WriteTensor sets `tensor` to the [rows, cols] matrix.
 void WriteTensor(const Matrix& matrix, v1::Tensor* tensor);
+
+// WriteEvaluation fills an EvalResult: error_rate is set only for classification data.
+void WriteEvaluation(const Evaluation& evaluation, v1::EvalResult* result);
 
 // WriteClasses sets the predicted class of each output row (see PredictResponse.classes): the
 // sign of a LOGISTIC score (-1 or +1), the argmax of several outputs, none for one output.

@@ -65,7 +65,7 @@ class EvaluateCommand : public Command {
     if (inline_data == !dataset_.empty()) {
       return UsageError("evaluate needs exactly one of --dataset or inline data (--csv, --idx-*)");
     }
-    absl::StatusOr<v1::EvaluateResponse> response;
+    absl::StatusOr<v1::EvalResult> response;
     if (inline_data) {
       absl::StatusOr<v1::Batch> batch = LoadRowsWithTargets(data_, "evaluate");
       if (!batch.ok()) return UsageError(batch.status().message());

@@ -9,7 +9,6 @@ namespace {
 
 // Exact is the shortest text that parses back to `value` (JSON's own rendering).
 std::string Exact(double value) { return nlohmann::json(value).dump(); }
-std::string Exact(float value) { return absl::StrFormat("%.9g", value); }
 
 }  // namespace
 
@@ -19,9 +18,9 @@ std::string HistoryTable(const std::vector<v1::HistoryPoint>& points) {
   for (const v1::HistoryPoint& point : points) {
     std::string eval_loss = "-", eval_error = "-";
     if (point.has_eval()) {
-      eval_loss = absl::StrFormat("%.6g", point.eval_loss());
-      if (point.eval_has_error_rate()) {
-        eval_error = absl::StrFormat("%.2f%%", 100 * point.eval_error_rate());
+      eval_loss = absl::StrFormat("%.6g", point.eval().loss());
+      if (point.eval().has_error_rate()) {
+        eval_error = absl::StrFormat("%.2f%%", 100 * point.eval().error_rate());
       }
     }
     absl::StrAppendFormat(
@@ -38,8 +37,8 @@ std::string HistoryCsv(const std::vector<v1::HistoryPoint>& points) {
   for (const v1::HistoryPoint& point : points) {
     std::string eval_loss, eval_error;
     if (point.has_eval()) {
-      eval_loss = Exact(point.eval_loss());
-      if (point.eval_has_error_rate()) eval_error = Exact(point.eval_error_rate());
+      eval_loss = Exact(point.eval().loss());
+      if (point.eval().has_error_rate()) eval_error = Exact(point.eval().error_rate());
     }
     absl::StrAppend(&csv, point.step(), ",", point.time_unix_ms(), ",", Exact(point.train_loss()),
                     ",", eval_loss, ",", eval_error, ",", Exact(point.samples_per_second()), "\n");
@@ -55,8 +54,8 @@ nlohmann::json HistoryJson(const std::vector<v1::HistoryPoint>& points) {
                            {"train_loss", point.train_loss()},
                            {"samples_per_second", point.samples_per_second()}};
     if (point.has_eval()) {
-      line["eval_loss"] = point.eval_loss();
-      if (point.eval_has_error_rate()) line["eval_error_rate"] = point.eval_error_rate();
+      line["eval_loss"] = point.eval().loss();
+      if (point.eval().has_error_rate()) line["eval_error_rate"] = point.eval().error_rate();
     }
     all.push_back(line);
   }

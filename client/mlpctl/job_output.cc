@@ -68,8 +68,8 @@ nlohmann::json JobJson(const v1::Job& job) {
   }
   nlohmann::json evals = nlohmann::json::array();
   for (const v1::JobEval& eval : job.evals()) {
-    nlohmann::json point = {{"step", eval.step()}, {"loss", eval.loss()}};
-    if (eval.has_error_rate()) point["error_rate"] = eval.error_rate();
+    nlohmann::json point = {{"step", eval.step()}, {"loss", eval.result().loss()}};
+    if (eval.result().has_error_rate()) point["error_rate"] = eval.result().error_rate();
     evals.push_back(point);
   }
   line["evals"] = evals;
@@ -103,8 +103,10 @@ std::string JobText(const v1::Job& job) {
   if (job.evals_size() > 0) {
     const v1::JobEval& last = job.evals(job.evals_size() - 1);
     absl::StrAppendFormat(&text, "evals:     %d, last at step %d: loss %.6g", job.evals_size(),
-                          last.step(), last.loss());
-    if (last.has_error_rate()) absl::StrAppendFormat(&text, " error_rate %.4f", last.error_rate());
+                          last.step(), last.result().loss());
+    if (last.result().has_error_rate()) {
+      absl::StrAppendFormat(&text, " error_rate %.4f", last.result().error_rate());
+    }
     absl::StrAppend(&text, "\n");
   }
   absl::StrAppend(&text, "created:   ", TimeText(job.create_time_unix_ms()), "\n",
@@ -116,8 +118,8 @@ std::string JobText(const v1::Job& job) {
                           StopReasonName(summary.stop_reason()), summary.steps(),
                           summary.seconds());
     if (summary.has_best()) {
-      absl::StrAppendFormat(&text, ", best eval loss %.6g at step %d", summary.best_eval_loss(),
-                            summary.best_step());
+      absl::StrAppendFormat(&text, ", best eval loss %.6g at step %d",
+                            summary.best().result().loss(), summary.best().step());
     }
     absl::StrAppendFormat(&text, ", session keeps step %d's parameters\n", summary.kept_step());
   }

@@ -31,7 +31,7 @@ nlohmann::json SessionJson(const v1::SessionInfo& info) {
           {"parameter_count", info.parameter_count()},
           {"step_count", info.step_count()},
           {"samples_seen", info.samples_seen()},
-          {"last_loss", info.last_loss()},
+          {"last_loss", info.has_last_loss() ? nlohmann::json(info.last_loss()) : nlohmann::json()},
           {"create_time_unix_ms", info.create_time_unix_ms()},
           {"update_time_unix_ms", info.update_time_unix_ms()},
           {"spec", nlohmann::json::parse(spec_json, nullptr, /*allow_exceptions=*/false)}};
@@ -51,6 +51,15 @@ std::string DatasetKind(const v1::DatasetInfo& info) {
   return info.has_labels() ? "labels" : absl::StrCat(info.target_size(), " targets");
 }
 
+namespace {
+
+// LastLossText is the last step's loss, or "-" before the first step.
+std::string LastLossText(const v1::SessionInfo& info) {
+  return info.has_last_loss() ? absl::StrFormat("%g", info.last_loss()) : "-";
+}
+
+}  // namespace
+
 std::string SessionText(const v1::SessionInfo& info) {
   std::ostringstream text;
   text << "name:        " << info.name() << "\n"
@@ -58,7 +67,7 @@ std::string SessionText(const v1::SessionInfo& info) {
        << "parameters:  " << info.parameter_count() << "\n"
        << "steps:       " << info.step_count() << "\n"
        << "samples:     " << info.samples_seen() << "\n"
-       << "last loss:   " << info.last_loss() << "\n";
+       << "last loss:   " << LastLossText(info) << "\n";
   return text.str();
 }
 
@@ -71,8 +80,8 @@ std::string SessionTable(const std::vector<v1::SessionInfo>& sessions) {
   std::string table =
       absl::StrFormat("%-24s %10s %10s %-12s %s\n", "NAME", "STEPS", "PARAMS", "LAST_LOSS", "SPEC");
   for (const v1::SessionInfo& info : sessions) {
-    absl::StrAppendFormat(&table, "%-24s %10d %10d %-12g %s\n", info.name(), info.step_count(),
-                          info.parameter_count(), info.last_loss(), SpecSummary(info.spec()));
+    absl::StrAppendFormat(&table, "%-24s %10d %10d %-12s %s\n", info.name(), info.step_count(),
+                          info.parameter_count(), LastLossText(info), SpecSummary(info.spec()));
   }
   return table;
 }
@@ -87,7 +96,7 @@ std::string DatasetTable(const std::vector<v1::DatasetInfo>& datasets) {
   return table;
 }
 
-void PrintEvaluation(const v1::EvaluateResponse& response, bool json) {
+void PrintEvaluation(const v1::EvalResult& response, bool json) {
   if (json) {
     nlohmann::json line = {{"loss", response.loss()}, {"count", response.count()}};
     line["error_rate"] =

@@ -36,7 +36,7 @@ std::string SessionTable(const std::vector<v1::SessionInfo>& sessions);
 std::string DatasetTable(const std::vector<v1::DatasetInfo>& datasets);
 
 // PrintEvaluation prints loss, error rate (when the session has classes) and count.
-void PrintEvaluation(const v1::EvaluateResponse& response, bool json);
+void PrintEvaluation(const v1::EvalResult& response, bool json);
 
 }  // namespace mlpd::mlpctl
 

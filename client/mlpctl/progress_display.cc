@@ -66,17 +66,17 @@ std::string SummaryText(const std::string& name, const v1::TrainSummary& summary
       "trained %s: %d steps, %d epochs in %.3fs, last loss %.6g, session step %d", name,
       summary.steps(), summary.epochs(), summary.seconds(), summary.last_loss(), summary.step());
   if (summary.has_eval()) {
-    absl::StrAppendFormat(&text, ", eval loss %.6g", summary.eval_loss());
-    if (summary.eval_has_error_rate()) {
-      absl::StrAppendFormat(&text, " error_rate %.4f", summary.eval_error_rate());
+    absl::StrAppendFormat(&text, ", eval loss %.6g", summary.eval().loss());
+    if (summary.eval().has_error_rate()) {
+      absl::StrAppendFormat(&text, " error_rate %.4f", summary.eval().error_rate());
     }
   }
   if (summary.stop_reason() == v1::STOP_REASON_EARLY_STOPPED) {
     absl::StrAppend(&text, ", stopped early (no eval improvement)");
   }
   if (summary.has_best()) {
-    absl::StrAppendFormat(&text, ", best eval loss %.6g at step %d", summary.best_eval_loss(),
-                          summary.best_step());
+    absl::StrAppendFormat(&text, ", best eval loss %.6g at step %d", summary.best().result().loss(),
+                          summary.best().step());
   }
   if (summary.kept_step() != 0 && summary.kept_step() != summary.step()) {
     absl::StrAppendFormat(&text, ", kept the parameters of step %d", summary.kept_step());

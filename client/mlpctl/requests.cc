@@ -83,8 +83,8 @@ v1::Batch BatchOfAllRows(const Dataset& dataset) {
 
 absl::StatusOr<v1::ExportFormat> ParseExportFormat(const std::string& text) {
   const std::string lower = absl::AsciiStrToLower(text);
-  if (lower == "native") return v1::NATIVE;
-  if (lower == "onnx") return v1::ONNX;
+  if (lower == "native") return v1::EXPORT_FORMAT_NATIVE;
+  if (lower == "onnx") return v1::EXPORT_FORMAT_ONNX;
   return absl::InvalidArgumentError(
       absl::StrCat("--format: \"", text, "\" is not one of native, onnx"));
 }

@@ -1,7 +1,9 @@
 // The session commands: create, get, list, delete and save. get, list and delete also describe
 // and remove datasets (--dataset / --datasets), the one noun mlpctl names by a flag.
 #include <limits>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -52,12 +54,18 @@ class CreateCommand : public Command {
         .add_option("--lr", spec_.learning_rate, "Learning rate")
         ->check(Float32Flag())
         ->capture_default_str();
-    cli()
-        .add_option("--momentum", spec_.momentum, "momentum: coefficient (default 0.9)")
-        ->check(Float32Flag());
-    cli().add_option("--beta1", spec_.beta1, "adam: beta1 (default 0.9)")->check(Float32Flag());
-    cli().add_option("--beta2", spec_.beta2, "adam: beta2 (default 0.999)")->check(Float32Flag());
-    cli().add_option("--eps", spec_.epsilon, "adam: epsilon (default 1e-8)")->check(Float32Flag());
+    // Each hyperparameter is sent only when given, so 0 is a value like any other.
+    const std::tuple<const char*, std::optional<double>*, const char*> hyperparameters[] = {
+        {"--momentum", &spec_.momentum, "momentum: coefficient (default 0.9)"},
+        {"--beta1", &spec_.beta1, "adam: beta1 (default 0.9)"},
+        {"--beta2", &spec_.beta2, "adam: beta2 (default 0.999)"},
+        {"--eps", &spec_.epsilon, "adam: epsilon (default 1e-8)"}};
+    for (const auto& [flag, target, help] : hyperparameters) {
+      cli()
+          .add_option_function<double>(
+              flag, [target = target](double value) { *target = value; }, help)
+          ->check(Float32Flag());
+    }
     cli()
         .add_option("--init", spec_.init, "normal:STD, uniform:A, xavier or kaiming")
         ->capture_default_str();

@@ -58,11 +58,12 @@ def main():
 
         spec = model_pb2.ModelSpec(
             input_size=2,
-            layers=[model_pb2.LayerSpec(units=8, activation=model_pb2.TANH),
-                    model_pb2.LayerSpec(units=1, activation=model_pb2.IDENTITY)],
-            loss=model_pb2.LossSpec(kind=model_pb2.MSE, reduction=model_pb2.MEAN),
-            optimizer=model_pb2.OptimizerSpec(kind=model_pb2.ADAM, learning_rate=0.05),
-            init=model_pb2.InitSpec(kind=model_pb2.XAVIER, seed=7))
+            layers=[model_pb2.LayerSpec(units=8, activation=model_pb2.ACTIVATION_TANH),
+                    model_pb2.LayerSpec(units=1, activation=model_pb2.ACTIVATION_IDENTITY)],
+            loss=model_pb2.LossSpec(kind=model_pb2.LOSS_KIND_MSE,
+                                    reduction=model_pb2.REDUCTION_MEAN),
+            optimizer=model_pb2.OptimizerSpec(kind=model_pb2.OPTIMIZER_KIND_ADAM, learning_rate=0.05),
+            init=model_pb2.InitSpec(kind=model_pb2.INIT_KIND_XAVIER, seed=7))
         info = stub.CreateSession(pb.CreateSessionRequest(name=args.name, spec=spec),
                                   metadata=meta, timeout=30)
         print(f"created {info.name}: {info.parameter_count} parameters")

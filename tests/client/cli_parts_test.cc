@@ -61,13 +61,13 @@ TEST(SpecFlagsTest, ThePracticalFlagsGiveThePracticalSpec) {
   ASSERT_EQ(spec->layers_size(), 2);
   EXPECT_EQ(spec->layers(0).units(), 50);
   EXPECT_EQ(spec->layers(1).units(), 10);
-  EXPECT_EQ(spec->layers(0).activation(), v1::TANH);
-  EXPECT_EQ(spec->layers(1).activation(), v1::TANH);
-  EXPECT_EQ(spec->loss().kind(), v1::MSE);
-  EXPECT_EQ(spec->loss().reduction(), v1::SUM);
-  EXPECT_EQ(spec->optimizer().kind(), v1::SGD);
+  EXPECT_EQ(spec->layers(0).activation(), v1::ACTIVATION_TANH);
+  EXPECT_EQ(spec->layers(1).activation(), v1::ACTIVATION_TANH);
+  EXPECT_EQ(spec->loss().kind(), v1::LOSS_KIND_MSE);
+  EXPECT_EQ(spec->loss().reduction(), v1::REDUCTION_SUM);
+  EXPECT_EQ(spec->optimizer().kind(), v1::OPTIMIZER_KIND_SGD);
   EXPECT_FLOAT_EQ(spec->optimizer().learning_rate(), 1e-4f);
-  EXPECT_EQ(spec->init().kind(), v1::NORMAL);
+  EXPECT_EQ(spec->init().kind(), v1::INIT_KIND_NORMAL);
   EXPECT_FLOAT_EQ(spec->init().scale(), 1e-6f);
   EXPECT_EQ(spec->init().seed(), 3u);
   EXPECT_THAT(SpecSummary(*spec), HasSubstr("784-50-10 tanh,tanh mse(sum) sgd"));
@@ -81,14 +81,19 @@ TEST(SpecFlagsTest, OneActivationAppliesToEveryLayerAndAdamKeepsItsHyperparamete
   flags.reduction = "";
   flags.optimizer = "adam";
   flags.beta1 = 0.8;
+  flags.beta2 = 0.0;  // Given, so sent: 0 is a value, not "the default".
   flags.init = "kaiming";
   absl::StatusOr<v1::ModelSpec> spec = SpecFromFlags(flags);
   ASSERT_TRUE(spec.ok()) << spec.status();
   ASSERT_EQ(spec->layers_size(), 3);
-  for (const v1::LayerSpec& layer : spec->layers()) EXPECT_EQ(layer.activation(), v1::RELU);
-  EXPECT_EQ(spec->optimizer().kind(), v1::ADAM);
+  for (const v1::LayerSpec& layer : spec->layers())
+    EXPECT_EQ(layer.activation(), v1::ACTIVATION_RELU);
+  EXPECT_EQ(spec->optimizer().kind(), v1::OPTIMIZER_KIND_ADAM);
   EXPECT_FLOAT_EQ(spec->optimizer().beta1(), 0.8f);
-  EXPECT_EQ(spec->init().kind(), v1::KAIMING);
+  ASSERT_TRUE(spec->optimizer().has_beta2());
+  EXPECT_EQ(spec->optimizer().beta2(), 0.0f);
+  EXPECT_FALSE(spec->optimizer().has_momentum());
+  EXPECT_EQ(spec->init().kind(), v1::INIT_KIND_KAIMING);
 }
 
 TEST(SpecFlagsTest, MistakesNameTheFlag) {
@@ -257,7 +262,7 @@ v1::TrainProgress Progress(int64_t done, int64_t total) {
   progress.set_step(done + 10);
   progress.set_steps_done(done);
   progress.set_steps_total(total);
-  progress.set_loss(0.25f);
+  progress.set_loss(0.25);
   progress.set_samples_per_second(12345);
   return progress;
 }
@@ -290,10 +295,8 @@ TEST(TrainProgressTest, RenderingsCarryEpochStepLossRateAndEta) {
   EXPECT_DOUBLE_EQ(json["eta_seconds"].get<double>(), 30.0);
   EXPECT_FALSE(json.contains("eval_loss"));
   v1::TrainProgress with_eval = progress;
-  with_eval.set_has_eval(true);
-  with_eval.set_eval_loss(1.5);
-  with_eval.set_eval_has_error_rate(true);
-  with_eval.set_eval_error_rate(0.125);
+  with_eval.mutable_eval()->set_loss(1.5);
+  with_eval.mutable_eval()->set_error_rate(0.125);
   EXPECT_THAT(ProgressPlainLine(with_eval, view), HasSubstr("eval_loss=1.5 eval_error=12.50%"));
   json = nlohmann::json::parse(ProgressJsonLine(with_eval, view));
   EXPECT_DOUBLE_EQ(json["eval_error_rate"].get<double>(), 0.125);

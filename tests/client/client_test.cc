@@ -45,15 +45,15 @@ v1::ModelSpec SmallSpec() {
   spec.set_input_size(2);
   v1::LayerSpec* hidden = spec.add_layers();
   hidden->set_units(4);
-  hidden->set_activation(v1::TANH);
+  hidden->set_activation(v1::ACTIVATION_TANH);
   v1::LayerSpec* output = spec.add_layers();
   output->set_units(1);
-  output->set_activation(v1::IDENTITY);
-  spec.mutable_loss()->set_kind(v1::MSE);
-  spec.mutable_loss()->set_reduction(v1::MEAN);
-  spec.mutable_optimizer()->set_kind(v1::SGD);
+  output->set_activation(v1::ACTIVATION_IDENTITY);
+  spec.mutable_loss()->set_kind(v1::LOSS_KIND_MSE);
+  spec.mutable_loss()->set_reduction(v1::REDUCTION_MEAN);
+  spec.mutable_optimizer()->set_kind(v1::OPTIMIZER_KIND_SGD);
   spec.mutable_optimizer()->set_learning_rate(0.1f);
-  spec.mutable_init()->set_kind(v1::XAVIER);
+  spec.mutable_init()->set_kind(v1::INIT_KIND_XAVIER);
   spec.mutable_init()->set_seed(1);
   return spec;
 }
@@ -112,9 +112,10 @@ TEST_F(ClientTest, SessionLifecycleAndExportImportRoundTrip) {
   ASSERT_TRUE(step.ok()) << step.status();
   EXPECT_EQ(step->step(), 1);
 
-  absl::StatusOr<std::string> exported = client_->ExportSession("alpha", v1::NATIVE);
+  absl::StatusOr<std::string> exported = client_->ExportSession("alpha", v1::EXPORT_FORMAT_NATIVE);
   ASSERT_TRUE(exported.ok()) << exported.status();
-  absl::StatusOr<v1::SessionInfo> imported = client_->ImportSession("beta", v1::NATIVE, *exported);
+  absl::StatusOr<v1::SessionInfo> imported =
+      client_->ImportSession("beta", v1::EXPORT_FORMAT_NATIVE, *exported);
   ASSERT_TRUE(imported.ok()) << imported.status();
   EXPECT_EQ(imported->step_count(), 1);
 
@@ -193,7 +194,7 @@ TEST_F(ClientTest, ChunkedUploadArrivesWholeAndTrainReportsEveryStep) {
   EXPECT_EQ(client_->GetDataset("lines")->rows(), 50);
 
   ASSERT_TRUE(client_->CreateSession("lines", SmallSpec()).ok());
-  absl::StatusOr<v1::EvaluateResponse> before = client_->Evaluate("lines", "lines");
+  absl::StatusOr<v1::EvalResult> before = client_->Evaluate("lines", "lines");
   ASSERT_TRUE(before.ok()) << before.status();
   EXPECT_EQ(before->count(), 50);
 
@@ -213,7 +214,7 @@ TEST_F(ClientTest, ChunkedUploadArrivesWholeAndTrainReportsEveryStep) {
   EXPECT_EQ(reports.back().steps_done(), 15);
   EXPECT_EQ(reports.back().steps_total(), 15);
   EXPECT_EQ(client_->GetSession("lines")->step_count(), 15);
-  absl::StatusOr<v1::EvaluateResponse> after = client_->Evaluate("lines", "lines");
+  absl::StatusOr<v1::EvalResult> after = client_->Evaluate("lines", "lines");
   ASSERT_TRUE(after.ok());
   EXPECT_LT(after->loss(), before->loss());
 

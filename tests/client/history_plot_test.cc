@@ -18,10 +18,7 @@ v1::HistoryPoint Point(int64_t step, float train, double eval = -1) {
   v1::HistoryPoint point;
   point.set_step(step);
   point.set_train_loss(train);
-  if (eval >= 0) {
-    point.set_has_eval(true);
-    point.set_eval_loss(eval);
-  }
+  if (eval >= 0) point.mutable_eval()->set_loss(eval);
   return point;
 }
 

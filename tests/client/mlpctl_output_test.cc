@@ -37,13 +37,12 @@ v1::Job RunningJob() {
   job.set_start_step(5);
   job.set_create_time_unix_ms(1764504000000);  // 2025-11-30 12:00:00 UTC.
   job.set_start_time_unix_ms(1764504001000);
-  job.mutable_last_progress()->set_loss(0.25f);
+  job.mutable_last_progress()->set_loss(0.25);
   job.mutable_last_progress()->set_steps_done(40);
   v1::JobEval* eval = job.add_evals();
   eval->set_step(45);
-  eval->set_loss(0.5);
-  eval->set_has_error_rate(true);
-  eval->set_error_rate(0.125);
+  eval->mutable_result()->set_loss(0.5);
+  eval->mutable_result()->set_error_rate(0.125);
   return job;
 }
 
@@ -66,11 +65,10 @@ v1::Job SucceededJob() {
   summary->set_steps(120);
   summary->set_epochs(6);
   summary->set_step(125);
-  summary->set_last_loss(0.0625f);
+  summary->set_last_loss(0.0625);
   summary->set_stop_reason(v1::STOP_REASON_EARLY_STOPPED);
-  summary->set_has_best(true);
-  summary->set_best_eval_loss(0.375);
-  summary->set_best_step(85);
+  summary->mutable_best()->set_step(85);
+  summary->mutable_best()->mutable_result()->set_loss(0.375);
   summary->set_kept_step(85);
   return job;
 }
@@ -159,7 +157,7 @@ TEST(SummaryTextTest, SaysWhyTheRunStoppedAndWhichStepWasKept) {
             "parameters of step 85\n");
   // A run that completed and kept its last step says neither.
   summary.set_stop_reason(v1::STOP_REASON_COMPLETED);
-  summary.set_has_best(false);
+  summary.clear_best();
   summary.set_kept_step(125);
   EXPECT_EQ(SummaryText("digits", summary),
             "trained digits: 120 steps, 6 epochs in 0.000s, last loss 0.0625, session step 125\n");
@@ -175,15 +173,13 @@ std::vector<v1::HistoryPoint> TwoPoints() {
   v1::HistoryPoint plain;
   plain.set_step(10);
   plain.set_time_unix_ms(1764504000000);
-  plain.set_train_loss(0.1f);
+  plain.set_train_loss(0.1);
   plain.set_samples_per_second(1234.25);
   v1::HistoryPoint evaluated = plain;
   evaluated.set_step(20);
-  evaluated.set_train_loss(1.0f / 3.0f);
-  evaluated.set_has_eval(true);
-  evaluated.set_eval_loss(2.0 / 3.0);
-  evaluated.set_eval_has_error_rate(true);
-  evaluated.set_eval_error_rate(0.0625);
+  evaluated.set_train_loss(1.0 / 3.0);
+  evaluated.mutable_eval()->set_loss(2.0 / 3.0);
+  evaluated.mutable_eval()->set_error_rate(0.0625);
   return {plain, evaluated};
 }
 
@@ -192,12 +188,12 @@ TEST(HistoryOutputTest, CsvHasAHeaderEmptyFieldsForNoEvalAndExactNumbers) {
       absl::StrSplit(HistoryCsv(TwoPoints()), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0], "step,time_unix_ms,train_loss,eval_loss,eval_error_rate,samples_per_second");
-  EXPECT_EQ(lines[1], "10,1764504000000,0.100000001,,,1234.25");
+  EXPECT_EQ(lines[1], "10,1764504000000,0.1,,,1234.25");
   const std::vector<std::string> fields = absl::StrSplit(lines[2], ',');
   ASSERT_EQ(fields.size(), 6u);
   EXPECT_EQ(fields[0], "20");
   // Every number reads back as the value the server sent.
-  EXPECT_EQ(std::strtof(fields[2].c_str(), nullptr), 1.0f / 3.0f);
+  EXPECT_EQ(std::strtod(fields[2].c_str(), nullptr), 1.0 / 3.0);
   EXPECT_EQ(std::strtod(fields[3].c_str(), nullptr), 2.0 / 3.0);
   EXPECT_EQ(fields[4], "0.0625");
 }

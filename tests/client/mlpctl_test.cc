@@ -183,8 +183,8 @@ TEST(BatchOfAllRowsTest, EveryRowAndItsLabelsAreSent) {
 }
 
 TEST(ExportFormatTest, NativeAndOnnxInAnyCaseOthersNamed) {
-  EXPECT_EQ(*ParseExportFormat("native"), v1::NATIVE);
-  EXPECT_EQ(*ParseExportFormat("ONNX"), v1::ONNX);
+  EXPECT_EQ(*ParseExportFormat("native"), v1::EXPORT_FORMAT_NATIVE);
+  EXPECT_EQ(*ParseExportFormat("ONNX"), v1::EXPORT_FORMAT_ONNX);
   absl::Status status = ParseExportFormat("pdf").status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(status.message(), "--format: \"pdf\" is not one of native, onnx");

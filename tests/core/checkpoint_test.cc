@@ -3,12 +3,15 @@
 #include "core/checkpoint.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "core/spec_proto.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "gtest/gtest.h"
 #include "tests/core/engine_test_util.h"
 
@@ -122,6 +125,7 @@ TEST(CheckpointTest, CapturesSpecParametersStateAndCounters) {
   EXPECT_EQ(checkpoint->optimizer_state_size(), 2 * model->parameter_count());
   EXPECT_EQ(checkpoint->step_count(), 2);
   EXPECT_EQ(checkpoint->samples_seen(), 2 * kRows);
+  ASSERT_TRUE(checkpoint->has_last_loss());
   EXPECT_EQ(checkpoint->last_loss(), model->last_loss());
   EXPECT_NE(checkpoint->last_loss(), 0.0f);
 }
@@ -164,6 +168,116 @@ TEST(CheckpointTest, EveryCheckpointAModelCanReachRestores) {
   EXPECT_EQ((*imported)->samples_seen(), kMaxCounter - kRows + 1);
 }
 
+TEST(CheckpointTest, LastLossIsAbsentBeforeTheFirstStep) {
+  std::unique_ptr<Model> model = CreateModel(SpecFor(OptimizerKind::kSgd, LossKind::kMse));
+  ASSERT_NE(model, nullptr);
+  absl::StatusOr<v1::Checkpoint> checkpoint = MakeCheckpoint(*model);
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  EXPECT_FALSE(checkpoint->has_last_loss());
+  EXPECT_TRUE(RestoreCheckpoint(*checkpoint).ok());
+}
+
+// The enum numbers version 1 files were written with. Renaming the values for API 1.0 kept
+// them; a change here would make old files read with other meanings.
+TEST(CheckpointTest, EnumNumbersAreThoseVersion1Wrote) {
+  EXPECT_EQ(v1::ACTIVATION_IDENTITY, 1);
+  EXPECT_EQ(v1::ACTIVATION_RELU, 2);
+  EXPECT_EQ(v1::ACTIVATION_TANH, 3);
+  EXPECT_EQ(v1::ACTIVATION_SIGMOID, 4);
+  EXPECT_EQ(v1::LOSS_KIND_MSE, 1);
+  EXPECT_EQ(v1::LOSS_KIND_CROSS_ENTROPY, 2);
+  EXPECT_EQ(v1::LOSS_KIND_LOGISTIC, 3);
+  EXPECT_EQ(v1::REDUCTION_MEAN, 1);
+  EXPECT_EQ(v1::REDUCTION_SUM, 2);
+  EXPECT_EQ(v1::OPTIMIZER_KIND_SGD, 1);
+  EXPECT_EQ(v1::OPTIMIZER_KIND_MOMENTUM, 2);
+  EXPECT_EQ(v1::OPTIMIZER_KIND_ADAM, 3);
+  EXPECT_EQ(v1::INIT_KIND_NORMAL, 1);
+  EXPECT_EQ(v1::INIT_KIND_UNIFORM, 2);
+  EXPECT_EQ(v1::INIT_KIND_XAVIER, 3);
+  EXPECT_EQ(v1::INIT_KIND_KAIMING, 4);
+}
+
+// Version1Bytes encodes a checkpoint field by field as a build before API 1.0 wrote it
+// (format_version 1, last_loss a float in field 7 and absent when 0), without today's schema.
+std::string Version1Bytes(const Model& model) {
+  v1::ModelSpec spec;
+  SpecToProto(model.spec(), &spec);
+  const std::vector<float> parameters = model.GetParameters();
+  const std::vector<float> state = model.GetOptimizerState();
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    constexpr uint32_t kVarint = 0, kLengthDelimited = 2, kFixed32 = 5;
+    const auto tag = [&](uint32_t field, uint32_t wire_type) {
+      out.WriteTag((field << 3) | wire_type);
+    };
+    const auto floats = [&](uint32_t field, const std::vector<float>& values) {
+      if (values.empty()) return;
+      tag(field, kLengthDelimited);
+      out.WriteVarint32(static_cast<uint32_t>(values.size() * sizeof(float)));
+      out.WriteRaw(values.data(), static_cast<int>(values.size() * sizeof(float)));
+    };
+    tag(1, kVarint);
+    out.WriteVarint32(1);
+    tag(2, kLengthDelimited);
+    const std::string spec_bytes = spec.SerializeAsString();
+    out.WriteVarint32(static_cast<uint32_t>(spec_bytes.size()));
+    out.WriteString(spec_bytes);
+    floats(3, parameters);
+    floats(4, state);
+    if (model.step_count() != 0) {
+      tag(5, kVarint);
+      out.WriteVarint64(static_cast<uint64_t>(model.step_count()));
+      tag(6, kVarint);
+      out.WriteVarint64(static_cast<uint64_t>(model.samples_seen()));
+    }
+    const float loss = model.last_loss();
+    if (loss != 0.0f) {
+      uint32_t loss_bits;
+      std::memcpy(&loss_bits, &loss, sizeof(loss_bits));
+      tag(7, kFixed32);
+      out.WriteLittleEndian32(loss_bits);
+    }
+  }
+  return bytes;
+}
+
+TEST(CheckpointTest, Version1FilesReadWithTheMeaningsTheyWereWrittenWith) {
+  for (OptimizerKind optimizer :
+       {OptimizerKind::kSgd, OptimizerKind::kMomentum, OptimizerKind::kAdam}) {
+    std::unique_ptr<Model> model = CreateModel(SpecFor(optimizer, LossKind::kCrossEntropy));
+    ASSERT_NE(model, nullptr);
+    for (int steps : {0, 3}) {
+      TrainSteps(*model, 1, steps);
+      v1::Checkpoint old;
+      ASSERT_TRUE(old.ParseFromString(Version1Bytes(*model)));
+      EXPECT_EQ(old.format_version(), 1u);
+      absl::StatusOr<std::unique_ptr<Model>> restored = RestoreCheckpoint(old);
+      ASSERT_TRUE(restored.ok()) << restored.status();
+      const Model& copy = **restored;
+      EXPECT_EQ(copy.spec().optimizer.kind, optimizer);
+      EXPECT_EQ(copy.spec().optimizer.momentum, model->spec().optimizer.momentum);
+      EXPECT_EQ(copy.spec().optimizer.beta1, model->spec().optimizer.beta1);
+      EXPECT_EQ(copy.spec().optimizer.epsilon, model->spec().optimizer.epsilon);
+      EXPECT_EQ(Bits(copy.GetParameters()), Bits(model->GetParameters()));
+      EXPECT_EQ(Bits(copy.GetOptimizerState()), Bits(model->GetOptimizerState()));
+      EXPECT_EQ(copy.step_count(), model->step_count());
+      EXPECT_EQ(copy.samples_seen(), model->samples_seen());
+      EXPECT_EQ(copy.last_loss(), model->last_loss());
+      if (steps > 0) {
+        EXPECT_NE(copy.last_loss(), 0.0f);
+      }
+      // Written again, it is a version 2 checkpoint with the loss where version 2 keeps it.
+      absl::StatusOr<v1::Checkpoint> rewritten = MakeCheckpoint(copy);
+      ASSERT_TRUE(rewritten.ok());
+      EXPECT_EQ(rewritten->format_version(), kCheckpointFormatVersion);
+      EXPECT_EQ(rewritten->has_last_loss(), copy.step_count() > 0);
+    }
+  }
+}
+
 class CheckpointRejectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -188,8 +302,23 @@ class CheckpointRejectionTest : public ::testing::Test {
 };
 
 TEST_F(CheckpointRejectionTest, WrongFormatVersion) {
-  checkpoint_.set_format_version(2);
-  ExpectRejected("checkpoint.format_version is 2, this build reads 1");
+  checkpoint_.set_format_version(3);
+  ExpectRejected("checkpoint.format_version is 3, this build reads versions 1 and 2");
+}
+
+TEST_F(CheckpointRejectionTest, LastLossMissingAfterSteps) {
+  checkpoint_.clear_last_loss();
+  ExpectRejected("checkpoint.last_loss is unset with step_count 1");
+}
+
+TEST_F(CheckpointRejectionTest, LastLossBeforeAnyStep) {
+  checkpoint_.set_step_count(0);
+  ExpectRejected("checkpoint.last_loss is set with step_count 0");
+}
+
+TEST_F(CheckpointRejectionTest, LastLossBeyondFloat) {
+  checkpoint_.set_last_loss(1e300);
+  ExpectRejected("checkpoint.last_loss is inf, expected a finite float");
 }
 
 TEST_F(CheckpointRejectionTest, MissingFormatVersion) {
@@ -214,7 +343,7 @@ TEST_F(CheckpointRejectionTest, WrongOptimizerStateSize) {
 
 TEST_F(CheckpointRejectionTest, StateOfAnotherOptimizer) {
   // A momentum checkpoint relabelled as Adam lacks the second moment.
-  checkpoint_.mutable_spec()->mutable_optimizer()->set_kind(v1::ADAM);
+  checkpoint_.mutable_spec()->mutable_optimizer()->set_kind(v1::OPTIMIZER_KIND_ADAM);
   ExpectRejected("checkpoint.optimizer_state has");
 }
 

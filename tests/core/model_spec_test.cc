@@ -106,22 +106,31 @@ TEST(ModelSpecTest, DefaultsFillOnlyTheChosenOptimizer) {
   ModelSpec spec = PracticalSpec();
   spec.optimizer.kind = OptimizerKind::kAdam;
   const ModelSpec adam = WithDefaults(spec);
-  EXPECT_FLOAT_EQ(adam.optimizer.beta1, 0.9f);
-  EXPECT_FLOAT_EQ(adam.optimizer.beta2, 0.999f);
-  EXPECT_FLOAT_EQ(adam.optimizer.epsilon, 1e-8f);
-  EXPECT_EQ(adam.optimizer.momentum, 0.0f);
+  EXPECT_EQ(adam.optimizer.beta1, 0.9f);
+  EXPECT_EQ(adam.optimizer.beta2, 0.999f);
+  EXPECT_EQ(adam.optimizer.epsilon, 1e-8f);
+  EXPECT_FALSE(adam.optimizer.momentum.has_value());
   spec.optimizer.kind = OptimizerKind::kMomentum;
   spec.optimizer.momentum = 0.5f;
-  EXPECT_FLOAT_EQ(WithDefaults(spec).optimizer.momentum, 0.5f);
+  EXPECT_EQ(WithDefaults(spec).optimizer.momentum, 0.5f);
+  // A set 0 is a value, not "the default".
+  spec.optimizer.momentum = 0.0f;
+  EXPECT_EQ(WithDefaults(spec).optimizer.momentum, 0.0f);
+  EXPECT_TRUE(ValidateModelSpec(WithDefaults(spec)).ok());
+  spec.optimizer.kind = OptimizerKind::kAdam;
+  spec.optimizer.beta1 = 0.0f;
+  EXPECT_EQ(WithDefaults(spec).optimizer.beta1, 0.0f);
+  EXPECT_EQ(WithDefaults(spec).optimizer.beta2, 0.999f);
+  spec.optimizer.beta1.reset();
   // Another optimizer's hyperparameters, even invalid ones, are dropped.
   spec.optimizer.kind = OptimizerKind::kSgd;
   spec.optimizer.momentum = std::nanf("");
   spec.optimizer.beta1 = std::nanf("");
   spec.optimizer.epsilon = -1.0f;
   const ModelSpec sgd = WithDefaults(spec);
-  EXPECT_EQ(sgd.optimizer.momentum, 0.0f);
-  EXPECT_EQ(sgd.optimizer.beta1, 0.0f);
-  EXPECT_EQ(sgd.optimizer.epsilon, 0.0f);
+  EXPECT_FALSE(sgd.optimizer.momentum.has_value());
+  EXPECT_FALSE(sgd.optimizer.beta1.has_value());
+  EXPECT_FALSE(sgd.optimizer.epsilon.has_value());
   EXPECT_TRUE(ValidateModelSpec(sgd).ok());
 }
 
@@ -156,8 +165,8 @@ TEST(SpecProtoTest, RoundTripKeepsEveryField) {
   spec.init = {InitKind::kUniform, 0.25f, 123456789012345ULL};
   v1::ModelSpec proto;
   SpecToProto(spec, &proto);
-  EXPECT_EQ(proto.layers(2).activation(), v1::RELU);
-  EXPECT_EQ(proto.loss().reduction(), v1::SUM);
+  EXPECT_EQ(proto.layers(2).activation(), v1::ACTIVATION_RELU);
+  EXPECT_EQ(proto.loss().reduction(), v1::REDUCTION_SUM);
   absl::StatusOr<ModelSpec> back = SpecFromProto(proto);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->input_size, spec.input_size);
@@ -170,9 +179,9 @@ TEST(SpecProtoTest, RoundTripKeepsEveryField) {
   EXPECT_EQ(back->loss.reduction, spec.loss.reduction);
   EXPECT_EQ(back->optimizer.kind, OptimizerKind::kAdam);
   EXPECT_FLOAT_EQ(back->optimizer.learning_rate, 0.01f);
-  EXPECT_FLOAT_EQ(back->optimizer.beta1, 0.8f);
-  EXPECT_FLOAT_EQ(back->optimizer.beta2, 0.99f);
-  EXPECT_FLOAT_EQ(back->optimizer.epsilon, 1e-7f);
+  EXPECT_EQ(back->optimizer.beta1, 0.8f);
+  EXPECT_EQ(back->optimizer.beta2, 0.99f);
+  EXPECT_EQ(back->optimizer.epsilon, 1e-7f);
   EXPECT_EQ(back->init.kind, InitKind::kUniform);
   EXPECT_FLOAT_EQ(back->init.scale, 0.25f);
   EXPECT_EQ(back->init.seed, 123456789012345ULL);
@@ -185,7 +194,7 @@ TEST(SpecProtoTest, UnspecifiedEnumsAreNamedAndDefaultsFilled) {
   EXPECT_THAT(SpecFromProto(proto).status().message(),
               HasSubstr("spec.layers[1].activation is unspecified"));
   SpecToProto(PracticalSpec(), &proto);
-  proto.mutable_optimizer()->set_kind(v1::OPTIMIZER_UNSPECIFIED);
+  proto.mutable_optimizer()->set_kind(v1::OPTIMIZER_KIND_UNSPECIFIED);
   EXPECT_THAT(SpecFromProto(proto).status().message(),
               HasSubstr("spec.optimizer.kind is unspecified"));
   SpecToProto(PracticalSpec(), &proto);
@@ -194,11 +203,23 @@ TEST(SpecProtoTest, UnspecifiedEnumsAreNamedAndDefaultsFilled) {
 
   SpecToProto(PracticalSpec(), &proto);
   proto.mutable_loss()->set_reduction(v1::REDUCTION_UNSPECIFIED);
-  proto.mutable_optimizer()->set_kind(v1::MOMENTUM);
+  proto.mutable_optimizer()->set_kind(v1::OPTIMIZER_KIND_MOMENTUM);
   absl::StatusOr<ModelSpec> spec = SpecFromProto(proto);
   ASSERT_TRUE(spec.ok());
   EXPECT_EQ(spec->loss.reduction, Reduction::kMean);
-  EXPECT_FLOAT_EQ(spec->optimizer.momentum, 0.9f);
+  EXPECT_EQ(spec->optimizer.momentum, 0.9f);
+
+  // Presence on the wire: unset takes the default, a set 0 stays 0, and the spec written back
+  // sets exactly the chosen optimizer's hyperparameters.
+  proto.mutable_optimizer()->set_momentum(0.0f);
+  spec = SpecFromProto(proto);
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->optimizer.momentum, 0.0f);
+  SpecToProto(*spec, &proto);
+  EXPECT_TRUE(proto.optimizer().has_momentum());
+  EXPECT_EQ(proto.optimizer().momentum(), 0.0f);
+  EXPECT_FALSE(proto.optimizer().has_beta1());
+  EXPECT_FALSE(proto.optimizer().has_epsilon());
 }
 
 }  // namespace

@@ -127,16 +127,16 @@ class ReferenceMlp {
           parameters_[i] -= o.learning_rate * gradient[i];
           break;
         case OptimizerKind::kMomentum:
-          first_moment_[i] = o.momentum * first_moment_[i] + gradient[i];
+          first_moment_[i] = *o.momentum * first_moment_[i] + gradient[i];
           parameters_[i] -= o.learning_rate * first_moment_[i];
           break;
         case OptimizerKind::kAdam: {
-          first_moment_[i] = o.beta1 * first_moment_[i] + (1.0 - o.beta1) * gradient[i];
+          first_moment_[i] = *o.beta1 * first_moment_[i] + (1.0 - *o.beta1) * gradient[i];
           second_moment_[i] =
-              o.beta2 * second_moment_[i] + (1.0 - o.beta2) * gradient[i] * gradient[i];
-          const double m_hat = first_moment_[i] / (1.0 - std::pow(double{o.beta1}, step));
-          const double v_hat = second_moment_[i] / (1.0 - std::pow(double{o.beta2}, step));
-          parameters_[i] -= o.learning_rate * m_hat / (std::sqrt(v_hat) + o.epsilon);
+              *o.beta2 * second_moment_[i] + (1.0 - *o.beta2) * gradient[i] * gradient[i];
+          const double m_hat = first_moment_[i] / (1.0 - std::pow(double{*o.beta1}, step));
+          const double v_hat = second_moment_[i] / (1.0 - std::pow(double{*o.beta2}, step));
+          parameters_[i] -= o.learning_rate * m_hat / (std::sqrt(v_hat) + *o.epsilon);
           break;
         }
       }

@@ -65,10 +65,10 @@ TEST(SpecEnumsTest, ProtoConversionRefusesUnspecifiedAndUnknownButReductionDefau
   proto.set_input_size(2);
   v1::LayerSpec* layer = proto.add_layers();
   layer->set_units(1);
-  layer->set_activation(v1::IDENTITY);
-  proto.mutable_loss()->set_kind(v1::MSE);
-  proto.mutable_optimizer()->set_kind(v1::ADAM);
-  proto.mutable_init()->set_kind(v1::KAIMING);
+  layer->set_activation(v1::ACTIVATION_IDENTITY);
+  proto.mutable_loss()->set_kind(v1::LOSS_KIND_MSE);
+  proto.mutable_optimizer()->set_kind(v1::OPTIMIZER_KIND_ADAM);
+  proto.mutable_init()->set_kind(v1::INIT_KIND_KAIMING);
   absl::StatusOr<ModelSpec> spec = SpecFromProto(proto);
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_EQ(spec->loss.reduction, Reduction::kMean);
@@ -76,8 +76,8 @@ TEST(SpecEnumsTest, ProtoConversionRefusesUnspecifiedAndUnknownButReductionDefau
   EXPECT_EQ(spec->init.kind, InitKind::kKaiming);
   v1::ModelSpec back;
   SpecToProto(*spec, &back);
-  EXPECT_EQ(back.loss().reduction(), v1::MEAN);
-  EXPECT_EQ(back.init().kind(), v1::KAIMING);
+  EXPECT_EQ(back.loss().reduction(), v1::REDUCTION_MEAN);
+  EXPECT_EQ(back.init().kind(), v1::INIT_KIND_KAIMING);
 
   v1::ModelSpec unspecified = proto;
   unspecified.mutable_layers(0)->set_activation(v1::ACTIVATION_UNSPECIFIED);

@@ -91,11 +91,11 @@ with tempfile.TemporaryDirectory() as folder:
     stub = pb_grpc.MlpdStub(grpc.insecure_channel(router))
     spec = model_pb2.ModelSpec(
         input_size=2,
-        layers=[model_pb2.LayerSpec(units=8, activation=model_pb2.TANH),
-                model_pb2.LayerSpec(units=2, activation=model_pb2.IDENTITY)],
-        loss=model_pb2.LossSpec(kind=model_pb2.CROSS_ENTROPY),
-        optimizer=model_pb2.OptimizerSpec(kind=model_pb2.SGD, learning_rate=0.01),
-        init=model_pb2.InitSpec(kind=model_pb2.XAVIER, seed=1))
+        layers=[model_pb2.LayerSpec(units=8, activation=model_pb2.ACTIVATION_TANH),
+                model_pb2.LayerSpec(units=2, activation=model_pb2.ACTIVATION_IDENTITY)],
+        loss=model_pb2.LossSpec(kind=model_pb2.LOSS_KIND_CROSS_ENTROPY),
+        optimizer=model_pb2.OptimizerSpec(kind=model_pb2.OPTIMIZER_KIND_SGD, learning_rate=0.01),
+        init=model_pb2.InitSpec(kind=model_pb2.INIT_KIND_XAVIER, seed=1))
     for i in range(count):
         name = f"s{i:03d}"
         stub.CreateSession(pb.CreateSessionRequest(name=name, spec=spec),

@@ -15,8 +15,6 @@ import unittest
 
 import grpc
 import numpy as np
-from google.protobuf import descriptor_pb2, descriptor_pool
-from google.protobuf.internal import enum_type_wrapper
 
 import mlpd
 from mlpd import convert, wire_arrays
@@ -63,8 +61,10 @@ class Server:
 
 def forward(checkpoint, x):
     """The network of a NATIVE export run in numpy: x(l) = sigma(w(l) x(l-1) + b(l))."""
-    activations = {model_pb2.IDENTITY: lambda s: s, model_pb2.RELU: lambda s: np.maximum(s, 0),
-                   model_pb2.TANH: np.tanh, model_pb2.SIGMOID: lambda s: 1 / (1 + np.exp(-s))}
+    activations = {model_pb2.ACTIVATION_IDENTITY: lambda s: s,
+                   model_pb2.ACTIVATION_RELU: lambda s: np.maximum(s, 0),
+                   model_pb2.ACTIVATION_TANH: np.tanh,
+                   model_pb2.ACTIVATION_SIGMOID: lambda s: 1 / (1 + np.exp(-s))}
     parameters = np.array(checkpoint.parameters, dtype=np.float64)
     width, offset, out = checkpoint.spec.input_size, 0, x.astype(np.float64)
     for layer in checkpoint.spec.layers:
@@ -74,7 +74,7 @@ def forward(checkpoint, x):
         offset += layer.units
         out = activations[layer.activation](out @ w.T + b)
         width = layer.units
-    if checkpoint.spec.loss.kind == model_pb2.CROSS_ENTROPY:
+    if checkpoint.spec.loss.kind == model_pb2.LOSS_KIND_CROSS_ENTROPY:
         out = np.exp(out - out.max(axis=1, keepdims=True))
         out /= out.sum(axis=1, keepdims=True)
     return out
@@ -137,44 +137,41 @@ class WireArraysTest(unittest.TestCase):
             wire_arrays.batch(np.zeros((2, 1)), np.zeros((2, 2), dtype=np.int32))
 
 
-def _prefixed_enum(name, values):
-    """A real generated-style enum whose values carry the type's prefix (API 1.0's spelling)."""
-    file = descriptor_pb2.FileDescriptorProto(name=f"prefixed_{name}.proto", package="prefixed",
-                                              syntax="proto3")
-    enum = file.enum_type.add(name=name)
-    for number, value in enumerate(values):
-        enum.value.add(name=value, number=number)
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(file)
-    return enum_type_wrapper.EnumTypeWrapper(pool.FindEnumTypeByName(f"prefixed.{name}"))
-
-
 class ChoicesTest(unittest.TestCase):
-    """Plain strings and enums map to the wire under today's and the prefixed spelling."""
+    """Plain strings and enums map to the wire's prefixed values and back."""
 
     def test_strings_and_enums_are_the_same_choice(self):
         self.assertIs(mlpd.Activation("relu"), mlpd.Activation.RELU)
         self.assertIs(mlpd.Activation("RELU"), mlpd.Activation.RELU)
         self.assertEqual(convert.to_wire(model_pb2.Activation, mlpd.Activation.RELU),
-                         model_pb2.RELU)
+                         model_pb2.ACTIVATION_RELU)
         with self.assertRaisesRegex(ValueError, "loss is 'msee', expected one of: mse, "):
             mlpd.ModelSpec(input_size=1, layers=[(1, "identity")], loss="msee",
                            optimizer="sgd", learning_rate=0.1)
 
-    def test_prefixed_enum_values_map_to_the_same_choices(self):
-        loss_kind = _prefixed_enum("LossKind", ["LOSS_KIND_UNSPECIFIED", "LOSS_KIND_MSE",
-                                                "LOSS_KIND_CROSS_ENTROPY"])
-        self.assertEqual(convert.to_wire(loss_kind, mlpd.Loss.CROSS_ENTROPY), 2)
-        self.assertIs(convert.from_wire(loss_kind, mlpd.Loss, 1), mlpd.Loss.MSE)
-        self.assertIsNone(convert.from_wire(loss_kind, mlpd.Loss, 0))
-        with self.assertRaisesRegex(ValueError, "LossKind has no value LOGISTIC"):
-            convert.to_wire(loss_kind, mlpd.Loss.LOGISTIC)
+    def test_every_choice_maps_to_its_prefixed_wire_value_and_back(self):
+        for kind, enum_type in ((mlpd.Activation, model_pb2.Activation),
+                                (mlpd.Loss, model_pb2.LossKind),
+                                (mlpd.Reduction, model_pb2.Reduction),
+                                (mlpd.Optimizer, model_pb2.OptimizerKind),
+                                (mlpd.Init, model_pb2.InitKind)):
+            for member in kind:
+                number = convert.to_wire(enum_type, member)
+                self.assertNotEqual(number, 0)
+                self.assertIs(convert.from_wire(enum_type, kind, number), member)
+        self.assertEqual(convert.to_wire(model_pb2.LossKind, mlpd.Loss.CROSS_ENTROPY),
+                         model_pb2.LOSS_KIND_CROSS_ENTROPY)
+        self.assertIsNone(convert.from_wire(model_pb2.LossKind, mlpd.Loss, 0))
+        self.assertIsNone(convert.from_wire(model_pb2.LossKind, mlpd.Loss, 99))
 
-    def test_zero_that_the_wire_reads_as_default_is_refused(self):
+    def test_zero_hyperparameters_are_sent_and_none_is_left_unset(self):
         spec = mlpd.ModelSpec(input_size=1, layers=[(1, "identity")], loss="mse",
-                              optimizer="momentum", learning_rate=0.1, momentum=0.0)
-        with self.assertRaisesRegex(ValueError, "momentum=0 cannot be sent"):
-            convert.spec_to_wire(spec)
+                              optimizer="adam", learning_rate=0.1, beta1=0.0)
+        wire = convert.spec_to_wire(spec).optimizer
+        self.assertTrue(wire.HasField("beta1"))
+        self.assertEqual(wire.beta1, 0.0)
+        self.assertFalse(wire.HasField("beta2"))
+        self.assertFalse(wire.HasField("momentum"))
 
 
 class RecordingHandler(grpc.GenericRpcHandler):
@@ -306,6 +303,12 @@ class SessionsTest(ServerTestCase):
         self.assertIs(info.spec.init, mlpd.Init.XAVIER)
         self.assertAlmostEqual(info.spec.beta1, 0.9, places=6)  # The server's default.
         self.assertEqual(self.client.get_session("spec"), info)
+
+    def test_zero_beta1_is_kept_not_read_as_the_default(self):
+        info = self.create_xor("beta-zero", beta1=0.0)
+        self.assertEqual(info.spec.beta1, 0.0)
+        self.assertAlmostEqual(info.spec.beta2, 0.999, places=6)
+        self.assertIsNone(info.spec.momentum)
 
     def test_list_get_delete_and_their_errors(self):
         self.create_xor("listed-b")

@@ -34,7 +34,7 @@ std::string SessionName(int index) { return "s" + std::to_string(index); }
 TEST(ConcurrencyTest, MixedCallsOnFourSessions) {
   TestServer server;
   // A small MLP, so a half-applied update would change the outputs visibly.
-  const v1::ModelSpec spec = MlpSpec(4, 16, 2, v1::MSE, v1::SGD);
+  const v1::ModelSpec spec = MlpSpec(4, 16, 2, v1::LOSS_KIND_MSE, v1::OPTIMIZER_KIND_SGD);
   const v1::Batch batch = RegressionBatch(8, 4, 2);
   const v1::Tensor probe = RegressionBatch(3, 4, 2, 100).x();
   for (int s = 0; s < kSessions; ++s) ASSERT_TRUE(Create(server.stub(), SessionName(s), spec).ok());
@@ -182,7 +182,9 @@ TEST(ConcurrencyTest, FullQueueAnswersResourceExhausted) {
   ServerOptions options;
   options.max_queue = 2;
   TestServer server(options);
-  ASSERT_TRUE(Create(server.stub(), "big", MlpSpec(256, 512, 10, v1::MSE, v1::ADAM)).ok());
+  ASSERT_TRUE(Create(server.stub(), "big",
+                     MlpSpec(256, 512, 10, v1::LOSS_KIND_MSE, v1::OPTIMIZER_KIND_ADAM))
+                  .ok());
   const v1::Batch batch = RegressionBatch(256, 256, 10);
   const std::vector<grpc::Status> statuses = BurstOfSteps(server, batch, 40);
   int ok = 0, exhausted = 0;
@@ -206,7 +208,9 @@ TEST(ConcurrencyTest, CallsThatExpireWhileQueuedDoNotRun) {
   TestServer server;
   // Steps that are slow (two 1024-wide layers) on small requests (8 inputs), so every call
   // reaches the server long before the hasty ones' deadline, and then waits behind the others.
-  ASSERT_TRUE(Create(server.stub(), "big", MlpSpec(8, 1024, 10, v1::MSE, v1::ADAM)).ok());
+  ASSERT_TRUE(
+      Create(server.stub(), "big", MlpSpec(8, 1024, 10, v1::LOSS_KIND_MSE, v1::OPTIMIZER_KIND_ADAM))
+          .ok());
   const v1::Batch batch = RegressionBatch(256, 8, 10);
   constexpr int kPatient = 30, kHasty = 3;  // The hasty calls go last, behind 30 slow steps.
   constexpr int kCalls = kPatient + kHasty;

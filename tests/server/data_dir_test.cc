@@ -325,7 +325,7 @@ TEST_F(DataDirTest, DamagedFilesAreQuarantinedAndTheRestLoads) {
   std::mt19937 generator(5);
   for (char& c : garbage) c = static_cast<char>(generator());
   v1::Checkpoint future = good;
-  future.set_format_version(2);
+  future.set_format_version(3);
   v1::Checkpoint mismatched = good;
   mismatched.mutable_parameters()->RemoveLast();
 
@@ -355,7 +355,7 @@ TEST_F(DataDirTest, DamagedFilesAreQuarantinedAndTheRestLoads) {
       "empty",
       "payload kind is 2 (dataset), expected 1 (session)",
       "does not parse",
-      "checkpoint.format_version is 2",
+      "checkpoint.format_version is 3",
       "checkpoint.parameters has",
       "character",
       "does not end in .ckpt",

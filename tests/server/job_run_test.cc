@@ -208,7 +208,7 @@ TEST(JobRunTest, AResumedRunEndsBitIdenticalWhereverItStopped) {
     const v1::TrainSummary summary = RunToEnd(resumed, **restored);
     EXPECT_EQ(NativeBytes(**restored), expected_bytes) << "stopped after " << stop_after;
     EXPECT_EQ(summary.kept_step(), expected.kept_step()) << "stopped after " << stop_after;
-    EXPECT_EQ(summary.best_eval_loss(), expected.best_eval_loss());
+    EXPECT_EQ(summary.best().result().loss(), expected.best().result().loss());
   }
 }
 
@@ -223,7 +223,7 @@ TEST(JobRunTest, EarlyStoppingStopsAfterPatienceEvaluationsWithoutImprovement) {
   EXPECT_EQ(summary.stop_reason(), v1::STOP_REASON_EARLY_STOPPED);
   EXPECT_LT(summary.steps(), 300);
   // It stopped exactly `patience` evaluations after its best.
-  EXPECT_EQ(summary.step(), summary.best_step() + 3 * 2);
+  EXPECT_EQ(summary.step(), summary.best().step() + 3 * 2);
   EXPECT_EQ(run.early_stopping().evals_since_best, 3);
   // Without keep_best the last parameters stay.
   EXPECT_EQ(summary.kept_step(), summary.step());
@@ -275,14 +275,14 @@ TEST(JobRunTest, KeepBestPutsBackTheBestEvaluationsParameters) {
   JobRun run(request, train, &eval, 0, {});
   const v1::TrainSummary summary = RunToEnd(run, *model);
   ASSERT_TRUE(summary.has_best());
-  ASSERT_LT(summary.best_step(), summary.step());  // Eval got worse, so the best is earlier.
-  EXPECT_EQ(summary.kept_step(), summary.best_step());
-  EXPECT_EQ(summary.eval_loss(), summary.best_eval_loss());
+  ASSERT_LT(summary.best().step(), summary.step());  // Eval got worse, so the best is earlier.
+  EXPECT_EQ(summary.kept_step(), summary.best().step());
+  EXPECT_EQ(summary.eval().loss(), summary.best().result().loss());
   EXPECT_EQ(model->step_count(), summary.step());  // Counters stay those of the last step.
 
   std::unique_ptr<Model> reference = NewModel();
   JobRun prefix(request, train, &eval, 0, {});
-  while (reference->step_count() < summary.best_step()) ASSERT_TRUE(prefix.Step(*reference).ok());
+  while (reference->step_count() < summary.best().step()) ASSERT_TRUE(prefix.Step(*reference).ok());
   EXPECT_EQ(model->GetParameters(), reference->GetParameters());
 }
 

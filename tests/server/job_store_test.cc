@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/data_file.h"
 
 namespace mlpd {
 namespace {
@@ -34,7 +35,7 @@ v1::Job JobNamed(const std::string& id, v1::JobState state) {
   job.set_start_step(42);
   v1::JobEval* eval = job.add_evals();
   eval->set_step(50);
-  eval->set_loss(0.5);
+  eval->mutable_result()->set_loss(0.5);
   return job;
 }
 
@@ -71,7 +72,7 @@ TEST_F(JobStoreTest, RecordsRoundTripAndTheLastSaveWins) {
   EXPECT_THAT(Ids(*contents), ElementsAre("job-1", "job-2"));
   EXPECT_EQ(contents->jobs[1].state(), v1::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(contents->jobs[1].start_step(), 42);
-  EXPECT_EQ(contents->jobs[1].evals(0).loss(), 0.5);
+  EXPECT_EQ(contents->jobs[1].evals(0).result().loss(), 0.5);
   EXPECT_THAT(contents->damaged, IsEmpty());
 }
 
@@ -100,6 +101,27 @@ TEST_F(JobStoreTest, DamagedRecordsAreSetAsideAndTheOthersLoad) {
   EXPECT_TRUE(fs::exists(store.RecordPath("job-a") + ".damaged"));
   // Set aside, they are not reported again.
   EXPECT_THAT(store.LoadAll()->damaged, IsEmpty());
+}
+
+TEST_F(JobStoreTest, RecordsFromBeforeApi1AreRefusedNamingTheirFormat) {
+  JobStore store(folder_);
+  ASSERT_TRUE(store.Open().ok());
+  // A record as a server before API 1.0 wrote it: its own payload kind, and progress, summary
+  // and evaluation fields that now have other numbers. Read as today's Job it would silently
+  // lose its evaluations; it must be refused instead.
+  const std::string payload = JobNamed("job-old", v1::JOB_STATE_RUNNING).SerializeAsString();
+  const absl::string_view pieces[] = {payload};
+  ASSERT_TRUE(
+      WriteFileAtomically(folder_, "job-old.job", PayloadKind::kJobBeforeApi1, pieces).ok());
+  ASSERT_TRUE(store.Save(JobNamed("job-new", v1::JOB_STATE_RUNNING)).ok());
+  absl::StatusOr<JobStore::Contents> contents = store.LoadAll();
+  ASSERT_TRUE(contents.ok()) << contents.status();
+  EXPECT_THAT(Ids(*contents), ElementsAre("job-new"));
+  ASSERT_THAT(contents->damaged, SizeIs(1));
+  EXPECT_THAT(contents->damaged[0],
+              HasSubstr("job-old.job: the payload kind is 3 (job record format 1, from before "
+                        "API 1.0, no longer read), expected 5 (job record format 2)"));
+  EXPECT_TRUE(fs::exists(store.RecordPath("job-old") + ".damaged"));
 }
 
 TEST_F(JobStoreTest, OpenRemovesTemporaryFilesLeftByACrash) {

@@ -54,7 +54,7 @@ v1::TrainRequest LongJob(const std::string& session) {
 class JobsServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(Create(stub(), "s", MlpSpec(32, 64, 4, v1::CROSS_ENTROPY)).ok());
+    ASSERT_TRUE(Create(stub(), "s", MlpSpec(32, 64, 4, v1::LOSS_KIND_CROSS_ENTROPY)).ok());
     ASSERT_TRUE(Upload(stub(), "rows", {ClassificationBatch(64, 32, 4)}).ok());
   }
   v1::Mlpd::Stub& stub() { return server_.stub(); }
@@ -180,7 +180,7 @@ TEST_F(JobsServiceTest, DeletingTheSessionOrADatasetFailsTheJobWithTheReason) {
   EXPECT_EQ(failed.error().code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
   EXPECT_THAT(failed.error().message(), HasSubstr("session \"s\" was deleted during the job"));
 
-  ASSERT_TRUE(Create(stub(), "t", MlpSpec(32, 64, 4, v1::CROSS_ENTROPY)).ok());
+  ASSERT_TRUE(Create(stub(), "t", MlpSpec(32, 64, 4, v1::LOSS_KIND_CROSS_ENTROPY)).ok());
   ASSERT_TRUE(StartJob(stub(), LongJob("t"), &job).ok());
   ASSERT_TRUE(WaitUntil([&] { return GetJob(stub(), job.id()).steps_done() > 0; }));
   ASSERT_TRUE(DeleteDataset(stub(), "rows").ok());
@@ -190,7 +190,7 @@ TEST_F(JobsServiceTest, DeletingTheSessionOrADatasetFailsTheJobWithTheReason) {
 }
 
 TEST_F(JobsServiceTest, ListJobsPagesNewestFirstAndFilters) {
-  ASSERT_TRUE(Create(stub(), "t", MlpSpec(32, 64, 4, v1::CROSS_ENTROPY)).ok());
+  ASSERT_TRUE(Create(stub(), "t", MlpSpec(32, 64, 4, v1::LOSS_KIND_CROSS_ENTROPY)).ok());
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) {
     v1::Job job;
@@ -260,14 +260,14 @@ TEST_F(JobsServiceTest, EarlyStoppingStopsAndKeepBestRestoresTheBestParameters) 
   EXPECT_EQ(summary.steps(), 6);
   EXPECT_EQ(summary.step(), 6);
   EXPECT_TRUE(summary.has_best());
-  EXPECT_EQ(summary.best_step(), 2);
+  EXPECT_EQ(summary.best().step(), 2);
   EXPECT_EQ(summary.kept_step(), 2);
-  EXPECT_EQ(summary.eval_loss(), summary.best_eval_loss());
+  EXPECT_EQ(summary.eval().loss(), summary.best().result().loss());
   EXPECT_EQ(done.evals_size(), 3);
   EXPECT_EQ(Info(stub(), "s").step_count(), 6);  // The counters are the last step's.
 
   // The parameters are those after the first two mini-batches.
-  ASSERT_TRUE(Create(stub(), "ref", MlpSpec(32, 64, 4, v1::CROSS_ENTROPY)).ok());
+  ASSERT_TRUE(Create(stub(), "ref", MlpSpec(32, 64, 4, v1::LOSS_KIND_CROSS_ENTROPY)).ok());
   ASSERT_TRUE(Step(stub(), "ref", ClassificationBatch(8, 32, 4, 0)).ok());
   ASSERT_TRUE(Step(stub(), "ref", ClassificationBatch(8, 32, 4, 8)).ok());
   const v1::Checkpoint kept = Exported(stub(), "s");
@@ -277,7 +277,7 @@ TEST_F(JobsServiceTest, EarlyStoppingStopsAndKeepBestRestoresTheBestParameters) 
                          reference.parameters().begin()));
 
   // Train runs the same rule.
-  ASSERT_TRUE(Create(stub(), "by-train", MlpSpec(32, 64, 4, v1::CROSS_ENTROPY)).ok());
+  ASSERT_TRUE(Create(stub(), "by-train", MlpSpec(32, 64, 4, v1::LOSS_KIND_CROSS_ENTROPY)).ok());
   request.set_name("by-train");
   std::vector<v1::TrainResponse> events;
   ASSERT_TRUE(RunTrain(stub(), request, &events).ok());
@@ -415,7 +415,8 @@ class PersistentJobsTest : public ::testing::Test {
 // A job interrupted by a restart resumes from its session's snapshot and ends with the very
 // parameters and optimizer state of a run that was never interrupted.
 TEST_F(PersistentJobsTest, AJobResumesAfterARestartToTheParametersOfAnUninterruptedRun) {
-  const v1::ModelSpec spec = MlpSpec(32, 64, 4, v1::CROSS_ENTROPY, v1::ADAM);
+  const v1::ModelSpec spec =
+      MlpSpec(32, 64, 4, v1::LOSS_KIND_CROSS_ENTROPY, v1::OPTIMIZER_KIND_ADAM);
   ASSERT_TRUE(Create(stub(), "resumed", spec).ok());
   ASSERT_TRUE(Create(stub(), "straight", spec).ok());
   ASSERT_TRUE(Upload(stub(), "rows", {ClassificationBatch(60, 32, 4)}).ok());
@@ -446,7 +447,7 @@ TEST_F(PersistentJobsTest, AJobResumesAfterARestartToTheParametersOfAnUninterrup
 }
 
 TEST_F(PersistentJobsTest, AJobWhoseSessionIsGoneAfterTheRestartFailsWithTheReason) {
-  ASSERT_TRUE(Create(stub(), "s", MlpSpec(32, 64, 4, v1::CROSS_ENTROPY)).ok());
+  ASSERT_TRUE(Create(stub(), "s", MlpSpec(32, 64, 4, v1::LOSS_KIND_CROSS_ENTROPY)).ok());
   ASSERT_TRUE(Upload(stub(), "rows", {ClassificationBatch(64, 32, 4)}).ok());
   v1::Job job;
   ASSERT_TRUE(StartJob(stub(), LongJob("s"), &job).ok());
@@ -461,7 +462,7 @@ TEST_F(PersistentJobsTest, AJobWhoseSessionIsGoneAfterTheRestartFailsWithTheReas
 }
 
 TEST_F(PersistentJobsTest, HistoryHoldsTrainStepsAndReportsAndGoesWithTheSession) {
-  ASSERT_TRUE(Create(stub(), "h", MlpSpec(32, 64, 4, v1::CROSS_ENTROPY)).ok());
+  ASSERT_TRUE(Create(stub(), "h", MlpSpec(32, 64, 4, v1::LOSS_KIND_CROSS_ENTROPY)).ok());
   ASSERT_TRUE(Upload(stub(), "rows", {ClassificationBatch(64, 32, 4)}).ok());
   ASSERT_TRUE(Upload(stub(), "eval", {ClassificationBatch(16, 32, 4, 100)}).ok());
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(Step(stub(), "h", ClassificationBatch(8, 32, 4)).ok());
@@ -491,7 +492,7 @@ TEST_F(PersistentJobsTest, HistoryHoldsTrainStepsAndReportsAndGoesWithTheSession
   EXPECT_EQ(curve.points(3).step(), 11);
   EXPECT_EQ(curve.points(4).step(), 19);
   EXPECT_TRUE(curve.points(4).has_eval());
-  EXPECT_TRUE(curve.points(4).eval_has_error_rate());
+  EXPECT_TRUE(curve.points(4).eval().has_error_rate());
 
   // It survives a restart; from_step and max_points select.
   server_->Restart(Options());
@@ -509,7 +510,7 @@ TEST_F(PersistentJobsTest, HistoryHoldsTrainStepsAndReportsAndGoesWithTheSession
   ASSERT_TRUE(Delete(stub(), "h").ok());
   EXPECT_EQ(history(0, 0, &later).error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_FALSE(std::filesystem::exists(folder_ + "/history/h.hist"));
-  ASSERT_TRUE(Create(stub(), "h", MlpSpec(32, 64, 4, v1::CROSS_ENTROPY)).ok());
+  ASSERT_TRUE(Create(stub(), "h", MlpSpec(32, 64, 4, v1::LOSS_KIND_CROSS_ENTROPY)).ok());
   later.Clear();
   ASSERT_TRUE(history(0, 0, &later).ok());
   EXPECT_EQ(later.points_size(), 0);

@@ -84,8 +84,12 @@ class PersistenceTest : public ::testing::Test {
 
 TEST_F(PersistenceTest, GracefulRestartRestoresEverythingBitForBit) {
   TestServer server(Options());
-  ASSERT_TRUE(Create(server.stub(), "adam", MlpSpec(3, 6, 2, v1::MSE, v1::ADAM)).ok());
-  ASSERT_TRUE(Create(server.stub(), "clf", MlpSpec(3, 6, 4, v1::CROSS_ENTROPY, v1::MOMENTUM)).ok());
+  ASSERT_TRUE(
+      Create(server.stub(), "adam", MlpSpec(3, 6, 2, v1::LOSS_KIND_MSE, v1::OPTIMIZER_KIND_ADAM))
+          .ok());
+  ASSERT_TRUE(Create(server.stub(), "clf",
+                     MlpSpec(3, 6, 4, v1::LOSS_KIND_CROSS_ENTROPY, v1::OPTIMIZER_KIND_MOMENTUM))
+                  .ok());
   ASSERT_TRUE(Create(server.stub(), "fresh", LinearSpec()).ok());
   ASSERT_TRUE(
       Upload(server.stub(), "targets", {RegressionBatch(7, 3, 2), RegressionBatch(5, 3, 2, 7)})
@@ -108,7 +112,7 @@ TEST_F(PersistenceTest, GracefulRestartRestoresEverythingBitForBit) {
     v1::EvaluateRequest request;
     request.set_name(session);
     request.set_dataset(dataset);
-    v1::EvaluateResponse response;
+    v1::EvalResult response;
     EXPECT_TRUE(server.stub().Evaluate(&context, request, &response).ok());
     return response.SerializeAsString();
   };
@@ -270,7 +274,8 @@ TEST_F(PersistenceTest, DeletesRemoveFiles) {
 TEST_F(PersistenceTest, ARestartUnderLowerLimitsKeepsEverything) {
   TestServer server(Options());
   // 0.71 MiB each (parameters and Adam's moments).
-  const v1::ModelSpec spec = MlpSpec(100, 200, 10, v1::CROSS_ENTROPY, v1::ADAM);
+  const v1::ModelSpec spec =
+      MlpSpec(100, 200, 10, v1::LOSS_KIND_CROSS_ENTROPY, v1::OPTIMIZER_KIND_ADAM);
   for (const char* name : {"a", "b", "c"}) {
     ASSERT_TRUE(Create(server.stub(), name, spec).ok());
     ASSERT_TRUE(WaitForStoredStep(name, 0));

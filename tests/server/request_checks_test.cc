@@ -101,9 +101,10 @@ TEST(RequestChecksTest, CreateAndImportNeedASpec) {
 
   v1::ImportSessionRequest import;
   v1::Checkpoint checkpoint;
-  import.set_format(v1::ONNX);
-  ExpectRefused(ParseImport(import, &checkpoint).status(), {"format is ONNX", "NATIVE only"});
-  import.set_format(v1::NATIVE);
+  import.set_format(v1::EXPORT_FORMAT_ONNX);
+  ExpectRefused(ParseImport(import, &checkpoint).status(),
+                {"format is EXPORT_FORMAT_ONNX", "EXPORT_FORMAT_NATIVE only"});
+  import.set_format(v1::EXPORT_FORMAT_NATIVE);
   ExpectRefused(ParseImport(import, &checkpoint).status(), {"data (0 bytes)"});
   v1::Checkpoint empty;
   empty.set_format_version(1);
@@ -112,8 +113,8 @@ TEST(RequestChecksTest, CreateAndImportNeedASpec) {
 }
 
 TEST(RequestChecksTest, ExportFormatsAreNamedByNumberWhenUnknown) {
-  EXPECT_TRUE(CheckExportFormat(v1::NATIVE).ok());
-  EXPECT_TRUE(CheckExportFormat(v1::ONNX).ok());
+  EXPECT_TRUE(CheckExportFormat(v1::EXPORT_FORMAT_NATIVE).ok());
+  EXPECT_TRUE(CheckExportFormat(v1::EXPORT_FORMAT_ONNX).ok());
   ExpectRefused(CheckExportFormat(static_cast<v1::ExportFormat>(42)), {"format is 42"});
 }
 

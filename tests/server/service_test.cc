@@ -35,6 +35,7 @@ TEST_F(ServiceTest, SessionLifecycle) {
   EXPECT_EQ(info.step_count(), 0);
   EXPECT_EQ(info.spec().input_size(), 3);
   EXPECT_GT(info.create_time_unix_ms(), 0);
+  EXPECT_FALSE(info.has_last_loss());  // No step yet: absent, not 0.
 
   v1::TrainStepResponse step;
   ASSERT_TRUE(Step(stub(), "a", RegressionBatch(4, 3, 2), &step).ok());
@@ -47,6 +48,7 @@ TEST_F(ServiceTest, SessionLifecycle) {
   ASSERT_TRUE(stub().GetSession(&get_context, get, &info).ok());
   EXPECT_EQ(info.step_count(), 1);
   EXPECT_EQ(info.samples_seen(), 4);
+  ASSERT_TRUE(info.has_last_loss());
   EXPECT_EQ(info.last_loss(), step.loss());
 
   ASSERT_TRUE(Delete(stub(), "a").ok());
@@ -95,7 +97,7 @@ TEST_F(ServiceTest, PredictMatchesTheAffineMapOfTheWeights) {
 }
 
 TEST_F(ServiceTest, ClassifierPredictsProbabilitiesAndEvaluates) {
-  ASSERT_TRUE(Create(stub(), "clf", MlpSpec(4, 8, 3, v1::CROSS_ENTROPY)).ok());
+  ASSERT_TRUE(Create(stub(), "clf", MlpSpec(4, 8, 3, v1::LOSS_KIND_CROSS_ENTROPY)).ok());
   for (int i = 0; i < 5; ++i)
     ASSERT_TRUE(Step(stub(), "clf", ClassificationBatch(6, 4, 3, i)).ok());
   grpc::ClientContext context;
@@ -119,7 +121,7 @@ TEST_F(ServiceTest, ClassifierPredictsProbabilitiesAndEvaluates) {
   v1::EvaluateRequest evaluate;
   evaluate.set_name("clf");
   *evaluate.mutable_batch() = ClassificationBatch(9, 4, 3);
-  v1::EvaluateResponse evaluation;
+  v1::EvalResult evaluation;
   ASSERT_TRUE(stub().Evaluate(&evaluate_context, evaluate, &evaluation).ok());
   EXPECT_EQ(evaluation.count(), 9);
   EXPECT_TRUE(evaluation.has_error_rate());
@@ -222,7 +224,7 @@ TEST_F(ServiceTest, TrainStreamsProgressThenSummaryWithEval) {
 
 // A client that cancels a Train stops it between mini-batches; the steps applied stay.
 TEST_F(ServiceTest, CancelledTrainKeepsAppliedStepsAndStops) {
-  ASSERT_TRUE(Create(stub(), "c", MlpSpec(32, 64, 4, v1::CROSS_ENTROPY)).ok());
+  ASSERT_TRUE(Create(stub(), "c", MlpSpec(32, 64, 4, v1::LOSS_KIND_CROSS_ENTROPY)).ok());
   ASSERT_TRUE(Upload(stub(), "rows", {ClassificationBatch(64, 32, 4)}).ok());
   v1::TrainRequest request = TrainOf("c", "rows", 1000000, 8, 5);
   grpc::ClientContext context;
@@ -253,7 +255,7 @@ TEST_F(ServiceTest, CancelledTrainKeepsAppliedStepsAndStops) {
 
 // Deleting a session that is training ends the Train with NOT_FOUND.
 TEST_F(ServiceTest, DeleteDuringTrainEndsItCleanly) {
-  ASSERT_TRUE(Create(stub(), "d", MlpSpec(32, 64, 4, v1::CROSS_ENTROPY)).ok());
+  ASSERT_TRUE(Create(stub(), "d", MlpSpec(32, 64, 4, v1::LOSS_KIND_CROSS_ENTROPY)).ok());
   ASSERT_TRUE(Upload(stub(), "rows", {ClassificationBatch(64, 32, 4)}).ok());
   v1::TrainRequest request = TrainOf("d", "rows", 1000000, 8, 5);
   grpc::ClientContext context;
@@ -311,7 +313,7 @@ TEST_F(ServiceTest, ASlowReaderGetsTheNewestReportsAndTrainingDoesNotWait) {
 // Train over an uploaded dataset applies exactly the steps TrainStep would with the same
 // batches in the same order.
 TEST_F(ServiceTest, TrainEqualsTheSameBatchesThroughTrainStep) {
-  const v1::ModelSpec spec = MlpSpec(3, 5, 2, v1::MSE, v1::ADAM);
+  const v1::ModelSpec spec = MlpSpec(3, 5, 2, v1::LOSS_KIND_MSE, v1::OPTIMIZER_KIND_ADAM);
   ASSERT_TRUE(Create(stub(), "by-train", spec).ok());
   ASSERT_TRUE(Create(stub(), "by-step", spec).ok());
   const v1::Batch all = RegressionBatch(10, 3, 2);
@@ -345,20 +347,21 @@ TEST_F(ServiceTest, TrainEqualsTheSameBatchesThroughTrainStep) {
 }
 
 TEST_F(ServiceTest, NativeExportImportRoundTripsExactlyAndTrainsAlike) {
-  ASSERT_TRUE(Create(stub(), "orig", MlpSpec(3, 4, 2, v1::MSE, v1::ADAM)).ok());
+  ASSERT_TRUE(
+      Create(stub(), "orig", MlpSpec(3, 4, 2, v1::LOSS_KIND_MSE, v1::OPTIMIZER_KIND_ADAM)).ok());
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(Step(stub(), "orig", RegressionBatch(5, 3, 2, i)).ok());
   grpc::ClientContext context;
   v1::ExportSessionRequest exported;
   exported.set_name("orig");
-  exported.set_format(v1::NATIVE);
+  exported.set_format(v1::EXPORT_FORMAT_NATIVE);
   v1::ExportSessionResponse bytes;
   ASSERT_TRUE(stub().ExportSession(&context, exported, &bytes).ok());
-  EXPECT_EQ(bytes.format(), v1::NATIVE);
+  EXPECT_EQ(bytes.format(), v1::EXPORT_FORMAT_NATIVE);
 
   grpc::ClientContext import_context;
   v1::ImportSessionRequest import;
   import.set_name("copy");
-  import.set_format(v1::NATIVE);
+  import.set_format(v1::EXPORT_FORMAT_NATIVE);
   import.set_data(bytes.data());
   v1::SessionInfo info;
   ASSERT_TRUE(stub().ImportSession(&import_context, import, &info).ok());
@@ -376,9 +379,9 @@ TEST_F(ServiceTest, NativeExportImportRoundTripsExactlyAndTrainsAlike) {
   EXPECT_EQ(b.step_count(), 6);
 
   grpc::ClientContext onnx_context;
-  exported.set_format(v1::ONNX);
+  exported.set_format(v1::EXPORT_FORMAT_ONNX);
   ASSERT_TRUE(stub().ExportSession(&onnx_context, exported, &bytes).ok());
-  EXPECT_EQ(bytes.format(), v1::ONNX);
+  EXPECT_EQ(bytes.format(), v1::EXPORT_FORMAT_ONNX);
   EXPECT_GT(bytes.data().size(), 100u);
 }
 
@@ -411,7 +414,7 @@ TEST(HealthTest, ServingWhileUpNotServingWhileDraining) {
   EXPECT_EQ(HealthStatus(server->channel(), ""), 1);
   EXPECT_EQ(HealthStatus(server->channel(), "mlpd.v1.Mlpd"), 1);
   // A Train that outlives the drain keeps the server draining long enough to look at it.
-  ASSERT_TRUE(Create(server->stub(), "s", MlpSpec(64, 256, 10, v1::CROSS_ENTROPY)).ok());
+  ASSERT_TRUE(Create(server->stub(), "s", MlpSpec(64, 256, 10, v1::LOSS_KIND_CROSS_ENTROPY)).ok());
   ASSERT_TRUE(Upload(server->stub(), "rows", {ClassificationBatch(2000, 64, 10)}).ok());
   std::thread train([&] {
     v1::TrainRequest request = TrainOf("s", "rows", 100000, 10);
@@ -447,7 +450,7 @@ class BadInputTest : public ServiceTest {
  protected:
   void SetUp() override {
     ASSERT_TRUE(Create(stub(), "s", LinearSpec(2, 1)).ok());
-    ASSERT_TRUE(Create(stub(), "clf", MlpSpec(2, 4, 3, v1::CROSS_ENTROPY)).ok());
+    ASSERT_TRUE(Create(stub(), "clf", MlpSpec(2, 4, 3, v1::LOSS_KIND_CROSS_ENTROPY)).ok());
     ASSERT_TRUE(Step(stub(), "s", RegressionBatch(4, 2, 1)).ok());
     before_ = Exported(stub(), "s");
     before_clf_ = Exported(stub(), "clf");
@@ -478,7 +481,7 @@ class BadInputTest : public ServiceTest {
     v1::EvaluateRequest request;
     request.set_name(name);
     *request.mutable_batch() = batch;
-    v1::EvaluateResponse response;
+    v1::EvalResult response;
     return stub().Evaluate(&context, request, &response).error_code();
   }
 
@@ -504,7 +507,7 @@ TEST_F(BadInputTest, UnknownAndBadNames) {
     EXPECT_EQ(Delete(stub(), name).error_code(), expected);
     v1::ExportSessionRequest exported;
     exported.set_name(name);
-    exported.set_format(v1::NATIVE);
+    exported.set_format(v1::EXPORT_FORMAT_NATIVE);
     v1::ExportSessionResponse bytes;
     EXPECT_EQ(stub().ExportSession(&export_context, exported, &bytes).error_code(), expected);
     grpc::ClientContext dataset_context;
@@ -575,7 +578,7 @@ TEST_F(BadInputTest, EmptyInputs) {
   grpc::ClientContext context;
   v1::EvaluateRequest evaluate;
   evaluate.set_name("s");
-  v1::EvaluateResponse response;
+  v1::EvalResult response;
   EXPECT_EQ(stub().Evaluate(&context, evaluate, &response).error_code(), kInvalid);
 }
 
@@ -696,7 +699,7 @@ TEST_F(BadInputTest, TrainArgumentsAndExportImportFormats) {
 
   for (const std::string& data : {std::string(), std::string("garbage\xff\xff\xff"),
                                   Exported(stub(), "s").SerializeAsString()}) {
-    for (v1::ExportFormat format : {v1::NATIVE, v1::ONNX}) {
+    for (v1::ExportFormat format : {v1::EXPORT_FORMAT_NATIVE, v1::EXPORT_FORMAT_ONNX}) {
       grpc::ClientContext context;
       v1::ImportSessionRequest import;
       import.set_name("imported");
@@ -704,7 +707,7 @@ TEST_F(BadInputTest, TrainArgumentsAndExportImportFormats) {
       import.set_data(data);
       v1::SessionInfo info;
       const grpc::Status status = stub().ImportSession(&context, import, &info);
-      if (format == v1::NATIVE && data.size() > 20) {
+      if (format == v1::EXPORT_FORMAT_NATIVE && data.size() > 20) {
         EXPECT_TRUE(status.ok()) << status.error_message();
       } else {
         EXPECT_EQ(status.error_code(), kInvalid);
@@ -733,8 +736,8 @@ TEST_F(BadInputTest, TrainArgumentsAndExportImportFormats) {
 // Train checks every row and its length before the first step: a refused call applies none.
 TEST_F(BadInputTest, TrainChecksTheWholeDatasetAndItsLengthFirst) {
   v1::ModelSpec spec = LinearSpec(2, 1);
-  spec.mutable_loss()->set_kind(v1::LOGISTIC);
-  spec.mutable_loss()->set_reduction(v1::MEAN);
+  spec.mutable_loss()->set_kind(v1::LOSS_KIND_LOGISTIC);
+  spec.mutable_loss()->set_reduction(v1::REDUCTION_MEAN);
   ASSERT_TRUE(Create(stub(), "lg", spec).ok());
   auto with_targets = [](std::vector<float> values) {
     v1::Batch batch = RegressionBatch(static_cast<int64_t>(values.size()), 2, 1);
@@ -889,8 +892,10 @@ TEST(LimitsTest, SessionMemoryLimitCountsParametersAndOptimizerState) {
   TestServer server(options);
   const MlpdService& service = server.server().service();
   // 100-200-200-10 has 62,410 parameters: 0.71 MiB with Adam's two moments, 0.24 with SGD.
-  const v1::ModelSpec adam = MlpSpec(100, 200, 10, v1::CROSS_ENTROPY, v1::ADAM);
-  const v1::ModelSpec sgd = MlpSpec(100, 200, 10, v1::CROSS_ENTROPY, v1::SGD);
+  const v1::ModelSpec adam =
+      MlpSpec(100, 200, 10, v1::LOSS_KIND_CROSS_ENTROPY, v1::OPTIMIZER_KIND_ADAM);
+  const v1::ModelSpec sgd =
+      MlpSpec(100, 200, 10, v1::LOSS_KIND_CROSS_ENTROPY, v1::OPTIMIZER_KIND_SGD);
   constexpr int64_t kAdamBytes = 62410 * 3 * 4, kSgdBytes = 62410 * 4;
   ASSERT_TRUE(Create(server.stub(), "adam", adam).ok());
   EXPECT_EQ(service.session_bytes(), kAdamBytes);

@@ -72,12 +72,12 @@ inline v1::ModelSpec LinearSpec(int64_t in = 2, int64_t out = 1, float learning_
   spec.set_input_size(in);
   v1::LayerSpec* layer = spec.add_layers();
   layer->set_units(out);
-  layer->set_activation(v1::IDENTITY);
-  spec.mutable_loss()->set_kind(v1::MSE);
-  spec.mutable_loss()->set_reduction(v1::SUM);
-  spec.mutable_optimizer()->set_kind(v1::SGD);
+  layer->set_activation(v1::ACTIVATION_IDENTITY);
+  spec.mutable_loss()->set_kind(v1::LOSS_KIND_MSE);
+  spec.mutable_loss()->set_reduction(v1::REDUCTION_SUM);
+  spec.mutable_optimizer()->set_kind(v1::OPTIMIZER_KIND_SGD);
   spec.mutable_optimizer()->set_learning_rate(learning_rate);
-  spec.mutable_init()->set_kind(v1::NORMAL);
+  spec.mutable_init()->set_kind(v1::INIT_KIND_NORMAL);
   spec.mutable_init()->set_scale(0.1f);
   spec.mutable_init()->set_seed(7);
   return spec;
@@ -85,22 +85,22 @@ inline v1::ModelSpec LinearSpec(int64_t in = 2, int64_t out = 1, float learning_
 
 // MlpSpec is in-hidden-hidden-out with tanh, for a loss and optimizer.
 inline v1::ModelSpec MlpSpec(int64_t in, int64_t hidden, int64_t out, v1::LossKind loss,
-                             v1::OptimizerKind optimizer = v1::ADAM) {
+                             v1::OptimizerKind optimizer = v1::OPTIMIZER_KIND_ADAM) {
   v1::ModelSpec spec;
   spec.set_input_size(in);
   for (int i = 0; i < 2; ++i) {
     v1::LayerSpec* layer = spec.add_layers();
     layer->set_units(hidden);
-    layer->set_activation(v1::TANH);
+    layer->set_activation(v1::ACTIVATION_TANH);
   }
   v1::LayerSpec* last = spec.add_layers();
   last->set_units(out);
-  last->set_activation(v1::IDENTITY);
+  last->set_activation(v1::ACTIVATION_IDENTITY);
   spec.mutable_loss()->set_kind(loss);
-  spec.mutable_loss()->set_reduction(v1::MEAN);
+  spec.mutable_loss()->set_reduction(v1::REDUCTION_MEAN);
   spec.mutable_optimizer()->set_kind(optimizer);
   spec.mutable_optimizer()->set_learning_rate(0.01f);
-  spec.mutable_init()->set_kind(v1::XAVIER);
+  spec.mutable_init()->set_kind(v1::INIT_KIND_XAVIER);
   spec.mutable_init()->set_seed(3);
   return spec;
 }
@@ -152,7 +152,7 @@ inline v1::Checkpoint Exported(v1::Mlpd::Stub& stub, const std::string& name) {
   grpc::ClientContext context;
   v1::ExportSessionRequest request;
   request.set_name(name);
-  request.set_format(v1::NATIVE);
+  request.set_format(v1::EXPORT_FORMAT_NATIVE);
   v1::ExportSessionResponse response;
   const grpc::Status status = stub.ExportSession(&context, request, &response);
   EXPECT_TRUE(status.ok()) << status.error_message();
@@ -193,7 +193,7 @@ inline grpc::Status Import(v1::Mlpd::Stub& stub, const std::string& name,
   grpc::ClientContext context;
   v1::ImportSessionRequest request;
   request.set_name(name);
-  request.set_format(v1::NATIVE);
+  request.set_format(v1::EXPORT_FORMAT_NATIVE);
   request.set_data(checkpoint.SerializeAsString());
   v1::SessionInfo info;
   return stub.ImportSession(&context, request, &info);

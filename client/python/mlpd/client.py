@@ -227,7 +227,7 @@ class Client:
                 raise TypeError("evaluate with x needs y")
             request = b"".join([mlpd_pb2.EvaluateRequest(name=name).SerializeToString(),
                                 *wire_arrays.field(_EVALUATE_BATCH, wire_arrays.batch(x, y))])
-        return convert.evaluation_from_wire(mlpd_pb2.EvaluateResponse.FromString(
+        return convert.evaluation_from_wire(mlpd_pb2.EvalResult.FromString(
             self._call(self._evaluate, request, name, timeout)))
 
     # --- datasets -------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """The package's types to and from mlpd.v1 messages; the only module that names wire fields.
 
-Enum values are looked up by name in the generated descriptors, under both spellings an API
-may use: prefixed by the enum type (LossKind's "LOSS_KIND_MSE", as Google's API guidelines
-ask) and bare ("MSE"). Fields whose 0 means "the server's default" are left unset for None,
-and an explicit 0 is refused unless the wire can say it (a field with presence).
+Enum values are looked up by name in the generated descriptors: a wire value is the member's
+name prefixed by its enum type (LossKind's "LOSS_KIND_MSE", as Google's API guidelines ask).
+Hyperparameters left None are left unset, so the server applies its default; any other value,
+0 included, is sent (those fields have presence on the wire).
 """
 import re
 
@@ -17,12 +17,11 @@ def _type_prefix(enum_type):
 
 
 def wire_number(enum_type, bare_name):
-    """The number of value `bare_name` ("RELU") in the generated `enum_type`, either spelling."""
-    names = enum_type.keys()
-    for name in (_type_prefix(enum_type) + bare_name, bare_name):
-        if name in names:
-            return enum_type.Value(name)
-    raise ValueError(f"{enum_type.DESCRIPTOR.name} has no value {bare_name}")
+    """The number of value `bare_name` ("RELU") in the generated `enum_type` ("ACTIVATION_")."""
+    name = _type_prefix(enum_type) + bare_name
+    if name not in enum_type.keys():
+        raise ValueError(f"{enum_type.DESCRIPTOR.name} has no value {name}")
+    return enum_type.Value(name)
 
 
 def to_wire(enum_type, member):
@@ -37,28 +36,20 @@ def from_wire(enum_type, kind, number):
     except ValueError:
         return None
     prefix = _type_prefix(enum_type)
-    if name.startswith(prefix):
-        name = name[len(prefix):]
-    return kind.__members__.get(name)
+    if not name.startswith(prefix):
+        return None
+    return kind.__members__.get(name[len(prefix):])
 
 
-def _set_optional(message, field_name, value, default_text):
-    """Sets a hyperparameter; None leaves the server's default."""
-    if value is None:
-        return
-    field = message.DESCRIPTOR.fields_by_name[field_name]
-    if value == 0 and not field.has_presence:
-        raise ValueError(f"{field_name}=0 cannot be sent: this server's API reads 0 as "
-                         f"'{default_text}'; pass None for the default")
-    setattr(message, field_name, value)
+def _set_optional(message, field_name, value):
+    """Sets a field with presence; None leaves it unset (the server's default)."""
+    if value is not None:
+        setattr(message, field_name, value)
 
 
 def _get_optional(message, field_name):
-    field = message.DESCRIPTOR.fields_by_name[field_name]
-    if field.has_presence:
-        return getattr(message, field_name) if message.HasField(field_name) else None
-    value = getattr(message, field_name)
-    return value if value != 0 else None
+    """A field with presence, or None when unset."""
+    return getattr(message, field_name) if message.HasField(field_name) else None
 
 
 def spec_to_wire(model):
@@ -72,12 +63,14 @@ def spec_to_wire(model):
         wire.loss.reduction = to_wire(model_pb2.Reduction, model.reduction)
     wire.optimizer.kind = to_wire(model_pb2.OptimizerKind, model.optimizer)
     wire.optimizer.learning_rate = model.learning_rate
-    _set_optional(wire.optimizer, "momentum", model.momentum, "the default 0.9")
-    _set_optional(wire.optimizer, "beta1", model.beta1, "the default 0.9")
-    _set_optional(wire.optimizer, "beta2", model.beta2, "the default 0.999")
-    _set_optional(wire.optimizer, "epsilon", model.epsilon, "the default 1e-8")
+    for name in ("momentum", "beta1", "beta2", "epsilon"):
+        _set_optional(wire.optimizer, name, getattr(model, name))
     wire.init.kind = to_wire(model_pb2.InitKind, model.init)
-    _set_optional(wire.init, "scale", model.init_scale, "no scale")
+    if model.init_scale is not None:
+        if model.init_scale == 0:
+            raise ValueError("init_scale=0 cannot be sent: the wire reads 0 as 'no scale'; "
+                             "pass None for inits that take none")
+        wire.init.scale = model.init_scale
     wire.init.seed = model.seed
     return wire
 
@@ -99,19 +92,16 @@ def spec_from_wire(wire):
         beta2=_get_optional(optimizer, "beta2"),
         epsilon=_get_optional(optimizer, "epsilon"),
         init=from_wire(model_pb2.InitKind, spec.Init, wire.init.kind),
-        init_scale=_get_optional(wire.init, "scale"),
+        init_scale=wire.init.scale or None,
         seed=wire.init.seed)
 
 
 def session_from_wire(info):
     """A results.SessionInfo from an mlpd_pb2.SessionInfo."""
-    if info.DESCRIPTOR.fields_by_name["last_loss"].has_presence:
-        last_loss = info.last_loss if info.HasField("last_loss") else None
-    else:  # 0 before the first step.
-        last_loss = info.last_loss if info.step_count else None
     return results.SessionInfo(
         name=info.name, spec=spec_from_wire(info.spec), parameter_count=info.parameter_count,
-        step_count=info.step_count, samples_seen=info.samples_seen, last_loss=last_loss,
+        step_count=info.step_count, samples_seen=info.samples_seen,
+        last_loss=_get_optional(info, "last_loss"),
         create_time_unix_ms=info.create_time_unix_ms,
         update_time_unix_ms=info.update_time_unix_ms)
 
@@ -124,21 +114,15 @@ def dataset_from_wire(info):
         create_time_unix_ms=info.create_time_unix_ms)
 
 
-def evaluation_from_wire(response):
-    """A results.Evaluation from an mlpd_pb2.EvaluateResponse."""
-    return results.Evaluation(
-        loss=response.loss,
-        error_rate=response.error_rate if response.has_error_rate else None,
-        count=response.count)
+def evaluation_from_wire(result):
+    """A results.Evaluation from an mlpd_pb2.EvalResult."""
+    return results.Evaluation(loss=result.loss, error_rate=_get_optional(result, "error_rate"),
+                              count=result.count)
 
 
 def _train_eval(report):
     """The evaluation carried by a TrainProgress or TrainSummary, or None."""
-    if not report.has_eval:
-        return None
-    return results.Evaluation(
-        loss=report.eval_loss,
-        error_rate=report.eval_error_rate if report.eval_has_error_rate else None)
+    return evaluation_from_wire(report.eval) if report.HasField("eval") else None
 
 
 def train_event_from_wire(response):

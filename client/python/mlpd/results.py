@@ -49,12 +49,12 @@ class StepResult:
 class Evaluation:
     """Evaluation: loss with the session's loss and reduction; error_rate for classification.
 
-    count is the rows evaluated (None in training reports, which do not say).
+    count is the rows evaluated.
     """
 
     loss: float
     error_rate: Optional[float]
-    count: Optional[int] = None
+    count: int
 
 
 @dataclasses.dataclass(frozen=True)

@@ -27,9 +27,14 @@ function when(ms) {
   return ms ? new Date(Number(ms)).toLocaleString() : '';
 }
 
+// choice shows an API enum value as its plain name: choice('LOSS_KIND_MSE', 'LOSS_KIND_') is 'mse'.
+function choice(value, prefix) {
+  return String(value || '').replace(prefix, '').toLowerCase();
+}
+
 function layers(spec) {
   const sizes = [spec.input_size].concat((spec.layers || []).map((l) => l.units));
-  const activations = (spec.layers || []).map((l) => String(l.activation).toLowerCase());
+  const activations = (spec.layers || []).map((l) => choice(l.activation, 'ACTIVATION_'));
   return `${sizes.join('-')} (${[...new Set(activations)].join(', ')})`;
 }
 
@@ -44,8 +49,8 @@ function renderSessions(sessions) {
     const spec = s.spec || {};
     cell(row, s.name);
     cell(row, layers(spec));
-    cell(row, String((spec.loss || {}).kind || '').toLowerCase());
-    cell(row, String((spec.optimizer || {}).kind || spec.optimizer || '').toLowerCase());
+    cell(row, choice((spec.loss || {}).kind, 'LOSS_KIND_'));
+    cell(row, choice((spec.optimizer || {}).kind, 'OPTIMIZER_KIND_'));
     cell(row, s.step_count, true);
     cell(row, s.samples_seen, true);
     cell(row, Number(s.step_count) > 0 ? Number(s.last_loss).toPrecision(5) : '', true);
@@ -75,7 +80,7 @@ function renderJobs(jobs) {
     cell(row, j.id);
     cell(row, j.session);
     cell(row, j.dataset);
-    cell(row, String(j.state || '').replace('JOB_STATE_', '').toLowerCase());
+    cell(row, choice(j.state, 'JOB_STATE_'));
     cell(row, `${j.steps_done || 0} / ${j.steps_total || 0}`, true);
     cell(row, j.epoch || 0, true);
     // The error as the server wrote it; a stop reason's enum name made readable.
@@ -86,19 +91,20 @@ function renderJobs(jobs) {
 
 // Points of a GetHistory answer (HistoryPoint) as a Chart.js {x, y} series, keeping the points
 // where `measured` holds (eval figures exist only where the run evaluated).
-function series(points, field, measured) {
-  return points.filter(measured).map((p) => ({x: Number(p.step), y: Number(p[field])}));
+// series maps the points that have a value to {x: step, y: value(point)}.
+function series(points, value) {
+  return points.filter((p) => value(p) !== undefined).map((p) => ({x: Number(p.step), y: Number(value(p))}));
 }
 
 function drawCurve(name, points) {
   const canvas = document.getElementById('curve');
   const data = {
     datasets: [
-      {label: 'train loss', data: series(points, 'train_loss', () => true), borderColor: '#2f6fdf',
+      {label: 'train loss', data: series(points, (p) => p.train_loss), borderColor: '#2f6fdf',
        backgroundColor: '#2f6fdf', yAxisID: 'loss'},
-      {label: 'eval loss', data: series(points, 'eval_loss', (p) => p.has_eval), borderColor: '#e2711d',
+      {label: 'eval loss', data: series(points, (p) => p.eval && p.eval.loss), borderColor: '#e2711d',
        backgroundColor: '#e2711d', yAxisID: 'loss'},
-      {label: 'eval error', data: series(points, 'eval_error_rate', (p) => p.eval_has_error_rate), borderColor: '#3a9d5d',
+      {label: 'eval error', data: series(points, (p) => p.eval && p.eval.error_rate), borderColor: '#3a9d5d',
        backgroundColor: '#3a9d5d', yAxisID: 'error', borderDash: [6, 3]},
     ],
   };
