@@ -50,8 +50,9 @@ async function history(page) {
 function expectedSeries(points) {
   return {
     'train loss': points.map((p) => Number(p.step)),
-    'eval loss': points.filter((p) => p.has_eval).map((p) => Number(p.step)),
-    'eval error': points.filter((p) => p.eval_has_error_rate).map((p) => Number(p.step)),
+    'eval loss': points.filter((p) => p.eval !== undefined).map((p) => Number(p.step)),
+    'eval error': points.filter((p) => p.eval !== undefined && p.eval.error_rate !== undefined)
+                      .map((p) => Number(p.step)),
   };
 }
 

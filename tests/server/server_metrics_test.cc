@@ -105,8 +105,8 @@ TEST(ServerMetricsTest, JobsAreExposedByState) {
     EXPECT_EQ(ExposedValue(text, absl::StrCat("mlpd_jobs{state=\"", state, "\"}")), 0) << state;
   }
 
-  ASSERT_TRUE(Create(stub, "a", MlpSpec(8, 16, 3, v1::CROSS_ENTROPY)).ok());
-  ASSERT_TRUE(Create(stub, "b", MlpSpec(8, 16, 3, v1::CROSS_ENTROPY)).ok());
+  ASSERT_TRUE(Create(stub, "a", MlpSpec(8, 16, 3, v1::LOSS_KIND_CROSS_ENTROPY)).ok());
+  ASSERT_TRUE(Create(stub, "b", MlpSpec(8, 16, 3, v1::LOSS_KIND_CROSS_ENTROPY)).ok());
   ASSERT_TRUE(Upload(stub, "rows", {ClassificationBatch(32, 8, 3)}).ok());
   v1::Job short_job;
   ASSERT_TRUE(StartJob(stub, TrainOf("a", "rows", 2, 8), &short_job).ok());

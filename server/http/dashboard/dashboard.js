@@ -89,9 +89,9 @@ function renderJobs(jobs) {
   }
 }
 
-// Points of a GetHistory answer (HistoryPoint) as a Chart.js {x, y} series, keeping the points
-// where `measured` holds (eval figures exist only where the run evaluated).
-// series maps the points that have a value to {x: step, y: value(point)}.
+// Points of a GetHistory answer (HistoryPoint) as a Chart.js {x, y} series: {x: step,
+// y: value(point)} for the points where value(point) is defined (eval figures exist only where
+// the run evaluated).
 function series(points, value) {
   return points.filter((p) => value(p) !== undefined).map((p) => ({x: Number(p.step), y: Number(value(p))}));
 }
