@@ -24,11 +24,11 @@ v1::ModelSpec WideSpec(int64_t in, std::vector<int64_t> widths) {
   for (int64_t width : widths) {
     v1::LayerSpec* layer = spec.add_layers();
     layer->set_units(width);
-    layer->set_activation(v1::TANH);
+    layer->set_activation(v1::ACTIVATION_TANH);
   }
   v1::LayerSpec* last = spec.add_layers();
   last->set_units(1);
-  last->set_activation(v1::IDENTITY);
+  last->set_activation(v1::ACTIVATION_IDENTITY);
   return spec;
 }
 
