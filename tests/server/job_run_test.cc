@@ -169,7 +169,7 @@ TEST(JobRunTest, EvaluationsRunInTheGivenChunksAndStopWhenAsked) {
   EXPECT_EQ(asked, 4);  // 30 rows in chunks of 7: asked before each chunk after the first.
   absl::StatusOr<Evaluation> whole = model->Evaluate(eval.x.view(), eval.targets_view());
   ASSERT_TRUE(whole.ok());
-  EXPECT_NEAR(evaluated->eval->loss(), whole->loss, 1e-6 * std::max(1.0, whole->loss));
+  EXPECT_NEAR(evaluated->eval->result().loss(), whole->loss, 1e-6 * std::max(1.0, whole->loss));
 
   stop = true;
   ASSERT_TRUE(run.Step(*model).ok());
