@@ -47,10 +47,11 @@ run 0 save straight
 job=$(jobs_py start crashy train "$epochs" 10 17) || fail "StartTraining failed"
 echo "detached job $job"
 
-# kill_after STEPS: kill -9 the server once the job has applied STEPS steps (it must not be done).
+# kill_after STEPS [FOLDER]: kill -9 the server once the job has applied STEPS steps (it must not
+# be done); with FOLDER, at a moment a file is being written there.
 kill_after() {
   local killed_at
-  killed_at=$(jobs_py kill-at "$job" "$1" "$server_pid") || fail "no kill at step $1"
+  killed_at=$(jobs_py kill-at "$job" "$1" "$server_pid" ${2:+"$2"}) || fail "no kill at step $1"
   wait "$server_pid" 2>/dev/null || true
   server_pid=
   echo "killed at step $killed_at"
@@ -82,11 +83,12 @@ for attempt in 1 2 3; do
   [ "$attempt" = 3 ] && fail "three kills in a row resumed between epochs"
 done
 
-# 3. A snapshot after every step: the kill lands while snapshots are being written (a
-# temporary snapshot file is left behind); the next start removes it and resumes.
+# 3. A snapshot after every step: the kill lands while a snapshot is being written (a
+# temporary snapshot file is left behind); the next start removes it and resumes. The kill waits
+# for a temporary file to appear, but the write may finish before the signal lands: retry.
 during=no
 for attempt in 1 2 3 4 5; do
-  kill_after $((step + 500))
+  kill_after $((step + 500)) "$work/data/sessions"
   leftover=$(ls "$work/data/sessions/" | grep "\.tmp-" || true)
   [ -n "$leftover" ] && during=yes
   # Once a kill has landed during a snapshot, the rest of the job runs at an ordinary pace.

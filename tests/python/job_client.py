@@ -5,9 +5,10 @@
   job_client.py STUBS SERVER get ID                                   -> prints the job as JSON
   job_client.py STUBS SERVER watch ID      -> follows the job to its end, prints its final state
   job_client.py STUBS SERVER history NAME  -> prints the curve's steps, one per line
-  job_client.py STUBS SERVER kill-at ID STEPS PID
+  job_client.py STUBS SERVER kill-at ID STEPS PID [FOLDER]
       -> polls the job every few ms and sends SIGKILL to PID once it has applied STEPS steps;
-         fails when the job ends first
+         fails when the job ends first. With FOLDER, the kill then waits (up to 5 s) until a
+         temporary file (".tmp-" in its name) is in FOLDER: a write under way there.
 
 STUBS is a folder for the generated Python stubs.
 """
@@ -25,6 +26,14 @@ def load_stubs(folder):
     from mlpd_example import load_stubs as generate  # noqa: E402 (found through the path above)
     _, mlpd_pb2, mlpd_pb2_grpc = generate(folder)
     return mlpd_pb2, mlpd_pb2_grpc
+
+
+def wait_for_temporary_file(folder, deadline):
+    """Returns once `folder` holds a file being written (".tmp-" in its name) or at `deadline`."""
+    while time.monotonic() < deadline:
+        if any(".tmp-" in name for name in os.listdir(folder)):
+            return
+        time.sleep(0.0002)
 
 
 def main():
@@ -59,6 +68,8 @@ def main():
             if job.done:
                 sys.exit(f"job {job_id} ended ({pb.JobState.Name(job.state)}) before step {steps}")
             if job.steps_done >= steps:
+                if len(args) > 3:
+                    wait_for_temporary_file(args[3], time.monotonic() + 5)
                 os.kill(pid, signal.SIGKILL)
                 print(job.steps_done)
                 return
