@@ -153,10 +153,12 @@ absl::StatusOr<int64_t> Client::SaveSession(const std::string& name, const CallO
 
 absl::StatusOr<v1::TrainStepResponse> Client::TrainStep(const std::string& name,
                                                         const v1::Batch& batch,
-                                                        const CallOptions& call) {
+                                                        const CallOptions& call,
+                                                        std::optional<int64_t> expected_step) {
   v1::TrainStepRequest request;
   request.set_name(name);
   *request.mutable_batch() = batch;
+  if (expected_step.has_value()) request.set_expected_step(*expected_step);
   v1::TrainStepResponse response;
   absl::Status status = Unary(&v1::Mlpd::Stub::TrainStep, name, request, &response, call);
   if (!status.ok()) return status;

@@ -40,6 +40,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -160,8 +161,11 @@ class Client {
   absl::StatusOr<int64_t> SaveSession(const std::string& name, const CallOptions& call = {});
 
   // Training and inference on inline batches.
-  absl::StatusOr<v1::TrainStepResponse> TrainStep(const std::string& name, const v1::Batch& batch,
-                                                  const CallOptions& call = {});
+  // TrainStep applies one step; with `expected_step` only if the session is at that step count
+  // (else ABORTED and nothing applied), so a retry after a lost answer cannot apply twice.
+  absl::StatusOr<v1::TrainStepResponse> TrainStep(
+      const std::string& name, const v1::Batch& batch, const CallOptions& call = {},
+      std::optional<int64_t> expected_step = std::nullopt);
   absl::StatusOr<v1::PredictResponse> Predict(const std::string& name, const v1::Tensor& x,
                                               const CallOptions& call = {});
   // PredictRows predicts any number of rows: it sends whole rows in requests of at most

@@ -22,21 +22,24 @@ grpc::ServerUnaryReactor* MlpdService::TrainStep(grpc::CallbackServerContext* co
     batch = ViewBatch("batch", request->batch());
     precheck = batch.status();
   }
-  return runner_.Run(context, "TrainStep", request->name(), precheck,
-                     [this, batch = batch.value_or(BatchView{}), response](Session& session) {
-                       const absl::Time start = absl::Now();
-                       MLPD_ASSIGN_OR_RETURN(float loss, session.TrainStep(batch));
-                       const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-                       response->set_loss(loss);
-                       response->set_step(session.model().step_count());
-                       HistoryPoint point;
-                       point.step = response->step();
-                       point.time_unix_ms = NowUnixMs();
-                       point.train_loss = loss;
-                       point.samples_per_second = seconds > 0 ? batch.x.rows / seconds : 0.0;
-                       RecordHistory(session.shared_from_this(), point);
-                       return absl::OkStatus();
-                     });
+  return runner_.Run(
+      context, "TrainStep", request->name(), precheck,
+      [this, batch = batch.value_or(BatchView{}), response,
+       expected_step = ExpectedStep(*request)](Session& session) {
+        MLPD_RETURN_IF_ERROR(CheckExpectedStep(expected_step, session.model().step_count()));
+        const absl::Time start = absl::Now();
+        MLPD_ASSIGN_OR_RETURN(float loss, session.TrainStep(batch));
+        const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+        response->set_loss(loss);
+        response->set_step(session.model().step_count());
+        HistoryPoint point;
+        point.step = response->step();
+        point.time_unix_ms = NowUnixMs();
+        point.train_loss = loss;
+        point.samples_per_second = seconds > 0 ? batch.x.rows / seconds : 0.0;
+        RecordHistory(session.shared_from_this(), point);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* MlpdService::Predict(grpc::CallbackServerContext* context,

@@ -209,4 +209,16 @@ std::string FormatName(v1::ExportFormat format) {
   return name.empty() ? absl::StrCat(static_cast<int>(format)) : name;
 }
 
+std::optional<int64_t> ExpectedStep(const v1::TrainStepRequest& request) {
+  if (!request.has_expected_step()) return std::nullopt;
+  return request.expected_step();
+}
+
+absl::Status CheckExpectedStep(std::optional<int64_t> expected_step, int64_t step_count) {
+  if (!expected_step.has_value() || *expected_step == step_count) return absl::OkStatus();
+  return absl::AbortedError(
+      absl::StrFormat("expected_step is %d, the session's step count is %d; nothing was applied",
+                      *expected_step, step_count));
+}
+
 }  // namespace mlpd

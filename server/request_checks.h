@@ -11,6 +11,7 @@
 #define MLPD_SERVER_REQUEST_CHECKS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -91,6 +92,13 @@ absl::Status CheckChunkShape(absl::string_view field, const BatchView& rows, con
 
 // FormatName is the enum's name, or its number when it has none (a newer or a bad client).
 std::string FormatName(v1::ExportFormat format);
+
+// ExpectedStep is TrainStepRequest.expected_step when set.
+std::optional<int64_t> ExpectedStep(const v1::TrainStepRequest& request);
+
+// CheckExpectedStep is ABORTED naming both counts when `expected_step` is set and differs from
+// the session's `step_count`; the step must then apply nothing.
+absl::Status CheckExpectedStep(std::optional<int64_t> expected_step, int64_t step_count);
 
 }  // namespace mlpd
 

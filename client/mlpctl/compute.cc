@@ -1,5 +1,6 @@
 // The commands that compute on rows sent with the call: step, evaluate and predict.
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,13 +31,17 @@ class StepCommand : public Command {
       : Command(app, "step", "Apply one training step on the rows of a CSV") {
     cli().add_option("NAME", name_, "Session name")->required();
     AddDataOptions(&cli(), &data_, /*preprocessing=*/true);
-    cli().footer(Example("  mlpctl step xor --csv xor.csv --target-columns 1"));
+    cli().add_option_function<int64_t>(
+        "--expected-step", [this](int64_t step) { expected_step_ = step; },
+        "Apply only if the session is at this step count (else ABORTED, nothing applied)");
+    cli().footer(Example("  mlpctl step xor --csv xor.csv --target-columns 1 --expected-step 41"));
   }
 
   int Run(const CommandContext& context) override {
     absl::StatusOr<v1::Batch> batch = LoadRowsWithTargets(data_, "step");
     if (!batch.ok()) return UsageError(batch.status().message());
-    absl::StatusOr<v1::TrainStepResponse> response = context.client.TrainStep(name_, *batch);
+    absl::StatusOr<v1::TrainStepResponse> response =
+        context.client.TrainStep(name_, *batch, CallOptions{}, expected_step_);
     if (!response.ok()) return Refused(response.status());
     Print(context.global.json, {{"loss", response->loss()}, {"step", response->step()}},
           absl::StrFormat("step %d loss %.6g\n", response->step(), response->loss()));
@@ -46,6 +51,7 @@ class StepCommand : public Command {
  private:
   std::string name_;
   DataFlags data_;
+  std::optional<int64_t> expected_step_;
 };
 
 class EvaluateCommand : public Command {

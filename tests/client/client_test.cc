@@ -108,9 +108,12 @@ TEST_F(ClientTest, SessionLifecycleAndExportImportRoundTrip) {
   Dataset data = LinearDataset(8);
   v1::Batch batch;
   DatasetRowsToBatch(data, 0, data.rows(), &batch);
-  absl::StatusOr<v1::TrainStepResponse> step = client_->TrainStep("alpha", batch);
+  absl::StatusOr<v1::TrainStepResponse> step = client_->TrainStep("alpha", batch, {}, 0);
   ASSERT_TRUE(step.ok()) << step.status();
   EXPECT_EQ(step->step(), 1);
+  // The same step retried with the step count it expected: refused, not applied twice.
+  EXPECT_EQ(client_->TrainStep("alpha", batch, {}, 0).status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(client_->GetSession("alpha")->step_count(), 1);
 
   absl::StatusOr<std::string> exported = client_->ExportSession("alpha", v1::EXPORT_FORMAT_NATIVE);
   ASSERT_TRUE(exported.ok()) << exported.status();

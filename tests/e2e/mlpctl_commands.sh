@@ -74,6 +74,13 @@ run 0 step xor --csv "$work/xor.csv" --label-column
 contains "$out" "step 501 loss" "step"
 run 0 --json step xor --csv "$work/xor.csv" --label-column
 [ "$(json_get "$out" 'v["step"]')" = 502 ] || fail "step --json: $out"
+# --expected-step: applied at the expected count, refused (ABORTED, nothing applied) after it.
+run 0 step xor --csv "$work/xor.csv" --label-column --expected-step 502
+contains "$out" "step 503 loss" "step --expected-step at the session's count"
+run 1 step xor --csv "$work/xor.csv" --label-column --expected-step 502
+contains "$err" "expected_step is 502, the session's step count is 503" "step --expected-step refused"
+run 0 --json get xor
+[ "$(json_get "$out" 'v["step_count"]')" = 503 ] || fail "a refused --expected-step applied: $out"
 run 0 --json evaluate xor --dataset xor-data
 [ "$(json_get "$out" 'sorted(v)')" = "['count', 'error_rate', 'loss']" ] || fail "evaluate keys: $out"
 [ "$(json_get "$out" 'v["count"]')" = 4 ] || fail "evaluate count: $out"
@@ -121,7 +128,7 @@ contains "$out" "exported session xor (native" "export"
 [ -s "$work/xor.ckpt" ] || fail "export wrote nothing"
 run 0 import xor-copy -i "$work/xor.ckpt"
 contains "$out" "imported session xor-copy" "import"
-contains "$out" "at step 502" "import keeps the step count"
+contains "$out" "at step 503" "import keeps the step count"
 run 0 predict xor-copy --csv "$work/xor-x.csv"
 [ "$out" = "$csv" ] || fail "imported copy predicts differently: $out vs $csv"
 run 0 --json export practical --format onnx -o "$work/practical.onnx"
@@ -133,7 +140,7 @@ fi
 
 # save / delete
 run 0 save xor
-contains "$out" "saved session xor at step 502" "save"
+contains "$out" "saved session xor at step 503" "save"
 run 0 delete xor-copy
 contains "$out" "deleted session xor-copy" "delete"
 run 0 delete --dataset xor-plain --session xor

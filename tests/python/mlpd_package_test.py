@@ -393,6 +393,15 @@ class ComputeTest(ServerTestCase):
             self.client.train_step("no-such-session", XOR_X, XOR_Y)
         self.assertEqual(self.client.get_session("width").step_count, 0)
 
+    def test_expected_step_makes_a_retried_step_apply_once(self):
+        self.create_xor("retry")
+        self.assertEqual(self.client.train_step("retry", XOR_X, XOR_Y, expected_step=0).step, 1)
+        with self.assertRaises(mlpd.Aborted) as caught:
+            self.client.train_step("retry", XOR_X, XOR_Y, expected_step=0)
+        self.assertIn("expected_step is 0, the session's step count is 1", caught.exception.message)
+        self.assertEqual(self.client.get_session("retry").step_count, 1)
+        self.assertEqual(self.client.train_step("retry", XOR_X, XOR_Y, expected_step=1).step, 2)
+
 
 class DatasetsAndTrainingTest(ServerTestCase):
 

@@ -112,6 +112,19 @@ TEST(RequestChecksTest, CreateAndImportNeedASpec) {
   ExpectRefused(ParseImport(import, &checkpoint).status(), {"holds no spec"});
 }
 
+TEST(RequestChecksTest, ExpectedStepIsATestAndSet) {
+  v1::TrainStepRequest request;
+  EXPECT_EQ(ExpectedStep(request), std::nullopt);
+  EXPECT_TRUE(CheckExpectedStep(std::nullopt, 7).ok());
+  request.set_expected_step(0);  // 0 is a count like any other: set, it is checked.
+  ASSERT_EQ(ExpectedStep(request), 0);
+  EXPECT_TRUE(CheckExpectedStep(0, 0).ok());
+  const absl::Status refused = CheckExpectedStep(ExpectedStep(request), 7);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(refused.message(),
+            "expected_step is 0, the session's step count is 7; nothing was applied");
+}
+
 TEST(RequestChecksTest, ExportFormatsAreNamedByNumberWhenUnknown) {
   EXPECT_TRUE(CheckExportFormat(v1::EXPORT_FORMAT_NATIVE).ok());
   EXPECT_TRUE(CheckExportFormat(v1::EXPORT_FORMAT_ONNX).ok());

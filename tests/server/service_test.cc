@@ -921,5 +921,37 @@ TEST(LimitsTest, SessionMemoryLimitCountsParametersAndOptimizerState) {
   EXPECT_EQ(service.session_count(), 2);
 }
 
+TEST_F(ServiceTest, ExpectedStepMakesARetriedStepApplyOnce) {
+  v1::SessionInfo info;
+  ASSERT_TRUE(Create(stub(), "retry", LinearSpec(3, 2), &info).ok());
+  const v1::Batch batch = RegressionBatch(4, 3, 2);
+  auto step = [&](int64_t expected_step, v1::TrainStepResponse* response) {
+    grpc::ClientContext context;
+    v1::TrainStepRequest request;
+    request.set_name("retry");
+    *request.mutable_batch() = batch;
+    request.set_expected_step(expected_step);
+    return stub().TrainStep(&context, request, response);
+  };
+  v1::TrainStepResponse first;
+  ASSERT_TRUE(step(0, &first).ok());
+  EXPECT_EQ(first.step(), 1);
+  const std::string after_first = Exported(stub(), "retry").SerializeAsString();
+
+  // The same step again, as a client retries after a lost answer: refused, nothing applied.
+  v1::TrainStepResponse retried;
+  const grpc::Status status = step(0, &retried);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("expected_step is 0, the session's step count is 1; nothing was applied"));
+  EXPECT_EQ(Exported(stub(), "retry").SerializeAsString(), after_first);
+
+  ASSERT_TRUE(step(1, &retried).ok());
+  EXPECT_EQ(retried.step(), 2);
+  // Without expected_step a step applies whatever the count.
+  ASSERT_TRUE(Step(stub(), "retry", batch, &retried).ok());
+  EXPECT_EQ(retried.step(), 3);
+}
+
 }  // namespace
 }  // namespace mlpd::testing

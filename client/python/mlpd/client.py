@@ -176,10 +176,17 @@ class Client:
 
     # --- compute --------------------------------------------------------------------------
 
-    def train_step(self, name, x, y, *, timeout=_CLIENT_DEFAULT):
+    def train_step(self, name, x, y, *, expected_step=None, timeout=_CLIENT_DEFAULT):
         """One optimizer step on the batch x [N, in] with y: float targets [N, out] (or [N]
-        for one output) or integer class labels [N]. Returns StepResult(loss, step)."""
-        request = b"".join([mlpd_pb2.TrainStepRequest(name=name).SerializeToString(),
+        for one output) or integer class labels [N]. Returns StepResult(loss, step).
+
+        expected_step: the session's step count you last saw; the step applies only if the
+        session is still at that count, else mlpd.Aborted and nothing changes. A retry with the same
+        expected_step after a timeout therefore never applies twice."""
+        head = mlpd_pb2.TrainStepRequest(name=name)
+        if expected_step is not None:
+            head.expected_step = expected_step
+        request = b"".join([head.SerializeToString(),
                             *wire_arrays.field(_TRAIN_STEP_BATCH, wire_arrays.batch(x, y))])
         response = mlpd_pb2.TrainStepResponse.FromString(
             self._call(self._train_step, request, name, timeout))
