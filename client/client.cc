@@ -315,6 +315,14 @@ absl::StatusOr<v1::SessionInfo> Client::ImportSession(const std::string& name,
   return response;
 }
 
+absl::StatusOr<v1::ServerInfo> Client::GetServerInfo(const CallOptions& call) {
+  v1::ServerInfo response;
+  absl::Status status = Unary(&v1::Mlpd::Stub::GetServerInfo, std::string(),
+                              v1::GetServerInfoRequest(), &response, call);
+  if (!status.ok()) return status;
+  return response;
+}
+
 absl::StatusOr<HealthStatus> Client::Health(const std::string& service, const CallOptions& call) {
   HealthCheckRequest request;
   request.set_service(service);

@@ -236,6 +236,9 @@ class Client {
                                                 const std::string& data,
                                                 const CallOptions& call = {});
 
+  // GetServerInfo asks the server for its version, build, limits and features.
+  absl::StatusOr<v1::ServerInfo> GetServerInfo(const CallOptions& call = {});
+
   // Health asks grpc.health.v1.Health/Check about `service` ("" is the whole server).
   absl::StatusOr<HealthStatus> Health(const std::string& service = "",
                                       const CallOptions& call = {});

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
+#include "server/answer.h"
 #include "server/log.h"
 #include "server/names.h"
 
@@ -38,6 +39,9 @@ MlpdService::MlpdService(const ServerOptions& options, ComputeExecutor* executor
                          SerialWorker* writer, const TokenAuthenticator* auth, MlpdMetrics* metrics)
     : max_session_params_(options.max_session_params),
       max_message_bytes_(options.max_message_mb << 20),
+      info_(DescribeServer(options, ServerTraits{/*keeps_data=*/store != nullptr,
+                                                 /*requires_token=*/auth != nullptr,
+                                                 /*start_time_unix_ms=*/NowUnixMs()})),
       executor_(executor),
       auth_(auth),
       files_(store, writer),
@@ -55,6 +59,16 @@ MlpdService::MlpdService(const ServerOptions& options, ComputeExecutor* executor
       job_runner_(executor, &jobs_, this, {job_store_.get(), writer_}) {}
 
 MlpdService::~MlpdService() = default;
+
+grpc::ServerUnaryReactor* MlpdService::GetServerInfo(grpc::CallbackServerContext* context,
+                                                     const v1::GetServerInfoRequest* request,
+                                                     v1::ServerInfo* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const absl::Status admitted = Admit(*context);
+  if (admitted.ok()) *response = info_;
+  Answer(reactor, "GetServerInfo", "", admitted);
+  return reactor;
+}
 
 absl::Status MlpdService::Admit(const grpc::CallbackServerContext& context) const {
   if (draining_.load()) {

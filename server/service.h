@@ -8,8 +8,8 @@
 // The handlers live in one file per group: session_rpcs.cc (Create, Get, List, Delete),
 // dataset_rpcs.cc (Upload, Get, List, Delete), compute_rpcs.cc (TrainStep, Predict, Evaluate),
 // training_rpcs.cc (Train), job_rpcs.cc (StartTraining, GetJob, ListJobs, CancelJob, WatchJob,
-// GetHistory), model_rpcs.cc (Export, Import, Save); this file's .cc holds what they share and
-// the start-up and shutdown hooks.
+// GetHistory), model_rpcs.cc (Export, Import, Save); this file's .cc holds what they share,
+// GetServerInfo and the start-up and shutdown hooks.
 //
 //   MlpdService service(options, &executor, &store, &writer, /*auth=*/nullptr);
 //   builder.RegisterService(&service);
@@ -40,6 +40,7 @@
 #include "server/options.h"
 #include "server/security.h"
 #include "server/serial_worker.h"
+#include "server/server_info.h"
 #include "server/session.h"
 #include "server/session_file.h"
 #include "server/session_runner.h"
@@ -96,6 +97,9 @@ class MlpdService final : public v1::Mlpd::CallbackService, private JobHost {
   std::vector<std::pair<std::string, int64_t>> job_counts() const { return jobs_.CountByState(); }
 
   // The mlpd.v1.Mlpd methods.
+  grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* context,
+                                          const v1::GetServerInfoRequest* request,
+                                          v1::ServerInfo* response) override;
   grpc::ServerUnaryReactor* CreateSession(grpc::CallbackServerContext* context,
                                           const v1::CreateSessionRequest* request,
                                           v1::SessionInfo* response) override;
@@ -175,6 +179,7 @@ class MlpdService final : public v1::Mlpd::CallbackService, private JobHost {
 
   const int64_t max_session_params_;  // --max-session-params.
   const int64_t max_message_bytes_;   // --max-message-mb, in bytes.
+  const v1::ServerInfo info_;         // GetServerInfo's answer.
   ComputeExecutor* const executor_;
   const TokenAuthenticator* const auth_;
   const DataWriter files_;

@@ -31,7 +31,7 @@ TEST(CommandRegistryTest, EverySubcommandIsRegisteredInHelpOrderWithAnExample) {
   for (const std::unique_ptr<Command>& command : commands) names.push_back(command->name());
   EXPECT_THAT(names, ElementsAre("create", "get", "list", "delete", "save", "health", "upload",
                                  "train", "jobs", "job", "watch", "cancel", "history", "step",
-                                 "evaluate", "predict", "export", "import"));
+                                 "evaluate", "predict", "export", "import", "version"));
   std::vector<std::string> help_order;
   for (const CLI::App* subcommand : app.get_subcommands({})) {
     help_order.push_back(subcommand->get_name());

@@ -17,6 +17,17 @@ run 0 health --service mlpd.v1.Mlpd
 run 1 health --service no.such.Service
 contains "$err" "NOT_FOUND: " "health of an unknown service"
 
+# version: mlpctl's own, then the server's with its limits and features
+run 0 version
+contains "$out" "mlpctl " "version names mlpctl"
+contains "$out" "API mlpd.v1 1.0" "version names the API"
+contains "$out" "features: data_dir expected_step history jobs" "version lists the features"
+run 0 --json version
+[ "$(json_get "$out" 'v["server"]["limits"]["max_message_bytes"]')" = $((64 << 20)) ] ||
+  fail "version --json: the default message limit: $out"
+[ "$(json_get "$out" 'v["client"]["version"] == v["server"]["version"]')" = True ] ||
+  fail "version --json: client and server are one build: $out"
+
 # create / get / list
 run 0 create xor --layers 2,8,2 --activations tanh,identity --loss cross_entropy \
   --optimizer adam --lr 0.05 --init xavier --seed 7
@@ -263,7 +274,8 @@ run 1 get xor-unlabelled --dataset
 contains "$err" "NOT_FOUND: " "nothing uploaded for a refused train --csv"
 
 # every subcommand documents itself with an example
-for command in create get list delete health upload train step evaluate predict export import save; do
+for command in create get list delete health upload train step evaluate predict export import save \
+  version; do
   run 0 "$command" --help
   contains "$out" "Example:" "$command --help"
 done

@@ -490,6 +490,14 @@ class MessageLimitTest(ServerTestCase):
 
     server_flags = ("--max-message-mb", "1")
 
+    def test_server_info_reports_the_limit_in_force(self):
+        info = self.client.server_info()
+        self.assertEqual(info.limits.max_message_bytes, 1 << 20)  # --max-message-mb 1.
+        self.assertEqual(info.api, "mlpd.v1 1.0")
+        self.assertEqual(info.version, mlpd.__version__)
+        # The test servers keep a data dir and ask no token.
+        self.assertEqual(info.features, ("data_dir", "expected_step", "history", "jobs"))
+
     def test_upload_and_predict_split_what_one_message_cannot_carry(self):
         x = np.random.default_rng(2).normal(size=(1200, 784)).astype(np.float32)  # 3.6 MiB.
         labels = np.arange(1200) % 10

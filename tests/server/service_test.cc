@@ -953,5 +953,26 @@ TEST_F(ServiceTest, ExpectedStepMakesARetriedStepApplyOnce) {
   EXPECT_EQ(retried.step(), 3);
 }
 
+TEST(ServerInfoServiceTest, GetServerInfoAnswersTheServersOptions) {
+  ServerOptions options;
+  options.max_sessions = 3;
+  options.max_message_mb = 9;
+  const int64_t before = absl::ToUnixMillis(absl::Now());
+  TestServer server(options);
+  const int64_t after = absl::ToUnixMillis(absl::Now());
+  grpc::ClientContext context;
+  v1::ServerInfo info;
+  const grpc::Status status = server.stub().GetServerInfo(&context, {}, &info);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(info.limits().max_sessions(), 3);
+  EXPECT_EQ(info.limits().max_message_bytes(), 9 << 20);
+  EXPECT_EQ(info.limits().max_session_params(), ServerOptions().max_session_params);
+  EXPECT_GE(info.start_time_unix_ms(), before);
+  EXPECT_LE(info.start_time_unix_ms(), after);
+  EXPECT_FALSE(info.version().empty());
+  // A server without a data dir keeps nothing and asks no token.
+  EXPECT_THAT(info.features(), ::testing::ElementsAre("expected_step", "jobs"));
+}
+
 }  // namespace
 }  // namespace mlpd::testing

@@ -125,6 +125,13 @@ class Client:
         except grpc.RpcError as error:
             raise errors.from_rpc_error(error) from None
 
+    # --- the server -----------------------------------------------------------------------
+
+    def server_info(self, *, timeout=_CLIENT_DEFAULT):
+        """The server's version, API, build, limits in force and features (a ServerInfo)."""
+        return convert.server_info_from_wire(
+            self._call(self._stub.GetServerInfo, mlpd_pb2.GetServerInfoRequest(), None, timeout))
+
     # --- sessions -------------------------------------------------------------------------
 
     def create_session(self, name, model=None, *, timeout=_CLIENT_DEFAULT, **spec_fields):

@@ -5,6 +5,7 @@ name prefixed by its enum type (LossKind's "LOSS_KIND_MSE", as Google's API guid
 Hyperparameters left None are left unset, so the server applies its default; any other value,
 0 included, is sent (those fields have presence on the wire).
 """
+import dataclasses
 import re
 
 from mlpd import results, spec
@@ -104,6 +105,15 @@ def session_from_wire(info):
         last_loss=_get_optional(info, "last_loss"),
         create_time_unix_ms=info.create_time_unix_ms,
         update_time_unix_ms=info.update_time_unix_ms)
+
+
+def server_info_from_wire(info):
+    """A results.ServerInfo from an mlpd_pb2.ServerInfo."""
+    limits = results.ServerLimits(**{field.name: getattr(info.limits, field.name)
+                                     for field in dataclasses.fields(results.ServerLimits)})
+    return results.ServerInfo(version=info.version, api=info.api, build=info.build,
+                              limits=limits, features=tuple(info.features),
+                              start_time_unix_ms=info.start_time_unix_ms)
 
 
 def dataset_from_wire(info):

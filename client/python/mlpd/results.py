@@ -80,3 +80,31 @@ class TrainSummary:
     last_loss: float
     seconds: float
     eval: Optional[Evaluation]
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerLimits:
+    """ServerLimits: the limits the server enforces (its flags); 0 is "no limit" where the
+    flag says so."""
+
+    max_message_bytes: int
+    max_session_params: int
+    max_sessions: int
+    max_sessions_bytes: int
+    max_datasets: int
+    max_datasets_bytes: int
+    max_call_activation_bytes: int
+    max_queue: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerInfo:
+    """ServerInfo: the server's version, API and build, its limits and its features (sorted
+    names such as "expected_step", "jobs", "data_dir")."""
+
+    version: str
+    api: str
+    build: str
+    limits: ServerLimits
+    features: tuple
+    start_time_unix_ms: int
