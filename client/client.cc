@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "client/batch_proto.h"
 #include "client/client_call.h"
 #include "client/grpc_status.h"
@@ -292,27 +293,64 @@ absl::Status Client::DeleteDataset(const std::string& name, const CallOptions& c
 
 absl::StatusOr<std::string> Client::ExportSession(const std::string& name, v1::ExportFormat format,
                                                   const CallOptions& call) {
+  grpc::ClientContext context;
+  PrepareContext(call, name, &context);
+  client_internal::CallScope scope(call.cancellation, &context);
+  if (scope.cancelled_before_start()) return client_internal::CancelledBeforeStart();
   v1::ExportSessionRequest request;
   request.set_name(name);
   request.set_format(format);
-  v1::ExportSessionResponse response;
-  absl::Status status = Unary(&v1::Mlpd::Stub::ExportSession, name, request, &response, call);
+  std::unique_ptr<grpc::ClientReader<v1::ExportSessionResponse>> reader =
+      stub_->ExportSession(&context, request);
+  v1::ExportSessionResponse chunk;
+  std::string data;
+  int64_t chunks = 0, total_bytes = 0;
+  while (reader->Read(&chunk)) {
+    if (chunks++ == 0) total_bytes = chunk.total_bytes();
+    data.append(chunk.data());
+  }
+  absl::Status status = ToAbslStatus(reader->Finish());
   if (!status.ok()) return status;
-  return std::move(*response.mutable_data());
+  if (static_cast<int64_t>(data.size()) != total_bytes) {
+    return absl::InternalError(
+        absl::StrFormat("the export stream ended after %d bytes in %d chunks; it announced %d",
+                        data.size(), chunks, total_bytes));
+  }
+  return data;
 }
 
 absl::StatusOr<v1::SessionInfo> Client::ImportSession(const std::string& name,
                                                       v1::ExportFormat format,
                                                       const std::string& data,
                                                       const CallOptions& call) {
-  v1::ImportSessionRequest request;
-  request.set_name(name);
-  request.set_format(format);
-  request.set_data(data);
-  v1::SessionInfo response;
-  absl::Status status = Unary(&v1::Mlpd::Stub::ImportSession, name, request, &response, call);
+  grpc::ClientContext context;
+  PrepareContext(call, name, &context);
+  client_internal::CallScope scope(call.cancellation, &context);
+  if (scope.cancelled_before_start()) return client_internal::CancelledBeforeStart();
+  v1::SessionInfo info;
+  std::unique_ptr<grpc::ClientWriter<v1::ImportSessionRequest>> writer =
+      stub_->ImportSession(&context, &info);
+  const size_t chunk_bytes = static_cast<size_t>(std::max<int64_t>(1, options_.upload_chunk_bytes));
+  v1::ImportSessionRequest chunk;
+  size_t offset = 0;
+  // Empty data still sends one chunk so the server names the problem.
+  do {
+    chunk.Clear();
+    if (offset == 0) {
+      chunk.set_name(name);
+      chunk.set_format(format);
+      chunk.set_total_bytes(static_cast<int64_t>(data.size()));
+    }
+    const size_t length = std::min(chunk_bytes, data.size() - offset);
+    chunk.mutable_data()->assign(data, offset, length);
+    // A failed write means the server ended the stream; Finish() carries its reason.
+    if (!writer->Write(chunk)) break;
+    offset += length;
+  } while (offset < data.size());
+  writer->WritesDone();
+  absl::Status status = ToAbslStatus(writer->Finish());
   if (!status.ok()) return status;
-  return response;
+  return info;
 }
 
 absl::StatusOr<v1::ServerInfo> Client::GetServerInfo(const CallOptions& call) {

@@ -77,7 +77,8 @@ struct ClientOptions {
   absl::Duration timeout = absl::Seconds(60);
   // Largest message sent or received; keep it equal to the server's --max-message-mb.
   int max_message_bytes = kDefaultMaxMessageBytes;
-  // Upper bound of one UploadDataset chunk (whole rows; at least one row per chunk).
+  // Upper bound of one UploadDataset chunk (whole rows; at least one row per chunk) and of the
+  // data of one ImportSession chunk.
   int64_t upload_chunk_bytes = kDefaultUploadChunkBytes;
   // TLS files; plaintext when tls_ca_file is empty.
   ClientSecurityOptions security;
@@ -229,7 +230,8 @@ class Client {
                                                            int32_t max_points = 0,
                                                            const CallOptions& call = {});
 
-  // Models.
+  // Models. ExportSession reads the export's stream of chunks whole; ImportSession sends `data`
+  // in chunks of at most upload_chunk_bytes. So a model larger than one message travels.
   absl::StatusOr<std::string> ExportSession(const std::string& name, v1::ExportFormat format,
                                             const CallOptions& call = {});
   absl::StatusOr<v1::SessionInfo> ImportSession(const std::string& name, v1::ExportFormat format,

@@ -5,46 +5,58 @@
 #include "core/checkpoint.h"
 #include "core/status_macros.h"
 #include "server/answer.h"
+#include "server/export_reactor.h"
+#include "server/import_reactor.h"
 #include "server/names.h"
 #include "server/request_checks.h"
 #include "server/service.h"
 
 namespace mlpd {
 
-grpc::ServerUnaryReactor* MlpdService::ExportSession(grpc::CallbackServerContext* context,
-                                                     const v1::ExportSessionRequest* request,
-                                                     v1::ExportSessionResponse* response) {
+grpc::ServerWriteReactor<v1::ExportSessionResponse>* MlpdService::ExportSession(
+    grpc::CallbackServerContext* context, const v1::ExportSessionRequest* request) {
   absl::Status precheck = Admit(*context);
   const v1::ExportFormat format = request->format();
   if (precheck.ok()) precheck = CheckExportFormat(format);
-  return runner_.Run(context, "ExportSession", request->name(), precheck,
-                     [format, response](Session& session) {
-                       response->set_format(format);
-                       MLPD_ASSIGN_OR_RETURN(*response->mutable_data(), session.Export(format));
-                       return absl::OkStatus();
-                     });
+  auto* reactor = new ExportReactor(request->name(), format);
+  // The export is made on the executor; the stream sends it from gRPC's threads.
+  auto bytes = std::make_shared<std::string>();
+  runner_.Submit(
+      context, request->name(), precheck,
+      [bytes, format](Session& session) {
+        MLPD_ASSIGN_OR_RETURN(*bytes, session.Export(format));
+        return absl::OkStatus();
+      },
+      [reactor, bytes](const absl::Status& status) { reactor->Send(status, std::move(*bytes)); });
+  return reactor;
 }
 
-grpc::ServerUnaryReactor* MlpdService::ImportSession(grpc::CallbackServerContext* context,
-                                                     const v1::ImportSessionRequest* request,
-                                                     v1::SessionInfo* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto checkpoint = std::make_shared<v1::Checkpoint>();
-  auto parse = [&]() -> absl::StatusOr<ModelSpec> {
-    MLPD_RETURN_IF_ERROR(Admit(*context));
-    MLPD_RETURN_IF_ERROR(ValidateName("name", request->name()));
-    MLPD_ASSIGN_OR_RETURN(ModelSpec spec, ParseImport(*request, checkpoint.get()));
-    MLPD_RETURN_IF_ERROR(CheckSessionSize(spec, max_session_params_));
-    return spec;
-  };
-  absl::StatusOr<ModelSpec> spec = parse();
-  if (!spec.ok()) {
-    Answer(reactor, "ImportSession", request->name(), spec.status());
-    return reactor;
+grpc::ServerReadReactor<v1::ImportSessionRequest>* MlpdService::ImportSession(
+    grpc::CallbackServerContext* context, v1::SessionInfo* response) {
+  const absl::Status admitted = Admit(*context);
+  if (!admitted.ok()) {
+    return Refuse<grpc::ServerReadReactor<v1::ImportSessionRequest>>("ImportSession", "", admitted);
   }
-  return runner_.Create(
-      reactor, "ImportSession", request->name(), *spec,
-      [checkpoint] { return RestoreCheckpoint(*checkpoint); }, response);
+  return new ImportReactor(
+      context, ImportBytesLimit(max_session_params_),
+      [this, response](ImportedExport import, ImportReactor::Done done) {
+        auto checkpoint = std::make_shared<v1::Checkpoint>();
+        auto parse = [&]() -> absl::StatusOr<ModelSpec> {
+          MLPD_ASSIGN_OR_RETURN(ModelSpec spec, ParseImport(import.data, checkpoint.get()));
+          MLPD_RETURN_IF_ERROR(CheckSessionSize(spec, max_session_params_));
+          return spec;
+        };
+        absl::StatusOr<ModelSpec> spec = parse();
+        if (!spec.ok()) {
+          done(spec.status());
+          return;
+        }
+        // The bytes are parsed: free them before the model is built from the checkpoint.
+        import.data = std::string();
+        runner_.Create(
+            import.name, *spec, [checkpoint] { return RestoreCheckpoint(*checkpoint); }, response,
+            std::move(done));
+      });
 }
 
 grpc::ServerUnaryReactor* MlpdService::SaveSession(grpc::CallbackServerContext* context,

@@ -104,22 +104,41 @@ absl::StatusOr<ModelSpec> ParseCreate(const v1::CreateSessionRequest& request) {
   return spec;
 }
 
-absl::StatusOr<ModelSpec> ParseImport(const v1::ImportSessionRequest& request,
-                                      v1::Checkpoint* checkpoint) {
-  if (request.format() != v1::EXPORT_FORMAT_NATIVE) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("format is %s; ImportSession takes EXPORT_FORMAT_NATIVE only",
-                        FormatName(request.format())));
-  }
-  if (request.data().empty() || !checkpoint->ParseFromString(request.data())) {
+absl::Status CheckImportFormat(v1::ExportFormat format) {
+  if (format != v1::EXPORT_FORMAT_NATIVE) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "data (%d bytes) is not a serialized mlpd.v1.Checkpoint", request.data().size()));
+        "format is %s; ImportSession takes EXPORT_FORMAT_NATIVE only", FormatName(format)));
+  }
+  return absl::OkStatus();
+}
+
+int64_t ImportBytesLimit(int64_t max_session_params) {
+  constexpr int64_t kFloatsPerParameter = 3;  // The parameter, Adam's two moments.
+  return max_session_params * kFloatsPerParameter * 4 + (int64_t{1} << 20);
+}
+
+absl::Status CheckImportBytes(absl::string_view field, int64_t bytes, int64_t max_bytes) {
+  if (bytes < 0) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s is %d bytes", field, bytes));
+  }
+  if (bytes > max_bytes) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "%s is %d bytes; the largest export the limit --max-session-params allows is %d bytes",
+        field, bytes, max_bytes));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ModelSpec> ParseImport(const std::string& data, v1::Checkpoint* checkpoint) {
+  if (data.empty() || !checkpoint->ParseFromString(data)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("data (%d bytes) is not a serialized mlpd.v1.Checkpoint", data.size()));
   }
   if (!checkpoint->has_spec()) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "data (%d bytes) parses but holds no spec: it is not an mlpd.v1.Checkpoint of a "
         "session",
-        request.data().size()));
+        data.size()));
   }
   MLPD_RETURN_IF_ERROR(CheckCheckpointVersion(checkpoint->format_version(), "data.format_version"));
   MLPD_ASSIGN_OR_RETURN(ModelSpec spec, SpecFromProto(checkpoint->spec()));

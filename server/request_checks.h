@@ -57,10 +57,21 @@ absl::Status CheckSessionSize(const ModelSpec& spec, int64_t max_parameters);
 // ParseCreate returns the validated spec of a CreateSession call (not its name or its size).
 absl::StatusOr<ModelSpec> ParseCreate(const v1::CreateSessionRequest& request);
 
-// ParseImport parses an ImportSession call's data into `checkpoint` and returns its validated
-// spec (not the name or the size).
-absl::StatusOr<ModelSpec> ParseImport(const v1::ImportSessionRequest& request,
-                                      v1::Checkpoint* checkpoint);
+// CheckImportFormat accepts EXPORT_FORMAT_NATIVE, the one format ImportSession reads.
+absl::Status CheckImportFormat(v1::ExportFormat format);
+
+// ImportBytesLimit is the largest NATIVE export a session of `max_session_params` parameters
+// can have: the parameters and two optimizer slots (Adam) of 4 bytes each, plus 1 MiB for the
+// spec, the counters and the fields' headers.
+int64_t ImportBytesLimit(int64_t max_session_params);
+
+// CheckImportBytes refuses a negative `bytes` (INVALID_ARGUMENT) and more than `max_bytes`
+// (RESOURCE_EXHAUSTED, naming --max-session-params); `field` names what was counted.
+absl::Status CheckImportBytes(absl::string_view field, int64_t bytes, int64_t max_bytes);
+
+// ParseImport parses an ImportSession stream's data (a NATIVE export) into `checkpoint` and
+// returns its validated spec (not the name or the size).
+absl::StatusOr<ModelSpec> ParseImport(const std::string& data, v1::Checkpoint* checkpoint);
 
 // CheckExportFormat accepts NATIVE and ONNX.
 absl::Status CheckExportFormat(v1::ExportFormat format);

@@ -153,12 +153,10 @@ class MlpdService final : public v1::Mlpd::CallbackService, private JobHost {
   grpc::ServerUnaryReactor* GetHistory(grpc::CallbackServerContext* context,
                                        const v1::GetHistoryRequest* request,
                                        v1::GetHistoryResponse* response) override;
-  grpc::ServerUnaryReactor* ExportSession(grpc::CallbackServerContext* context,
-                                          const v1::ExportSessionRequest* request,
-                                          v1::ExportSessionResponse* response) override;
-  grpc::ServerUnaryReactor* ImportSession(grpc::CallbackServerContext* context,
-                                          const v1::ImportSessionRequest* request,
-                                          v1::SessionInfo* response) override;
+  grpc::ServerWriteReactor<v1::ExportSessionResponse>* ExportSession(
+      grpc::CallbackServerContext* context, const v1::ExportSessionRequest* request) override;
+  grpc::ServerReadReactor<v1::ImportSessionRequest>* ImportSession(
+      grpc::CallbackServerContext* context, v1::SessionInfo* response) override;
 
  private:
   // Admit refuses calls while draining (UNAVAILABLE) and without a valid token.

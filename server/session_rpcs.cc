@@ -31,9 +31,12 @@ grpc::ServerUnaryReactor* MlpdService::CreateSession(grpc::CallbackServerContext
     Answer(reactor, "CreateSession", request->name(), spec.status());
     return reactor;
   }
-  return runner_.Create(
-      reactor, "CreateSession", request->name(), *spec,
-      [spec = *spec] { return Model::Create(spec); }, response);
+  runner_.Create(
+      request->name(), *spec, [spec = *spec] { return Model::Create(spec); }, response,
+      [reactor, name = request->name()](const absl::Status& status) {
+        Answer(reactor, "CreateSession", name, status);
+      });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* MlpdService::GetSession(grpc::CallbackServerContext* context,

@@ -31,6 +31,18 @@ grpc::ServerUnaryReactor* SessionRunner::Run(grpc::CallbackServerContext* contex
                                              const absl::Status& precheck, Work work,
                                              int64_t inline_rows) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Submit(
+      context, name, precheck, std::move(work),
+      [reactor, method, name](const absl::Status& status) {
+        Answer(reactor, method, name, status);
+      },
+      inline_rows);
+  return reactor;
+}
+
+void SessionRunner::Submit(grpc::CallbackServerContext* context, const std::string& name,
+                           const absl::Status& precheck, Work work, Done done,
+                           int64_t inline_rows) {
   absl::Status status = precheck;
   if (status.ok()) {
     absl::StatusOr<std::shared_ptr<Session>> session = Find(name);
@@ -43,36 +55,33 @@ grpc::ServerUnaryReactor* SessionRunner::Run(grpc::CallbackServerContext* contex
           executor_->TryRunInline([&] {
             absl::Status result = target->Gone(/*cancelled=*/false);
             if (result.ok()) result = work(*target);
-            Answer(reactor, method, target->name, result);
+            done(result);
           })) {
-        return reactor;
+        return;
       }
-      status = executor_->Submit(key, [context, reactor, method, target = std::move(target),
-                                       work = std::move(work)](bool cancelled) {
-        absl::Status result = target->Gone(cancelled);
-        // A caller that gave up while the call waited (its deadline passed, it cancelled or
-        // went away) has its answer already: do not apply a step it will never hear of.
-        if (result.ok() && context->IsCancelled()) {
-          result = absl::CancelledError(
-              "the call was cancelled or passed its deadline while it waited; it did not run");
-        }
-        if (result.ok()) result = work(*target);
-        Answer(reactor, method, target->name, result);
-      });
+      status = executor_->Submit(
+          key, [context, done, target = std::move(target), work = std::move(work)](bool cancelled) {
+            absl::Status result = target->Gone(cancelled);
+            // A caller that gave up while the call waited (its deadline passed, it cancelled or
+            // went away) has its answer already: do not apply a step it will never hear of.
+            if (result.ok() && context->IsCancelled()) {
+              result = absl::CancelledError(
+                  "the call was cancelled or passed its deadline while it waited; it did not run");
+            }
+            if (result.ok()) result = work(*target);
+            done(result);
+          });
     }
   }
-  if (!status.ok()) Answer(reactor, method, name, status);
-  return reactor;
+  if (!status.ok()) done(status);
 }
 
-grpc::ServerUnaryReactor* SessionRunner::Create(grpc::ServerUnaryReactor* reactor,
-                                                const char* method, const std::string& name,
-                                                const ModelSpec& spec, MakeModel make_model,
-                                                v1::SessionInfo* response) {
+void SessionRunner::Create(const std::string& name, const ModelSpec& spec, MakeModel make_model,
+                           v1::SessionInfo* response, Done done) {
   std::shared_ptr<Session> session = NewSession(name, spec, NowUnixMs());
   absl::Status status = sessions_->Add(name, session, session->memory_bytes);
   if (status.ok()) {
-    status = executor_->Submit(session->id, [this, reactor, method, session, response,
+    status = executor_->Submit(session->id, [this, done, session, response,
                                              make_model = std::move(make_model)](bool cancelled) {
       absl::Status result;
       if (session->deleted) {
@@ -91,12 +100,11 @@ grpc::ServerUnaryReactor* SessionRunner::Create(grpc::ServerUnaryReactor* reacto
         }
       }
       if (!result.ok()) sessions_->RemoveIf(session->name, session.get());
-      Answer(reactor, method, session->name, result);
+      done(result);
     });
     if (!status.ok()) sessions_->RemoveIf(name, session.get());
   }
-  if (!status.ok()) Answer(reactor, method, name, status);
-  return reactor;
+  if (!status.ok()) done(status);
 }
 
 }  // namespace mlpd

@@ -35,6 +35,8 @@ class SessionRunner {
   using Work = std::function<absl::Status(Session&)>;
   // MakeModel builds a new session's model on the executor.
   using MakeModel = std::function<absl::StatusOr<std::unique_ptr<Model>>()>;
+  // Done receives the status a call ends with (and answers it).
+  using Done = std::function<void(const absl::Status&)>;
 
   SessionRunner(ComputeExecutor* executor, NamedRegistry<Session>* sessions,
                 const SessionPolicy* policy)
@@ -50,12 +52,15 @@ class SessionRunner {
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, const char* method,
                                 const std::string& name, const absl::Status& precheck, Work work,
                                 int64_t inline_rows = 0);
+  // Submit is Run for any shape of call: `done` receives the status (a streaming call answers
+  // with it and with what `work` left for it).
+  void Submit(grpc::CallbackServerContext* context, const std::string& name,
+              const absl::Status& precheck, Work work, Done done, int64_t inline_rows = 0);
 
   // Create registers a new session whose model `make_model` builds on the executor, snapshots
-  // it, fills `response` and answers. Used by CreateSession and ImportSession.
-  grpc::ServerUnaryReactor* Create(grpc::ServerUnaryReactor* reactor, const char* method,
-                                   const std::string& name, const ModelSpec& spec,
-                                   MakeModel make_model, v1::SessionInfo* response);
+  // it, fills `response` and calls `done`. Used by CreateSession and ImportSession.
+  void Create(const std::string& name, const ModelSpec& spec, MakeModel make_model,
+              v1::SessionInfo* response, Done done);
 
   // NewSession makes a session object (not registered) with the next id.
   std::shared_ptr<Session> NewSession(const std::string& name, const ModelSpec& spec,

@@ -162,6 +162,67 @@ TEST_F(ClientTest, SessionLifecycleAndExportImportRoundTrip) {
   }
 }
 
+// The bar for streamed export and import: a 20 M-parameter Adam session (240 MB of
+// parameters and moments, near four times the default 64 MiB message limit) leaves as NATIVE
+// and comes back exactly, with the server's and the client's default message limits.
+TEST(ClientModelTransferTest, ATwentyMillionParameterAdamSessionRoundTripsAtTheDefaultLimit) {
+  Server server;
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  ASSERT_EQ(options.max_message_mb << 20, kDefaultMaxMessageBytes);
+  absl::StatusOr<int> port = server.Start(options);
+  ASSERT_TRUE(port.ok()) << port.status();
+  ClientOptions client_options;
+  client_options.target = absl::StrCat("127.0.0.1:", *port);
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(client_options);
+  ASSERT_TRUE(client.ok()) << client.status();
+
+  // 2000 -> 4000 -> 3000: 20,007,000 parameters.
+  v1::ModelSpec spec;
+  spec.set_input_size(2000);
+  v1::LayerSpec* hidden = spec.add_layers();
+  hidden->set_units(4000);
+  hidden->set_activation(v1::ACTIVATION_TANH);
+  v1::LayerSpec* output = spec.add_layers();
+  output->set_units(3000);
+  output->set_activation(v1::ACTIVATION_IDENTITY);
+  spec.mutable_loss()->set_kind(v1::LOSS_KIND_MSE);
+  spec.mutable_optimizer()->set_kind(v1::OPTIMIZER_KIND_ADAM);
+  spec.mutable_optimizer()->set_learning_rate(1e-3f);
+  spec.mutable_init()->set_kind(v1::INIT_KIND_XAVIER);
+  spec.mutable_init()->set_seed(3);
+  absl::StatusOr<v1::SessionInfo> created = (*client)->CreateSession("big", spec);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->parameter_count(), 20007000);
+  // One step, so the moments are not all zero.
+  v1::Batch batch;
+  batch.mutable_x()->add_shape(2);
+  batch.mutable_x()->add_shape(2000);
+  for (int i = 0; i < 2 * 2000; ++i) batch.mutable_x()->add_data(static_cast<float>(i % 13) / 13);
+  batch.mutable_targets()->add_shape(2);
+  batch.mutable_targets()->add_shape(3000);
+  for (int i = 0; i < 2 * 3000; ++i) batch.mutable_targets()->add_data((i % 7) * 0.1f);
+  ASSERT_TRUE((*client)->TrainStep("big", batch).ok());
+
+  absl::StatusOr<std::string> exported = (*client)->ExportSession("big", v1::EXPORT_FORMAT_NATIVE);
+  ASSERT_TRUE(exported.ok()) << exported.status();
+  // Parameters and two moments of 4 bytes each: far more than one message may carry.
+  EXPECT_GT(exported->size(), size_t{3} * 4 * 20007000 - 1);
+  EXPECT_GT(exported->size(), static_cast<size_t>(kDefaultMaxMessageBytes));
+  absl::StatusOr<v1::SessionInfo> imported =
+      (*client)->ImportSession("big-copy", v1::EXPORT_FORMAT_NATIVE, *exported);
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  EXPECT_EQ(imported->parameter_count(), 20007000);
+  EXPECT_EQ(imported->step_count(), 1);
+
+  // Exactly: the copy exports the same bytes (parameters, both moments, counters, spec).
+  absl::StatusOr<std::string> again =
+      (*client)->ExportSession("big-copy", v1::EXPORT_FORMAT_NATIVE);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(*again == *exported) << "the imported copy exports differently";
+  server.Shutdown();
+}
+
 TEST_F(ClientTest, ServerRefusalsKeepTheirCodeAndMessage) {
   ASSERT_TRUE(client_->CreateSession("gamma", SmallSpec()).ok());
   v1::Tensor wrong_width;

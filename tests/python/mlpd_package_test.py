@@ -521,6 +521,24 @@ class MessageLimitTest(ServerTestCase):
         self.assertAlmostEqual(chunked.evaluate("big", "big").loss, mean_log_loss, places=4)
 
 
+    def test_a_model_larger_than_one_message_exports_and_imports_back_exactly(self):
+        chunked = mlpd.Client(self.server.address, chunk_bytes=256 << 10)
+        self.addCleanup(chunked.close)
+        # 318,010 parameters with Adam's two moments: 3.8 MB, over the 1 MiB message limit.
+        chunked.create_session("wide-adam", input_size=784, layers=[(400, "tanh"),
+                                                                     (10, "identity")],
+                               loss="cross_entropy", optimizer="adam", learning_rate=1e-3)
+        self.addCleanup(chunked.delete_session, "wide-adam")
+        x = np.random.default_rng(3).normal(size=(4, 784)).astype(np.float32)
+        chunked.train_step("wide-adam", x, np.arange(4))
+        data = chunked.export_native("wide-adam")
+        self.assertGreater(len(data), 3 * 4 * 318010)
+        imported = chunked.import_native("wide-adam-copy", data)
+        self.addCleanup(chunked.delete_session, "wide-adam-copy")
+        self.assertEqual((imported.parameter_count, imported.step_count), (318010, 1))
+        self.assertEqual(chunked.export_native("wide-adam-copy"), data)
+
+
 class ModelsTest(ServerTestCase):
 
     def test_native_export_imports_back_exactly(self):

@@ -99,17 +99,26 @@ TEST(RequestChecksTest, CreateAndImportNeedASpec) {
   v1::CreateSessionRequest create;
   ExpectRefused(ParseCreate(create).status(), {"spec is missing"});
 
-  v1::ImportSessionRequest import;
   v1::Checkpoint checkpoint;
-  import.set_format(v1::EXPORT_FORMAT_ONNX);
-  ExpectRefused(ParseImport(import, &checkpoint).status(),
+  ExpectRefused(CheckImportFormat(v1::EXPORT_FORMAT_ONNX),
                 {"format is EXPORT_FORMAT_ONNX", "EXPORT_FORMAT_NATIVE only"});
-  import.set_format(v1::EXPORT_FORMAT_NATIVE);
-  ExpectRefused(ParseImport(import, &checkpoint).status(), {"data (0 bytes)"});
+  EXPECT_TRUE(CheckImportFormat(v1::EXPORT_FORMAT_NATIVE).ok());
+  ExpectRefused(ParseImport("", &checkpoint).status(), {"data (0 bytes)"});
   v1::Checkpoint empty;
   empty.set_format_version(1);
-  import.set_data(empty.SerializeAsString());
-  ExpectRefused(ParseImport(import, &checkpoint).status(), {"holds no spec"});
+  ExpectRefused(ParseImport(empty.SerializeAsString(), &checkpoint).status(), {"holds no spec"});
+}
+
+TEST(RequestChecksTest, ImportBytesAreBoundByTheLargestSessionAllowed) {
+  // 10 parameters with Adam's two slots: 120 bytes of floats, plus 1 MiB for the rest.
+  EXPECT_EQ(ImportBytesLimit(10), 120 + (1 << 20));
+  // The default --max-session-params (100 M) with Adam is 1.2 GB: it must fit.
+  EXPECT_GE(ImportBytesLimit(100000000), int64_t{1200000000});
+  EXPECT_TRUE(CheckImportBytes("total_bytes", 100, 100).ok());
+  ExpectRefused(CheckImportBytes("total_bytes", 101, 100),
+                {"total_bytes is 101 bytes", "--max-session-params allows is 100 bytes"},
+                absl::StatusCode::kResourceExhausted);
+  ExpectRefused(CheckImportBytes("total_bytes", -1, 100), {"total_bytes is -1 bytes"});
 }
 
 TEST(RequestChecksTest, ExpectedStepIsATestAndSet) {

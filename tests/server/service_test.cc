@@ -350,21 +350,14 @@ TEST_F(ServiceTest, NativeExportImportRoundTripsExactlyAndTrainsAlike) {
   ASSERT_TRUE(
       Create(stub(), "orig", MlpSpec(3, 4, 2, v1::LOSS_KIND_MSE, v1::OPTIMIZER_KIND_ADAM)).ok());
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(Step(stub(), "orig", RegressionBatch(5, 3, 2, i)).ok());
-  grpc::ClientContext context;
-  v1::ExportSessionRequest exported;
-  exported.set_name("orig");
-  exported.set_format(v1::EXPORT_FORMAT_NATIVE);
-  v1::ExportSessionResponse bytes;
-  ASSERT_TRUE(stub().ExportSession(&context, exported, &bytes).ok());
-  EXPECT_EQ(bytes.format(), v1::EXPORT_FORMAT_NATIVE);
+  std::string bytes;
+  ASSERT_TRUE(ExportBytes(stub(), "orig", v1::EXPORT_FORMAT_NATIVE, &bytes).ok());
 
-  grpc::ClientContext import_context;
-  v1::ImportSessionRequest import;
-  import.set_name("copy");
-  import.set_format(v1::EXPORT_FORMAT_NATIVE);
-  import.set_data(bytes.data());
+  // In chunks of 7 bytes: the server joins them whole.
   v1::SessionInfo info;
-  ASSERT_TRUE(stub().ImportSession(&import_context, import, &info).ok());
+  const grpc::Status imported =
+      ImportBytes(stub(), "copy", v1::EXPORT_FORMAT_NATIVE, bytes, 7, -1, &info);
+  ASSERT_TRUE(imported.ok()) << imported.error_message();
   EXPECT_EQ(info.step_count(), 3);
   EXPECT_EQ(info.samples_seen(), 15);
 
@@ -378,11 +371,51 @@ TEST_F(ServiceTest, NativeExportImportRoundTripsExactlyAndTrainsAlike) {
   for (int i = 0; i < a.parameters_size(); ++i) ASSERT_EQ(a.parameters(i), b.parameters(i));
   EXPECT_EQ(b.step_count(), 6);
 
-  grpc::ClientContext onnx_context;
-  exported.set_format(v1::EXPORT_FORMAT_ONNX);
-  ASSERT_TRUE(stub().ExportSession(&onnx_context, exported, &bytes).ok());
-  EXPECT_EQ(bytes.format(), v1::EXPORT_FORMAT_ONNX);
-  EXPECT_GT(bytes.data().size(), 100u);
+  ASSERT_TRUE(ExportBytes(stub(), "orig", v1::EXPORT_FORMAT_ONNX, &bytes).ok());
+  EXPECT_GT(bytes.size(), 100u);
+}
+
+TEST_F(ServiceTest, AnImportStreamCutShortOrTooLargeMakesNothing) {
+  ASSERT_TRUE(
+      Create(stub(), "orig", MlpSpec(3, 4, 2, v1::LOSS_KIND_MSE, v1::OPTIMIZER_KIND_ADAM)).ok());
+  std::string bytes;
+  ASSERT_TRUE(ExportBytes(stub(), "orig", v1::EXPORT_FORMAT_NATIVE, &bytes).ok());
+  // The first chunk announces one byte more than the stream carries.
+  grpc::Status status = ImportBytes(stub(), "short", v1::EXPORT_FORMAT_NATIVE, bytes, 16,
+                                    static_cast<int64_t>(bytes.size()) + 1);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr(absl::StrCat("the stream ended after ", bytes.size(), " bytes")));
+  // An export larger than any session --max-session-params allows is refused at once.
+  status = ImportBytes(stub(), "huge", v1::EXPORT_FORMAT_NATIVE, bytes, 16, int64_t{1} << 50);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("--max-session-params"));
+  // A later chunk that names another session.
+  {
+    grpc::ClientContext context;
+    v1::SessionInfo info;
+    auto writer = stub().ImportSession(&context, &info);
+    v1::ImportSessionRequest chunk;
+    chunk.set_name("first");
+    chunk.set_format(v1::EXPORT_FORMAT_NATIVE);
+    chunk.set_data(bytes.substr(0, 10));
+    writer->Write(chunk);
+    chunk.set_name("second");
+    chunk.set_data(bytes.substr(10));
+    writer->Write(chunk);
+    writer->WritesDone();
+    status = writer->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("chunk 1 names session \"second\""));
+  }
+  for (const char* name : {"short", "huge", "first", "second"}) {
+    grpc::ClientContext context;
+    v1::GetSessionRequest get;
+    get.set_name(name);
+    v1::SessionInfo info;
+    EXPECT_EQ(stub().GetSession(&context, get, &info).error_code(), grpc::StatusCode::NOT_FOUND)
+        << name;
+  }
 }
 
 // HealthStatus calls grpc.health.v1.Health/Check for `service` through the generic stub (the
@@ -499,17 +532,14 @@ TEST_F(BadInputTest, UnknownAndBadNames) {
     EXPECT_EQ(TrainStepCode(name, RegressionBatch(2, 2, 1)), expected) << name;
     EXPECT_EQ(PredictCode(name, RegressionBatch(2, 2, 1).x()), expected) << name;
     EXPECT_EQ(EvaluateCode(name, RegressionBatch(2, 2, 1)), expected) << name;
-    grpc::ClientContext get_context, save_context, export_context;
+    grpc::ClientContext get_context, save_context;
     v1::GetSessionRequest get;
     get.set_name(name);
     v1::SessionInfo info;
     EXPECT_EQ(stub().GetSession(&get_context, get, &info).error_code(), expected);
     EXPECT_EQ(Delete(stub(), name).error_code(), expected);
-    v1::ExportSessionRequest exported;
-    exported.set_name(name);
-    exported.set_format(v1::EXPORT_FORMAT_NATIVE);
-    v1::ExportSessionResponse bytes;
-    EXPECT_EQ(stub().ExportSession(&export_context, exported, &bytes).error_code(), expected);
+    std::string bytes;
+    EXPECT_EQ(ExportBytes(stub(), name, v1::EXPORT_FORMAT_NATIVE, &bytes).error_code(), expected);
     grpc::ClientContext dataset_context;
     v1::GetDatasetRequest dataset;
     dataset.set_name(name);
@@ -684,15 +714,11 @@ TEST_F(BadInputTest, TrainArgumentsAndExportImportFormats) {
   train.set_eval_dataset("wide");
   EXPECT_EQ(RunTrain(stub(), train).error_code(), kInvalid);
 
-  grpc::ClientContext export_context;
-  v1::ExportSessionRequest exported;
-  exported.set_name("s");
-  v1::ExportSessionResponse bytes;
-  EXPECT_EQ(stub().ExportSession(&export_context, exported, &bytes).error_code(), kInvalid);
-  grpc::ClientContext unknown_format_context;
-  exported.set_format(static_cast<v1::ExportFormat>(7));  // A number without a name.
+  std::string bytes;
+  EXPECT_EQ(ExportBytes(stub(), "s", v1::EXPORT_FORMAT_UNSPECIFIED, &bytes).error_code(), kInvalid);
+  // A number without a name.
   const grpc::Status unknown_format =
-      stub().ExportSession(&unknown_format_context, exported, &bytes);
+      ExportBytes(stub(), "s", static_cast<v1::ExportFormat>(7), &bytes);
   EXPECT_EQ(unknown_format.error_code(), kInvalid);
   EXPECT_NE(unknown_format.error_message().find("format is 7;"), std::string::npos)
       << unknown_format.error_message();
@@ -700,13 +726,7 @@ TEST_F(BadInputTest, TrainArgumentsAndExportImportFormats) {
   for (const std::string& data : {std::string(), std::string("garbage\xff\xff\xff"),
                                   Exported(stub(), "s").SerializeAsString()}) {
     for (v1::ExportFormat format : {v1::EXPORT_FORMAT_NATIVE, v1::EXPORT_FORMAT_ONNX}) {
-      grpc::ClientContext context;
-      v1::ImportSessionRequest import;
-      import.set_name("imported");
-      import.set_format(format);
-      import.set_data(data);
-      v1::SessionInfo info;
-      const grpc::Status status = stub().ImportSession(&context, import, &info);
+      const grpc::Status status = ImportBytes(stub(), "imported", format, data);
       if (format == v1::EXPORT_FORMAT_NATIVE && data.size() > 20) {
         EXPECT_TRUE(status.ok()) << status.error_message();
       } else {

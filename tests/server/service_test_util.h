@@ -9,6 +9,7 @@
 #ifndef MLPD_TESTS_SERVER_SERVICE_TEST_UTIL_H_
 #define MLPD_TESTS_SERVER_SERVICE_TEST_UTIL_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -147,18 +148,69 @@ inline v1::Batch ClassificationBatch(int64_t rows, int64_t in, int32_t classes,
   return batch;
 }
 
-// Exported returns the session's NATIVE checkpoint (parameters, state, counters).
-inline v1::Checkpoint Exported(v1::Mlpd::Stub& stub, const std::string& name) {
+// ExportBytes reads a whole ExportSession stream into `bytes`, checking that the chunks add
+// up to the total_bytes the first one announced, and counts the chunks in `chunks`.
+inline grpc::Status ExportBytes(v1::Mlpd::Stub& stub, const std::string& name,
+                                v1::ExportFormat format, std::string* bytes,
+                                int64_t* chunks = nullptr) {
   grpc::ClientContext context;
   v1::ExportSessionRequest request;
   request.set_name(name);
-  request.set_format(v1::EXPORT_FORMAT_NATIVE);
-  v1::ExportSessionResponse response;
-  const grpc::Status status = stub.ExportSession(&context, request, &response);
+  request.set_format(format);
+  std::unique_ptr<grpc::ClientReader<v1::ExportSessionResponse>> reader =
+      stub.ExportSession(&context, request);
+  v1::ExportSessionResponse chunk;
+  bytes->clear();
+  int64_t read = 0, total_bytes = -1;
+  while (reader->Read(&chunk)) {
+    if (read++ == 0) {
+      total_bytes = chunk.total_bytes();
+      EXPECT_EQ(chunk.format(), format);
+    }
+    bytes->append(chunk.data());
+  }
+  if (chunks != nullptr) *chunks = read;
+  const grpc::Status status = reader->Finish();
+  if (status.ok()) EXPECT_EQ(static_cast<int64_t>(bytes->size()), total_bytes);
+  return status;
+}
+
+// Exported returns the session's NATIVE checkpoint (parameters, state, counters).
+inline v1::Checkpoint Exported(v1::Mlpd::Stub& stub, const std::string& name) {
+  std::string bytes;
+  const grpc::Status status = ExportBytes(stub, name, v1::EXPORT_FORMAT_NATIVE, &bytes);
   EXPECT_TRUE(status.ok()) << status.error_message();
   v1::Checkpoint checkpoint;
-  EXPECT_TRUE(checkpoint.ParseFromString(response.data()));
+  EXPECT_TRUE(checkpoint.ParseFromString(bytes));
   return checkpoint;
+}
+
+// ImportBytes sends `data` to ImportSession as session `name` in chunks of at most
+// `chunk_bytes`, the first announcing `total_bytes` (-1: the data's size; 0: none).
+inline grpc::Status ImportBytes(v1::Mlpd::Stub& stub, const std::string& name,
+                                v1::ExportFormat format, const std::string& data,
+                                int64_t chunk_bytes = 1 << 20, int64_t total_bytes = -1,
+                                v1::SessionInfo* info = nullptr) {
+  grpc::ClientContext context;
+  v1::SessionInfo ignored;
+  std::unique_ptr<grpc::ClientWriter<v1::ImportSessionRequest>> writer =
+      stub.ImportSession(&context, info != nullptr ? info : &ignored);
+  v1::ImportSessionRequest chunk;
+  size_t offset = 0;
+  do {
+    chunk.Clear();
+    if (offset == 0) {
+      chunk.set_name(name);
+      chunk.set_format(format);
+      chunk.set_total_bytes(total_bytes < 0 ? static_cast<int64_t>(data.size()) : total_bytes);
+    }
+    const size_t length = std::min(data.size() - offset, static_cast<size_t>(chunk_bytes));
+    chunk.set_data(data.substr(offset, length));
+    if (!writer->Write(chunk)) break;
+    offset += length;
+  } while (offset < data.size());
+  writer->WritesDone();
+  return writer->Finish();
 }
 
 inline grpc::Status Create(v1::Mlpd::Stub& stub, const std::string& name, const v1::ModelSpec& spec,
@@ -190,13 +242,7 @@ inline grpc::Status Delete(v1::Mlpd::Stub& stub, const std::string& name) {
 // Import sends `checkpoint` to ImportSession as session `name`.
 inline grpc::Status Import(v1::Mlpd::Stub& stub, const std::string& name,
                            const v1::Checkpoint& checkpoint) {
-  grpc::ClientContext context;
-  v1::ImportSessionRequest request;
-  request.set_name(name);
-  request.set_format(v1::EXPORT_FORMAT_NATIVE);
-  request.set_data(checkpoint.SerializeAsString());
-  v1::SessionInfo info;
-  return stub.ImportSession(&context, request, &info);
+  return ImportBytes(stub, name, v1::EXPORT_FORMAT_NATIVE, checkpoint.SerializeAsString());
 }
 
 inline grpc::Status DeleteDataset(v1::Mlpd::Stub& stub, const std::string& name) {

@@ -332,11 +332,22 @@ class Client:
         return self._export(name, "NATIVE", timeout)
 
     def import_native(self, name, data, *, timeout=_CLIENT_DEFAULT):
-        """Creates session `name` from export_native's bytes; returns its SessionInfo."""
-        request = mlpd_pb2.ImportSessionRequest(
-            name=name, format=convert.wire_number(mlpd_pb2.ExportFormat, "NATIVE"), data=data)
+        """Creates session `name` from export_native's bytes, streamed in chunks of at most
+        chunk_bytes (the stream says its length, so one cut short makes nothing); returns its
+        SessionInfo."""
+        view = memoryview(data).cast("B")
+        native = convert.wire_number(mlpd_pb2.ExportFormat, "NATIVE")
+
+        def chunks():
+            # Empty data still sends one chunk, so the server names the problem.
+            for begin in range(0, max(len(view), 1), self._chunk_bytes):
+                head = ({"name": name, "format": native, "total_bytes": len(view)}
+                        if begin == 0 else {})
+                yield mlpd_pb2.ImportSessionRequest(
+                    data=view[begin:begin + self._chunk_bytes].tobytes(), **head)
+
         return convert.session_from_wire(
-            self._call(self._stub.ImportSession, request, name, timeout))
+            self._call(self._stub.ImportSession, chunks(), name, timeout))
 
     def export_onnx(self, name, path=None, *, timeout=_CLIENT_DEFAULT):
         """Session `name` as an ONNX model (input "x" [N, in], output "y"): written to `path`
@@ -351,9 +362,20 @@ class Client:
         return None
 
     def _export(self, name, format_name, timeout):
+        """The export's stream of chunks, joined."""
         request = mlpd_pb2.ExportSessionRequest(
             name=name, format=convert.wire_number(mlpd_pb2.ExportFormat, format_name))
-        return self._call(self._stub.ExportSession, request, name, timeout).data
+        call = self._call(self._stub.ExportSession, request, name, timeout)
+        try:
+            chunks = [chunk for chunk in call]
+        except grpc.RpcError as error:
+            raise errors.from_rpc_error(error) from None
+        data = b"".join(chunk.data for chunk in chunks)
+        if not chunks or len(data) != chunks[0].total_bytes:
+            announced = chunks[0].total_bytes if chunks else "nothing"
+            raise errors.Internal(f"the export stream ended after {len(data)} bytes in "
+                                  f"{len(chunks)} chunks; it announced {announced}")
+        return data
 
 
 
