@@ -78,14 +78,14 @@ wait_serving "$router"
 echo "3 replicas on ${ports[*]}, HAProxy (deploy/haproxy.cfg) on $router"
 
 # ---- sessions spread over the replicas
-# Created by a Python client (examples/python's generated stubs), which sets the routing
+# Created by a Python client (tests/python's generated stubs), which sets the routing
 # header itself as clients in other languages must; one process keeps this to seconds.
 "$PYTHON" - "$source_dir" "$router" "$sessions" <<'EOF' || fail "creating $sessions sessions"
 import sys, tempfile
 root, router, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-sys.path.insert(0, f"{root}/examples/python")
+sys.path.insert(0, f"{root}/tests/python")
 import grpc
-from mlpd_example import load_stubs
+from generated_stubs import load_stubs
 with tempfile.TemporaryDirectory() as folder:
     model_pb2, pb, pb_grpc = load_stubs(folder)
     stub = pb_grpc.MlpdStub(grpc.insecure_channel(router))

@@ -17,13 +17,11 @@ import signal
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 
 def load_stubs(folder):
-    """The example client's stubs, generated into `folder`."""
-    sys.path.insert(0, os.path.join(ROOT, "examples", "python"))
-    from mlpd_example import load_stubs as generate  # noqa: E402 (found through the path above)
+    """The API's stubs, generated into `folder` (generated_stubs.py, beside this file)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from generated_stubs import load_stubs as generate  # noqa: E402 (found through the path above)
     _, mlpd_pb2, mlpd_pb2_grpc = generate(folder)
     return mlpd_pb2, mlpd_pb2_grpc
 

@@ -484,6 +484,27 @@ class DatasetsAndTrainingTest(ServerTestCase):
             list(self.client.train("no-data", "missing-rows", epochs=1))
         self.assertIn("missing-rows", caught.exception.message)
 
+    def test_a_detached_job_is_watched_to_its_summary_and_leaves_a_history(self):
+        self.create_xor("job-xor")
+        self.upload("job-xor-rows", XOR_X, XOR_Y)
+        job = self.client.start_training("job-xor", "job-xor-rows", epochs=40,
+                                         report_every_steps=20)
+        self.assertEqual((job.session, job.dataset, job.steps_total), ("job-xor", "job-xor-rows",
+                                                                       40))
+        events = list(self.client.watch_job(job.id, session="job-xor", timeout=60))
+        self.assertIsInstance(events[0], mlpd.Job)
+        self.assertEqual(events[0].id, job.id)
+        self.assertIsInstance(events[-1], mlpd.TrainSummary)
+        self.assertEqual((events[-1].steps, events[-1].step), (40, 40))
+        finished = self.client.get_job(job.id, session="job-xor")
+        self.assertEqual((finished.state, finished.done, finished.steps_done, finished.error),
+                         ("SUCCEEDED", True, 40, None))
+        history = self.client.get_history("job-xor")
+        self.assertEqual(history[-1].step, 40)
+        self.assertTrue(all(a.step < b.step for a, b in zip(history, history[1:])))
+        with self.assertRaises(mlpd.NotFound):
+            self.client.get_job("job-no-such-id")
+
 
 class MessageLimitTest(ServerTestCase):
     """Arrays larger than one message travel in several (a server allowing 1 MiB messages)."""

@@ -16,8 +16,8 @@ from mlpd.errors import (Aborted, AlreadyExists, Cancelled, DeadlineExceeded, Er
                          FailedPrecondition, Internal, InvalidArgument, NotFound,
                          PermissionDenied, ResourceExhausted, Unauthenticated, Unavailable,
                          Unimplemented)
-from mlpd.results import (DatasetInfo, Evaluation, ServerInfo, ServerLimits, SessionInfo,
-                          StepResult, TrainProgress, TrainSummary)
+from mlpd.results import (DatasetInfo, Evaluation, HistoryPoint, Job, ServerInfo, ServerLimits,
+                          SessionInfo, StepResult, TrainProgress, TrainSummary)
 from mlpd.spec import Activation, Init, Layer, Loss, ModelSpec, Optimizer, Reduction
 
 __version__ = "0.1.0"

@@ -325,6 +325,45 @@ class Client:
         finally:
             call.cancel()  # No effect once the stream has ended.
 
+    def start_training(self, name, dataset, epochs, *, batch_size=0, shuffle=False, seed=0,
+                       eval_dataset=None, report_every_steps=0, timeout=_CLIENT_DEFAULT):
+        """Starts train()'s run as a job the server owns (it outlives this client) and returns
+        its Job at once; follow it with watch_job or get_job."""
+        request = mlpd_pb2.TrainRequest(
+            name=name, dataset=dataset, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
+            seed=seed, eval_dataset=eval_dataset or "", report_every_steps=report_every_steps)
+        return convert.job_from_wire(
+            self._call(self._stub.StartTraining, request, name, timeout))
+
+    def get_job(self, job_id, *, session=None, timeout=_CLIENT_DEFAULT):
+        """The Job `job_id` (session: its session's name, for the routing header)."""
+        return convert.job_from_wire(self._call(
+            self._stub.GetJob, mlpd_pb2.GetJobRequest(id=job_id), session, timeout))
+
+    def watch_job(self, job_id, *, session=None, timeout=None):
+        """Yields the Job's state, then a TrainProgress per report and the TrainSummary last;
+        a job that fails or is cancelled raises its error instead of the summary."""
+        call = self._stub.WatchJob(mlpd_pb2.WatchJobRequest(id=job_id),
+                                   metadata=self._metadata(session), timeout=timeout)
+        try:
+            for response in call:
+                if response.HasField("job"):
+                    yield convert.job_from_wire(response.job)
+                else:
+                    yield convert.train_event_from_wire(response)
+        except grpc.RpcError as error:
+            raise errors.from_rpc_error(error) from None
+        finally:
+            call.cancel()  # No effect once the stream has ended.
+
+    def get_history(self, name, *, from_step=0, max_points=0, timeout=_CLIENT_DEFAULT):
+        """Session `name`'s learning curve in step order, as HistoryPoints (max_points: at most
+        that many, evenly thinned by the server; 0: all)."""
+        request = mlpd_pb2.GetHistoryRequest(name=name, from_step=from_step,
+                                             max_points=max_points)
+        response = self._call(self._stub.GetHistory, request, name, timeout)
+        return [convert.history_point_from_wire(point) for point in response.points]
+
     # --- models ---------------------------------------------------------------------------
 
     def export_native(self, name, *, timeout=_CLIENT_DEFAULT):

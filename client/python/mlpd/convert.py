@@ -135,6 +135,26 @@ def _train_eval(report):
     return evaluation_from_wire(report.eval) if report.HasField("eval") else None
 
 
+def job_from_wire(job):
+    """A results.Job from an mlpd_pb2.Job."""
+    try:
+        state = mlpd_pb2.JobState.Name(job.state)[len(_type_prefix(mlpd_pb2.JobState)):]
+    except ValueError:  # A state newer than this package: its number.
+        state = str(job.state)
+    return results.Job(
+        id=job.id, session=job.session, dataset=job.dataset, state=state, done=job.done,
+        steps_done=job.steps_done, steps_total=job.steps_total,
+        error=job.error.message if job.HasField("error") else None)
+
+
+def history_point_from_wire(point):
+    """A results.HistoryPoint from an mlpd_pb2.HistoryPoint."""
+    return results.HistoryPoint(
+        step=point.step, time_unix_ms=point.time_unix_ms, train_loss=point.train_loss,
+        samples_per_second=point.samples_per_second,
+        eval=evaluation_from_wire(point.eval) if point.HasField("eval") else None)
+
+
 def train_event_from_wire(response):
     """A results.TrainProgress or results.TrainSummary from an mlpd_pb2.TrainResponse."""
     if response.HasField("progress"):

@@ -83,6 +83,32 @@ class TrainSummary:
 
 
 @dataclasses.dataclass(frozen=True)
+class Job:
+    """Job: a training run the server owns. state is "QUEUED", "RUNNING", "SUCCEEDED",
+    "FAILED" or "CANCELLED"; error names the cause of a failed or cancelled job."""
+
+    id: str
+    session: str
+    dataset: str
+    state: str
+    done: bool
+    steps_done: int
+    steps_total: int
+    error: Optional[str]
+
+
+@dataclasses.dataclass(frozen=True)
+class HistoryPoint:
+    """HistoryPoint: one point of a session's learning curve (eval when it was evaluated)."""
+
+    step: int
+    time_unix_ms: int
+    train_loss: float
+    samples_per_second: float
+    eval: Optional[Evaluation]
+
+
+@dataclasses.dataclass(frozen=True)
 class ServerLimits:
     """ServerLimits: the limits the server enforces (its flags); 0 is "no limit" where the
     flag says so."""
