@@ -177,7 +177,13 @@ void BatchIterator::Reset() { Seek(epoch_ + 1, 0); }
 void BatchIterator::Seek(int64_t epoch, int64_t batches) {
   epoch_ = epoch;
   position_ = std::min(std::max<int64_t>(batches, 0) * batch_size_, dataset_.rows());
-  if (shuffle_) FillEpochOrder(seed_, epoch_, dataset_.rows(), &order_);
+}
+
+int64_t BatchIterator::HeldBytes() const {
+  const auto bytes = [](const auto& vector) {
+    return static_cast<int64_t>(vector.capacity() * sizeof(vector[0]));
+  };
+  return bytes(order_) + bytes(batch_x_.data) + bytes(batch_targets_.data) + bytes(batch_labels_);
 }
 
 int64_t BatchIterator::BatchesPerEpoch(int64_t rows, int64_t batch_size) {
@@ -206,6 +212,10 @@ bool BatchIterator::Next(MatrixView* x, TargetsView* y) {
       *y = TargetsView::Values(MatrixView{});
     }
     return true;
+  }
+  if (order_epoch_ != epoch_) {
+    FillEpochOrder(seed_, epoch_, rows, &order_);
+    order_epoch_ = epoch_;
   }
   const int64_t* rows_of_batch = order_.data() + first;
   GatherRows(dataset_.x, rows_of_batch, count, &batch_x_);

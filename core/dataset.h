@@ -101,8 +101,13 @@ class BatchIterator {
   // Reset starts the next epoch (a new permutation when shuffling).
   void Reset();
   // Seek starts epoch `epoch` (0-based) and skips its first `batches` batches, as if the
-  // iterator had walked there from the start.
+  // iterator had walked there from the start. Neither Seek nor the constructor shuffles: the
+  // epoch's order is made by its first Next, so a run set up on one thread (a gRPC handler)
+  // shuffles where it computes.
   void Seek(int64_t epoch, int64_t batches);
+  // HeldBytes is the memory the iterator holds besides the dataset: the epoch's order (8 bytes
+  // a row when shuffling, once Next has run) and the gathered batch.
+  int64_t HeldBytes() const;
   int64_t batches_per_epoch() const { return BatchesPerEpoch(dataset_.rows(), batch_size_); }
   // BatchesPerEpoch is the number of batches an epoch of `rows` takes at `batch_size` (as the
   // constructor reads it).
@@ -114,7 +119,8 @@ class BatchIterator {
   int64_t batch_size_;
   bool shuffle_;
   uint64_t seed_;
-  int64_t epoch_ = 0;  // 0-based epoch being walked.
+  int64_t epoch_ = 0;         // 0-based epoch being walked.
+  int64_t order_epoch_ = -1;  // The epoch order_ holds; -1: none yet.
   std::vector<int64_t> order_;
   int64_t position_ = 0;
   Matrix batch_x_;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/epoch_order.h"
 #include "core/idx_reader.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -595,6 +596,25 @@ TEST(BatchIteratorTest, ZeroMeansTheWholeDataset) {
   EXPECT_EQ(BatchIterator::BatchesPerEpoch(7, 3), 3);
   EXPECT_EQ(BatchIterator::BatchesPerEpoch(7, std::numeric_limits<int64_t>::max() - 1), 1);
   EXPECT_EQ(BatchIterator::BatchesPerEpoch(0, 3), 0);
+}
+
+// A shuffled iterator holds no order until its first Next: a Train sets up its run on a gRPC
+// thread and computes on the executor, and an 8 M-row order is 64 MB of work and memory.
+TEST(BatchIteratorTest, TheOrderIsMadeByTheFirstNextNotBySetUp) {
+  Dataset dataset = Numbered(1000, /*with_targets=*/false);
+  BatchIterator batches(dataset, 10, /*shuffle=*/true, /*seed=*/5);
+  batches.Seek(3, 2);
+  EXPECT_EQ(batches.HeldBytes(), 0);
+  MatrixView x;
+  ASSERT_TRUE(batches.Next(&x, nullptr));
+  EXPECT_GE(batches.HeldBytes(), 1000 * static_cast<int64_t>(sizeof(int64_t)));
+  // The batch is the one epoch 3's order puts third.
+  const std::vector<int64_t> order = EpochOrder(5, 3, 1000);
+  for (int64_t i = 0; i < x.rows; ++i) EXPECT_EQ(x.data[i], static_cast<float>(order[20 + i]));
+  // Unshuffled, nothing is held: batches are views.
+  BatchIterator in_order(dataset, 10, /*shuffle=*/false, /*seed=*/5);
+  ASSERT_TRUE(in_order.Next(&x, nullptr));
+  EXPECT_EQ(in_order.HeldBytes(), 0);
 }
 
 TEST(BatchIteratorTest, ShuffleIsASeededPermutationNewEachEpoch) {
