@@ -8,10 +8,9 @@
 namespace mlpd {
 namespace {
 
-// Bounds of one thread's cache: enough for a few sessions' training, partial and evaluation
-// batch sizes, small enough that dropped sessions do not pin much memory.
+// Plans one thread's cache keeps: enough for a few sessions' training, partial and evaluation
+// batch sizes.
 constexpr size_t kMaxPlans = 32;
-constexpr int64_t kMaxBytes = int64_t{256} << 20;
 
 }  // namespace
 
@@ -49,8 +48,7 @@ absl::StatusOr<OnednnPlan*> PlanCache::Get(const ModelSpec& spec, const std::str
   entries_.push_front(Entry{shape_key, rows, threads, std::move(plan)});
   // Backward buffers are added on first training use; counting at insertion is close enough
   // for a bound.
-  bytes_ = 0;
-  for (const Entry& entry : entries_) bytes_ += entry.plan->ApproximateBytes();
+  Recount();
   while (entries_.size() > 1 && (entries_.size() > kMaxPlans || bytes_ > kMaxBytes)) {
     bytes_ -= entries_.back().plan->ApproximateBytes();
     entries_.pop_back();
@@ -58,8 +56,20 @@ absl::StatusOr<OnednnPlan*> PlanCache::Get(const ModelSpec& spec, const std::str
   return entries_.front().plan.get();
 }
 
+void PlanCache::Trim(int64_t max_bytes) {
+  Recount();  // A plan's backward buffers are added after Get counted it.
+  while (!entries_.empty() && bytes_ > max_bytes) {
+    bytes_ -= entries_.back().plan->ApproximateBytes();
+    entries_.pop_back();
+  }
+}
+
 void PlanCache::Drop(const std::string& shape_key) {
   entries_.remove_if([&](const Entry& entry) { return entry.shape_key == shape_key; });
+  Recount();
+}
+
+void PlanCache::Recount() {
   bytes_ = 0;
   for (const Entry& entry : entries_) bytes_ += entry.plan->ApproximateBytes();
 }

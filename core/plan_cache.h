@@ -26,6 +26,10 @@ namespace mlpd {
 
 class PlanCache {
  public:
+  // kMaxBytes bounds one thread's cache (besides the newest plan, until Trim): small enough
+  // that dropped sessions do not pin much memory.
+  static constexpr int64_t kMaxBytes = int64_t{256} << 20;
+
   // ForThisThread is the calling thread's cache.
   static PlanCache& ForThisThread();
 
@@ -42,6 +46,12 @@ class PlanCache {
   // once no other session has its layers, so its buffers do not outlive it.
   void Drop(const std::string& shape_key);
 
+  // Trim frees the least recently used plans until the cache holds at most `max_bytes` (all
+  // of them if need be). Get keeps the newest plan whatever its size, for the call that asked
+  // for it; the server trims after each call, so the cache keeps within what the sessions'
+  // memory limit leaves it.
+  void Trim(int64_t max_bytes);
+
   dnnl::stream& stream() { return stream_; }
 
   // CachedBytes is the size of the cached plans' buffers.
@@ -49,6 +59,8 @@ class PlanCache {
 
  private:
   PlanCache();
+  // Recount sets bytes_ from the plans' buffers as they are now.
+  void Recount();
 
   struct Entry {
     std::string shape_key;

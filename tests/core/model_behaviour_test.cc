@@ -360,6 +360,32 @@ TEST(PlanCacheTest, DropFreesThePlansOfOneShape) {
   }).join();
 }
 
+// Trim keeps the cache within a budget, least recently used plans first, the newest too when
+// it alone is over: a plan bigger than the cache's share of the session memory limit does not
+// stay after its call.
+TEST(PlanCacheTest, TrimFreesTheLeastRecentlyUsedPlansFirst) {
+  std::thread([] {
+    PlanCache& cache = PlanCache::ForThisThread();
+    const ModelSpec older = TestSpec(11, {{300, Activation::kTanh}}, LossKind::kMse);
+    const ModelSpec newer = TestSpec(13, {{200, Activation::kTanh}}, LossKind::kMse);
+    const std::vector<float> x = RandomValues(64 * 13, 37);
+    Matrix outputs;
+    ASSERT_TRUE(MustCreate(older)->Predict(MatrixView{x.data(), 64, 11}, &outputs).ok());
+    const int64_t older_bytes = cache.CachedBytes();
+    ASSERT_TRUE(MustCreate(newer)->Predict(MatrixView{x.data(), 64, 13}, &outputs).ok());
+    const int64_t both = cache.CachedBytes();
+    const int64_t newer_bytes = both - older_bytes;
+    ASSERT_GT(newer_bytes, 0);
+
+    cache.Trim(both);  // Within the budget: nothing goes.
+    EXPECT_EQ(cache.CachedBytes(), both);
+    cache.Trim(both - 1);  // The older plan goes first.
+    EXPECT_EQ(cache.CachedBytes(), newer_bytes);
+    cache.Trim(newer_bytes - 1);  // The newest too, when it alone is over.
+    EXPECT_EQ(cache.CachedBytes(), 0);
+  }).join();
+}
+
 class BadInputTest : public ::testing::Test {
  protected:
   BadInputTest()
