@@ -69,8 +69,8 @@ void BindFlags(CLI::App& app, mlpd::ServerOptions& options) {
   flag("--max-session-params", options.max_session_params,
        "Most parameters (weights plus biases) of one session.");
   flag("--max-sessions-mb", options.max_sessions_mb,
-       "Most memory all sessions' parameters and optimizer state may take together, in MiB; 0: "
-       "no limit.");
+       "Most memory all sessions' parameters and optimizer state may take together, in MiB; the "
+       "activations of calls (the compute plans) must fit in what they leave. 0: no limit.");
   flag("--max-datasets", options.max_datasets,
        "Most datasets the server holds at once; 0: no limit.");
   flag("--max-datasets-mb", options.max_datasets_mb,

@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <algorithm>
 #include <limits>
 #include <string>
 #include <utility>
@@ -8,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/plan_cache.h"
 #include "core/status_macros.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -107,8 +109,13 @@ absl::StatusOr<int> Server::Start(const ServerOptions& options) {
   MlpdMetrics* mlpd_metrics = &metrics_->mlpd();
   executor_ = std::make_unique<ComputeExecutor>(ComputeExecutor::Options{
       options_.max_queue, options_.threads, absl::Microseconds(options_.executor_spin_us),
-      [mlpd_metrics](absl::Duration waited, absl::Duration ran) {
+      [this, mlpd_metrics](absl::Duration waited, absl::Duration ran) {
         mlpd_metrics->ExecutorItemRan(waited, ran);
+        // The plans a call built (its activations) count in --max-sessions-mb with the
+        // sessions' state: they keep to what the state leaves, at most the cache's own bound.
+        const int64_t room = service_ != nullptr ? service_->session_room_bytes() : -1;
+        PlanCache::ForThisThread().Trim(room < 0 ? PlanCache::kMaxBytes
+                                                 : std::min(room, PlanCache::kMaxBytes));
       }});
   DataDir* store = nullptr;
   if (!options_.data_dir.empty()) {

@@ -50,6 +50,8 @@ class Server {
 
   // The service, for counters in tests and logs.
   const MlpdService& service() const { return *service_; }
+  // The compute executor, for tests that look at its thread's state.
+  ComputeExecutor& executor() { return *executor_; }
   const std::string& listen_address() const { return options_.listen; }
   // http_port is the bound HTTP port of /metrics and the dashboard; 0 when there is none.
   int http_port() const { return http_port_; }

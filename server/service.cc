@@ -45,7 +45,13 @@ MlpdService::MlpdService(const ServerOptions& options, ComputeExecutor* executor
       executor_(executor),
       auth_(auth),
       files_(store, writer),
-      policy_{&files_, options.checkpoint_every, metrics, options.max_call_activation_mb << 20},
+      policy_{&files_,
+              options.checkpoint_every,
+              metrics,
+              options.max_call_activation_mb << 20,
+              [this] { return session_room_bytes(); },
+              options.max_sessions_mb},
+      max_sessions_bytes_(options.max_sessions_mb << 20),
       writer_(files_.keeps_data() ? writer : nullptr),
       job_store_(writer_ != nullptr ? std::make_unique<JobStore>(store->data_dir() + "/jobs")
                                     : nullptr),
@@ -76,6 +82,12 @@ absl::Status MlpdService::Admit(const grpc::CallbackServerContext& context) cons
   }
   if (auth_ != nullptr) return auth_->Check(context);
   return absl::OkStatus();
+}
+
+int64_t MlpdService::session_room_bytes() const {
+  const int64_t state = sessions_.bytes();
+  if (max_sessions_bytes_ == 0 || state > max_sessions_bytes_) return -1;
+  return max_sessions_bytes_ - state;
 }
 
 std::string MlpdService::OverLimits() const {

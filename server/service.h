@@ -87,6 +87,12 @@ class MlpdService final : public v1::Mlpd::CallbackService, private JobHost {
   int64_t session_count() const { return sessions_.size(); }
   // session_bytes is the memory of all sessions' parameters and optimizer state.
   int64_t session_bytes() const { return sessions_.bytes(); }
+  // session_room_bytes is what the sessions' parameters and state leave of --max-sessions-mb
+  // for the compute plans (their activations). The executor trims its plans to it after each
+  // item, and a call whose activations do not fit in it is refused. -1 without a limit, and
+  // while the state alone passes it: sessions kept by a restart under a lower limit work as
+  // before, within --max-call-activation-mb.
+  int64_t session_room_bytes() const;
   // OverLimits describes how the sessions and datasets read back at start-up pass the limits
   // (they are all kept; new ones are refused until enough are deleted), or is empty.
   std::string OverLimits() const;
@@ -182,6 +188,7 @@ class MlpdService final : public v1::Mlpd::CallbackService, private JobHost {
   const TokenAuthenticator* const auth_;
   const DataWriter files_;
   const SessionPolicy policy_;
+  const int64_t max_sessions_bytes_;             // --max-sessions-mb, in bytes; 0: no limit.
   SerialWorker* const writer_;                   // Null without a data dir.
   const std::unique_ptr<JobStore> job_store_;    // Null without a data dir.
   const std::unique_ptr<HistoryStore> history_;  // Null without a data dir.

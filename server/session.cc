@@ -88,8 +88,21 @@ absl::Status Session::Gone(bool cancelled) const {
   return absl::OkStatus();
 }
 
+absl::Status Session::CheckRoom(int64_t bytes, int64_t rows) const {
+  if (!policy_->session_room_bytes) return absl::OkStatus();
+  const int64_t room = policy_->session_room_bytes();
+  if (room < 0 || bytes <= room) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrFormat(
+      "%d rows of layers %s need %d MiB of activations; the sessions' parameters and optimizer "
+      "state leave %d MiB of --max-sessions-mb %d for them",
+      rows, LayerSizesString(spec), bytes >> 20, std::max<int64_t>(room, 0) >> 20,
+      policy_->max_sessions_mb));
+}
+
 absl::Status Session::CheckStepMemory(int64_t rows) const {
-  return CheckActivationMemory(rows, spec, /*training=*/true, policy_->max_call_activation_bytes);
+  MLPD_RETURN_IF_ERROR(
+      CheckActivationMemory(rows, spec, /*training=*/true, policy_->max_call_activation_bytes));
+  return CheckRoom(rows * ActivationBytesPerRow(spec, /*training=*/true), rows);
 }
 
 absl::StatusOr<float> Session::TrainStep(const BatchView& batch) {
@@ -104,6 +117,15 @@ absl::StatusOr<ChunkControl> Session::Chunks(const std::function<bool()>& cancel
   ChunkControl control;
   MLPD_ASSIGN_OR_RETURN(control.max_rows,
                         ChunkRows(spec, kDefaultChunkRows, policy_->max_call_activation_bytes));
+  if (policy_->session_room_bytes) {
+    // Chunks shrink to what the sessions leave of their limit; not even one row: refused.
+    const int64_t room = policy_->session_room_bytes();
+    const int64_t per_row = ActivationBytesPerRow(spec, /*training=*/false);
+    if (room >= 0 && room / per_row < control.max_rows) {
+      MLPD_RETURN_IF_ERROR(CheckRoom(per_row, 1));
+      control.max_rows = room / per_row;
+    }
+  }
   control.cancelled = cancelled;
   return control;
 }

@@ -46,6 +46,10 @@ struct SessionPolicy {
   MlpdMetrics* metrics = nullptr;     // Counts steps and snapshots; may be null.
   // Activation memory one call may use (--max-call-activation-mb, in bytes); 0: no bound.
   int64_t max_call_activation_bytes = 0;
+  // What the sessions' parameters and optimizer state leave of --max-sessions-mb, in bytes
+  // (negative: no limit); may be empty. A call's activations (its plans) must fit in it too.
+  std::function<int64_t()> session_room_bytes;
+  int64_t max_sessions_mb = 0;  // Named in the refusal.
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -72,7 +76,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool has_model() const { return model_ != nullptr; }
 
   // CheckStepMemory refuses training steps of `rows` rows whose activations would pass
-  // --max-call-activation-mb (RESOURCE_EXHAUSTED naming the flag). Any thread.
+  // --max-call-activation-mb, or what the sessions leave of --max-sessions-mb
+  // (RESOURCE_EXHAUSTED naming the flag). Any thread.
   absl::Status CheckStepMemory(int64_t rows) const;
   // TrainStep checks the batch against the spec and the activation bound, and applies one step.
   absl::StatusOr<float> TrainStep(const BatchView& batch);
@@ -134,6 +139,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::atomic<int64_t> update_time_unix_ms;
 
  private:
+  // CheckRoom refuses a call whose activations (`bytes`) do not fit in what the sessions leave
+  // of --max-sessions-mb.
+  absl::Status CheckRoom(int64_t bytes, int64_t rows) const;
   // WritePending writes the waiting snapshot, on the writer.
   void WritePending(DataDir& store);
 

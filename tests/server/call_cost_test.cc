@@ -8,6 +8,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/plan_cache.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/server/service_test_util.h"
@@ -101,6 +102,51 @@ TEST(CallCostTest, PredictionsInChunksOfTheBoundMatchSmallCalls) {
   const grpc::Status status = server.stub().Predict(&context, PredictOf("wider", 1, 1), &ignored);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(status.error_message(), HasSubstr("--max-call-activation-mb 1"));
+}
+
+// The plans a call builds hold its activations: they count in --max-sessions-mb with the
+// sessions' parameters and optimizer state. A step whose activations do not fit in what the
+// sessions leave is refused; Predict runs in chunks that fit.
+TEST(CallCostTest, ActivationsCountInTheSessionMemoryLimit) {
+  ServerOptions options;
+  options.max_sessions_mb = 2;  // The session's state is 48 KiB; a row of a step 32 KiB.
+  TestServer server(options);
+  ASSERT_TRUE(Create(server.stub(), "wide", WideSpec(1, {4096})).ok());
+  const grpc::Status status = Step(server.stub(), "wide", RegressionBatch(100, 1, 1));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("--max-sessions-mb 2"));
+  EXPECT_EQ(Info(server.stub(), "wide").step_count(), 0);
+  EXPECT_TRUE(Step(server.stub(), "wide", RegressionBatch(16, 1, 1)).ok());
+
+  // 500 rows of Predict need 8 MiB at once; in chunks they fit.
+  v1::PredictResponse answer;
+  grpc::ClientContext context;
+  const grpc::Status predicted =
+      server.stub().Predict(&context, PredictOf("wide", 500, 1), &answer);
+  ASSERT_TRUE(predicted.ok()) << predicted.error_message();
+  EXPECT_EQ(answer.outputs().data_size(), 500);
+}
+
+// The executor keeps its plans after a call (the next call of that shape reuses them), but
+// only within what the sessions leave of --max-sessions-mb: two calls that each filled it
+// do not leave both their plans behind.
+TEST(CallCostTest, PlansLeftAfterCallsFitWhatTheSessionsLeave) {
+  ServerOptions options;
+  options.max_sessions_mb = 2;
+  TestServer server(options);
+  ASSERT_TRUE(Create(server.stub(), "a", WideSpec(1, {4096})).ok());
+  ASSERT_TRUE(Create(server.stub(), "b", WideSpec(1, {3000})).ok());
+  const int64_t room = (int64_t{2} << 20) - server.server().service().session_bytes();
+  v1::PredictResponse answer;
+  for (const char* name : {"a", "b"}) {
+    grpc::ClientContext context;
+    ASSERT_TRUE(server.stub().Predict(&context, PredictOf(name, 500, 1), &answer).ok());
+  }
+  int64_t cached = 0;
+  ASSERT_TRUE(server.server().executor().RunAndWait(
+      0, [&] { cached = PlanCache::ForThisThread().CachedBytes(); }));
+  EXPECT_GT(cached, 0);  // The latest call's plan stays.
+  EXPECT_LE(cached, room);
 }
 
 // TimedPredict runs a Predict and returns how long it took, failing the test unless it ends
