@@ -1,5 +1,6 @@
 #include "server/job_run.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -21,6 +22,25 @@ bool EarlyStoppingState::Add(const v1::JobEval& eval, double min_delta) {
 
 int64_t JobRun::StepsTotal(const v1::TrainRequest& request, int64_t rows) {
   return request.epochs() * BatchIterator::BatchesPerEpoch(rows, request.batch_size());
+}
+
+int64_t JobRun::MemoryBytes(const v1::TrainRequest& request, const Dataset& train,
+                            int64_t parameters) {
+  int64_t bytes = request.keep_best() ? parameters * static_cast<int64_t>(sizeof(float)) : 0;
+  if (!request.shuffle()) return bytes;  // Batches are views of the dataset.
+  const int64_t rows = train.rows();
+  const int64_t batch_rows =
+      request.batch_size() <= 0 ? rows : std::min(request.batch_size(), rows);
+  const int64_t row_bytes =
+      train.x.cols * static_cast<int64_t>(sizeof(float)) +
+      (train.has_labels ? static_cast<int64_t>(sizeof(int32_t))
+                        : train.targets.cols * static_cast<int64_t>(sizeof(float)));
+  return bytes + rows * static_cast<int64_t>(sizeof(int64_t)) + batch_rows * row_bytes;
+}
+
+int64_t JobRun::HeldBytes() const {
+  return batches_.HeldBytes() +
+         static_cast<int64_t>(best_parameters_.capacity() * sizeof(best_parameters_[0]));
 }
 
 JobRun::JobRun(const v1::TrainRequest& request, const Dataset& train, const Dataset* eval,

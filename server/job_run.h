@@ -61,6 +61,14 @@ class JobRun {
 
   // StepsTotal is the steps a run of `request` over `rows` rows applies when it runs every epoch.
   static int64_t StepsTotal(const v1::TrainRequest& request, int64_t rows);
+  // MemoryBytes is the most memory a run of `request` over `train` holds besides the model and
+  // the datasets, for a model of `parameters` parameters: the shuffle order (8 bytes a row) and
+  // the gathered mini-batch when shuffling, keep_best's copy of the parameters. Known before the
+  // run allocates any of it, so a run that does not fit is refused first.
+  static int64_t MemoryBytes(const v1::TrainRequest& request, const Dataset& train,
+                             int64_t parameters);
+  // HeldBytes is what the run holds now of what MemoryBytes bounds.
+  int64_t HeldBytes() const;
 
   // Step applies the next mini-batch to `model` (whose step count it reads for reports). On
   // error (a non-finite step) nothing was applied and the message says which step.

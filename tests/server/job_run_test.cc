@@ -310,5 +310,35 @@ TEST(JobRunTest, ANonFiniteStepIsRefusedNamingTheStep) {
   EXPECT_EQ((*model)->step_count(), 0);
 }
 
+// MemoryBytes, known before the run allocates anything, bounds what the run then holds: the
+// shuffle order, the gathered mini-batch and keep_best's parameters; an unshuffled run without
+// keep_best holds nothing (its batches are views of the dataset).
+TEST(JobRunTest, MemoryBytesBoundsWhatTheRunHolds) {
+  const Dataset train = Labelled(1000, 1);
+  const Dataset eval = Labelled(50, 2);
+  std::unique_ptr<Model> model = NewModel();
+  const int64_t parameters = ParameterCount(AdamSpec());
+  v1::TrainRequest request = EvalEveryTwoSteps(Request(2, 64));
+  request.set_keep_best(true);
+  const int64_t bound = JobRun::MemoryBytes(request, train, parameters);
+  // The order (8 bytes a row), 64 rows of 4 floats and a label, the kept parameters.
+  EXPECT_EQ(bound, 1000 * 8 + 64 * (4 * 4 + 4) + parameters * 4);
+  JobRun run(request, train, &eval, 0, {});
+  EXPECT_EQ(run.HeldBytes(), 0);  // Nothing before the first step.
+  int64_t most = 0;
+  while (!run.over()) {
+    ASSERT_TRUE(run.Step(*model).ok());
+    most = std::max(most, run.HeldBytes());
+  }
+  EXPECT_EQ(most, bound);
+
+  v1::TrainRequest in_order = Request(1, 64);
+  in_order.set_shuffle(false);
+  EXPECT_EQ(JobRun::MemoryBytes(in_order, train, parameters), 0);
+  JobRun views(in_order, train, nullptr, 0, {});
+  ASSERT_TRUE(views.Step(*model).ok());
+  EXPECT_EQ(views.HeldBytes(), 0);
+}
+
 }  // namespace
 }  // namespace mlpd
