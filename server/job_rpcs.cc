@@ -50,6 +50,7 @@ absl::StatusOr<JobTargets> MlpdService::Resolve(const v1::TrainRequest& request)
   JobTargets targets;
   MLPD_ASSIGN_OR_RETURN(targets.evaluation_chunks, session->Chunks(nullptr));
   targets.key = session->id;
+  targets.cost = TrainRunCost(request, *session, *train, "the job");
   targets.step_count = session->step_count.load();
   targets.train = &train->data;
   targets.eval = eval != nullptr ? &eval->data : nullptr;

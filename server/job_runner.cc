@@ -19,9 +19,11 @@ int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 // Run is one job being run: its targets and its JobRun (executor only after Queue).
 class JobRunner::Run {
  public:
-  Run(v1::Job job, JobTargets targets, int64_t steps_done, std::vector<v1::JobEval> evals)
+  Run(v1::Job job, JobTargets targets, TrainingRuns::Lease lease, int64_t steps_done,
+      std::vector<v1::JobEval> evals)
       : job(std::move(job)),
         targets(std::move(targets)),
+        lease(std::move(lease)),
         run(this->job.request(), *this->targets.train, this->targets.eval, steps_done,
             std::move(evals)) {
     run.SetEvaluationChunks(this->targets.evaluation_chunks);
@@ -29,14 +31,16 @@ class JobRunner::Run {
 
   const v1::Job job;
   const JobTargets targets;
+  TrainingRuns::Lease lease;  // Given back when the run ends here.
   JobRun run;
   bool started = false;
   absl::Time last_save = absl::InfinitePast();
   const absl::Time queued_at = absl::Now();  // Queued on this server (its log's duration).
 };
 
-JobRunner::JobRunner(ComputeExecutor* executor, JobRegistry* jobs, JobHost* host, Storage storage)
-    : executor_(executor), jobs_(jobs), host_(host), storage_(storage) {}
+JobRunner::JobRunner(ComputeExecutor* executor, JobRegistry* jobs, JobHost* host, Storage storage,
+                     TrainingRuns* runs)
+    : executor_(executor), jobs_(jobs), host_(host), storage_(storage), runs_(runs) {}
 
 HistoryPoint JobRunner::HistoryPointOf(const v1::TrainProgress& progress, int64_t now_unix_ms) {
   HistoryPoint point;
@@ -54,10 +58,17 @@ HistoryPoint JobRunner::HistoryPointOf(const v1::TrainProgress& progress, int64_
 absl::StatusOr<v1::Job> JobRunner::Start(const v1::TrainRequest& request) {
   absl::StatusOr<JobTargets> targets = host_->Resolve(request);
   if (!targets.ok()) return targets.status();
+  TrainingRuns::Lease lease;
+  if (runs_ != nullptr) {
+    absl::StatusOr<TrainingRuns::Lease> opened = runs_->Open(targets->cost);
+    if (!opened.ok()) return opened.status();
+    lease = *std::move(opened);
+  }
   const int64_t steps_total = JobRun::StepsTotal(request, targets->train->rows());
   absl::StatusOr<v1::Job> job = jobs_->Admit(request, targets->step_count, steps_total, NowMs());
   if (!job.ok()) return job.status();
-  Queue(std::make_shared<Run>(*job, *std::move(targets), 0, std::vector<v1::JobEval>{}));
+  Queue(std::make_shared<Run>(*job, *std::move(targets), std::move(lease), 0,
+                              std::vector<v1::JobEval>{}));
   return job;
 }
 
@@ -94,8 +105,9 @@ void JobRunner::ResumeAll() {
           record->set_update_time_unix_ms(NowMs());
         },
         nullptr);
-    auto run = std::make_shared<Run>(*jobs_->Get(job.id()), *std::move(targets), steps_done,
-                                     std::move(evals));
+    TrainingRuns::Lease lease = ResumedLease(job, targets->cost);
+    auto run = std::make_shared<Run>(*jobs_->Get(job.id()), *std::move(targets), std::move(lease),
+                                     steps_done, std::move(evals));
     if (storage_.store != nullptr && job.request().keep_best()) {
       absl::StatusOr<v1::Checkpoint> best = storage_.store->LoadBest(job.id());
       if (best.ok()) {
@@ -113,6 +125,23 @@ void JobRunner::ResumeAll() {
         .Write();
     Queue(std::move(run));
   }
+}
+
+TrainingRuns::Lease JobRunner::ResumedLease(const v1::Job& job, const RunCost& cost) {
+  if (runs_ == nullptr) return {};
+  std::string over;
+  TrainingRuns::Lease lease = runs_->OpenPastLimits(cost, &over);
+  if (!over.empty()) {
+    LogEvent("job_resumed_past_limits")
+        .Level(LogLevel::kWarning)
+        .Job(job.id())
+        .Session(job.session())
+        .Message(absl::StrFormat("job %s resumes past the limits (new runs are refused until "
+                                 "enough end): %s",
+                                 job.id(), over))
+        .Write();
+  }
+  return lease;
 }
 
 void JobRunner::Queue(std::shared_ptr<Run> run) {
@@ -195,6 +224,7 @@ void JobRunner::Step(const std::shared_ptr<Run>& run, bool cancelled) {
                            "the server is shutting down; job %s stopped after %d of %d steps and "
                            "resumes when the server starts again",
                            id, run->run.steps_done(), run->run.steps_total())));
+    run->lease.Release();
     --running_;
     return;
   }
@@ -244,6 +274,8 @@ void JobRunner::EndRun(const std::shared_ptr<Run>& run, v1::JobState state,
         },
         nullptr, /*save=*/false);
   }
+  // Given back before the watchers hear the end, so a run they start next finds the room.
+  run->lease.Release();
   End(run->job.id(), state, status, summary);
   --running_;
 }

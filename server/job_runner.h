@@ -32,6 +32,7 @@
 #include "server/job_registry.h"
 #include "server/job_store.h"
 #include "server/serial_worker.h"
+#include "server/training_runs.h"
 
 namespace mlpd {
 
@@ -39,6 +40,7 @@ namespace mlpd {
 // executor only (model, after_step, snapshot).
 struct JobTargets {
   uint64_t key = 0;        // The session's executor key.
+  RunCost cost;            // What the run holds while it is open (TrainingRuns).
   int64_t step_count = 0;  // The session's published step count when resolved.
   const Dataset* train = nullptr;
   const Dataset* eval = nullptr;           // Null when the request names none.
@@ -78,14 +80,20 @@ class JobRunner {
   // (which early stopping replays on resume) are saved at once.
   static constexpr absl::Duration kSaveInterval = absl::Seconds(1);
 
-  JobRunner(ComputeExecutor* executor, JobRegistry* jobs, JobHost* host, Storage storage);
+  // `runs` counts the jobs among the open training runs (--max-trains, their memory in
+  // --max-sessions-mb); may be null (not counted).
+  JobRunner(ComputeExecutor* executor, JobRegistry* jobs, JobHost* host, Storage storage,
+            TrainingRuns* runs = nullptr);
 
-  // Start admits a job for the checked request and queues its first mini-batch.
+  // Start admits a job for the checked request and queues its first mini-batch; when the open
+  // training runs leave no room for it, RESOURCE_EXHAUSTED naming the limit.
   absl::StatusOr<v1::Job> Start(const v1::TrainRequest& request);
 
   // ResumeAll queues every job left live by the previous run of the server, each from its
   // session's snapshot (whose step count says how far it got), or ends it FAILED when its
-  // session or dataset is gone. Call once at start-up, after sessions and jobs are loaded.
+  // session or dataset is gone. Call once at start-up, after sessions and jobs are loaded. The
+  // jobs were within the limits of the server that admitted them: under lower limits they still
+  // resume (logged), and new runs are refused until enough have ended.
   void ResumeAll();
 
   // Stop makes running jobs stop at their next mini-batch without ending them (shutdown): they
@@ -98,6 +106,8 @@ class JobRunner {
 
  private:
   class Run;
+  // ResumedLease opens a resumed job's run even past the limits, logging when it passes them.
+  TrainingRuns::Lease ResumedLease(const v1::Job& job, const RunCost& cost);
   void Queue(std::shared_ptr<Run> run);
   void Step(const std::shared_ptr<Run>& run, bool cancelled);
   // MarkRunning records that the job's first mini-batch runs now (state, start step and time).
@@ -115,6 +125,7 @@ class JobRunner {
   JobRegistry* const jobs_;
   JobHost* const host_;
   const Storage storage_;
+  TrainingRuns* const runs_;  // May be null.
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> running_{0};
 };

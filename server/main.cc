@@ -80,6 +80,10 @@ void BindFlags(CLI::App& app, mlpd::ServerOptions& options) {
        "chunks of rows that fit, a training step over it gets RESOURCE_EXHAUSTED; 0: no bound.");
   flag("--max-queue", options.max_queue,
        "Most calls waiting for the compute executor; beyond it calls get RESOURCE_EXHAUSTED.");
+  flag("--max-trains", options.max_trains,
+       "Most training runs open at once (Train calls and jobs, queued or running); beyond it "
+       "Train and StartTraining get RESOURCE_EXHAUSTED. Each run's shuffle order and mini-batch "
+       "count in --max-sessions-mb while it is open. 0: no limit.");
   flag("--threads", options.threads, "Compute threads (OpenMP) of the executor; 0: every core.");
   flag("--executor-spin-us", options.executor_spin_us,
        "Microseconds the idle executor polls for the next call before it sleeps (a thread "

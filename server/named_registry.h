@@ -3,7 +3,9 @@
 // Sessions and datasets are both found by name from any handler thread and listed in name
 // order a page at a time. A handler takes a shared_ptr, so an entry removed meanwhile stays
 // alive until the work holding it ends. Besides the number of entries, the registry can limit
-// the memory they hold together: each entry is added with its size in bytes.
+// the memory they hold together: each entry is added with its size in bytes, and memory held on
+// the entries' behalf for a while (a training run's shuffle order) is reserved against the same
+// limit.
 //
 //   NamedRegistry<Session> sessions("session", {10000, "--max-sessions"},
 //                                   {int64_t{4} << 30, "--max-sessions-mb"});
@@ -59,14 +61,37 @@ class NamedRegistry {
           absl::StrFormat("the server holds %d %ss, the limit %s is %d", entries_.size(), kind_,
                           max_entries_.flag, max_entries_.max));
     }
-    if (at_limit == AtLimit::kRefuse && max_bytes_.max > 0 && bytes_ + bytes > max_bytes_.max) {
-      return absl::ResourceExhaustedError(absl::StrFormat(
-          "%s \"%s\" needs %.1f MiB and the %ss held take %.1f MiB; the limit %s is %d", kind_,
-          name, Mib(bytes), kind_, Mib(bytes_), max_bytes_.flag, max_bytes_.max >> 20));
+    if (at_limit == AtLimit::kRefuse && max_bytes_.max > 0 &&
+        bytes_ + reserved_ + bytes > max_bytes_.max) {
+      return absl::ResourceExhaustedError(
+          absl::StrFormat("%s \"%s\" needs %.1f MiB and the %ss held take %.1f MiB%s; the limit "
+                          "%s is %d",
+                          kind_, name, Mib(bytes), kind_, Mib(bytes_ + reserved_), ReservedNote(),
+                          max_bytes_.flag, max_bytes_.max >> 20));
     }
     entries_.emplace(name, Held{std::move(entry), bytes});
     bytes_ += bytes;
     return absl::OkStatus();
+  }
+
+  // Reserve counts `bytes` held on the entries' behalf (`what` describes them in the refusal)
+  // until Unreserve: RESOURCE_EXHAUSTED, counting nothing, when the entries and the reservations
+  // would pass the byte limit (unless `at_limit` is kAdd).
+  absl::Status Reserve(int64_t bytes, absl::string_view what, AtLimit at_limit = AtLimit::kRefuse) {
+    absl::MutexLock lock(&mutex_);
+    if (at_limit == AtLimit::kRefuse && max_bytes_.max > 0 &&
+        bytes_ + reserved_ + bytes > max_bytes_.max) {
+      return absl::ResourceExhaustedError(
+          absl::StrFormat("%s needs %.1f MiB and the %ss held take %.1f MiB%s; the limit %s is %d",
+                          what, Mib(bytes), kind_, Mib(bytes_ + reserved_), ReservedNote(),
+                          max_bytes_.flag, max_bytes_.max >> 20));
+    }
+    reserved_ += bytes;
+    return absl::OkStatus();
+  }
+  void Unreserve(int64_t bytes) {
+    absl::MutexLock lock(&mutex_);
+    reserved_ -= bytes;
   }
 
   // Find returns the entry or NOT_FOUND naming it.
@@ -138,6 +163,11 @@ class NamedRegistry {
     absl::MutexLock lock(&mutex_);
     return bytes_;
   }
+  // reserved_bytes is the sum of the reservations not yet given back.
+  int64_t reserved_bytes() const {
+    absl::MutexLock lock(&mutex_);
+    return reserved_;
+  }
 
   // OverLimit describes how the entries pass a limit (possible after AtLimit::kAdd), or is
   // empty.
@@ -163,6 +193,12 @@ class NamedRegistry {
 
   static double Mib(int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
 
+  // ReservedNote says how much of what the entries take is reserved, when any is.
+  std::string ReservedNote() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    if (reserved_ == 0) return "";
+    return absl::StrFormat(" (%.1f MiB of it reserved for their training runs)", Mib(reserved_));
+  }
+
   absl::Status NotFound(absl::string_view name) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
     return absl::NotFoundError(absl::StrFormat("%s \"%s\" does not exist", kind_, name));
   }
@@ -174,6 +210,7 @@ class NamedRegistry {
   mutable absl::Mutex mutex_;
   std::map<std::string, Held> entries_ ABSL_GUARDED_BY(mutex_);
   int64_t bytes_ ABSL_GUARDED_BY(mutex_) = 0;
+  int64_t reserved_ ABSL_GUARDED_BY(mutex_) = 0;  // By Reserve, not yet given back.
 };
 
 }  // namespace mlpd

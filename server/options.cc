@@ -64,6 +64,7 @@ absl::Status ValidateOptions(const ServerOptions& options) {
            Range{"--max-call-activation-mb", static_cast<double>(options.max_call_activation_mb), 0,
                  kMaxMib},
            Range{"--max-queue", static_cast<double>(options.max_queue), 1, kMax},
+           Range{"--max-trains", static_cast<double>(options.max_trains), 0, kMax},
            Range{"--threads", static_cast<double>(options.threads), 0, 1024},
            Range{"--executor-spin-us", options.executor_spin_us, 0, 1e6},
            Range{"--checkpoint-every", static_cast<double>(options.checkpoint_every), 0, kMax},

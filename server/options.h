@@ -38,6 +38,8 @@ struct ServerOptions {
   // Activations of one call (a training step, a chunk of Predict or Evaluate); 0: no bound.
   int64_t max_call_activation_mb = 256;
   int64_t max_queue = 1024;
+  // Training runs open at once: Train calls and jobs (queued or running); 0: no limit.
+  int64_t max_trains = 64;
   int threads = 0;  // OpenMP threads of the compute executor; 0: every core.
   // How long the idle executor polls for the next call before it sleeps; 0: sleep at once.
   double executor_spin_us = 500;

@@ -59,10 +59,11 @@ MlpdService::MlpdService(const ServerOptions& options, ComputeExecutor* executor
                                   : nullptr),
       sessions_("session", {options.max_sessions, "--max-sessions"},
                 {options.max_sessions_mb << 20, "--max-sessions-mb"}),
+      runs_(options.max_trains, &sessions_),
       runner_(executor, &sessions_, &policy_),
       datasets_({options.max_datasets, "--max-datasets"}, options.max_datasets_mb << 20, &files_),
       jobs_(JobPersistence(job_store_.get(), writer_)),
-      job_runner_(executor, &jobs_, this, {job_store_.get(), writer_}) {}
+      job_runner_(executor, &jobs_, this, {job_store_.get(), writer_}, &runs_) {}
 
 MlpdService::~MlpdService() = default;
 
@@ -85,7 +86,7 @@ absl::Status MlpdService::Admit(const grpc::CallbackServerContext& context) cons
 }
 
 int64_t MlpdService::session_room_bytes() const {
-  const int64_t state = sessions_.bytes();
+  const int64_t state = sessions_.bytes() + sessions_.reserved_bytes();
   if (max_sessions_bytes_ == 0 || state > max_sessions_bytes_) return -1;
   return max_sessions_bytes_ - state;
 }

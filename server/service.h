@@ -45,8 +45,13 @@
 #include "server/session_file.h"
 #include "server/session_runner.h"
 #include "server/train_reactor.h"
+#include "server/training_runs.h"
 
 namespace mlpd {
+
+// TrainRunCost is what a Train call or a job (`call` names it) of `request` holds while it runs.
+RunCost TrainRunCost(const v1::TrainRequest& request, const Session& session,
+                     const StoredDataset& train, const char* call);
 
 class MlpdService final : public v1::Mlpd::CallbackService, private JobHost {
  public:
@@ -87,15 +92,19 @@ class MlpdService final : public v1::Mlpd::CallbackService, private JobHost {
   int64_t session_count() const { return sessions_.size(); }
   // session_bytes is the memory of all sessions' parameters and optimizer state.
   int64_t session_bytes() const { return sessions_.bytes(); }
-  // session_room_bytes is what the sessions' parameters and state leave of --max-sessions-mb
-  // for the compute plans (their activations). The executor trims its plans to it after each
-  // item, and a call whose activations do not fit in it is refused. -1 without a limit, and
-  // while the state alone passes it: sessions kept by a restart under a lower limit work as
-  // before, within --max-call-activation-mb.
+  // session_room_bytes is what the sessions' parameters and state, and the open training runs'
+  // memory, leave of --max-sessions-mb for the compute plans (their activations). The executor
+  // trims its plans to it after each item, and a call whose activations do not fit in it is
+  // refused. -1 without a limit, and while the state alone passes it: sessions kept by a restart
+  // under a lower limit work as before, within --max-call-activation-mb.
   int64_t session_room_bytes() const;
   // OverLimits describes how the sessions and datasets read back at start-up pass the limits
   // (they are all kept; new ones are refused until enough are deleted), or is empty.
   std::string OverLimits() const;
+  // open_trains counts the open training runs (Train calls and jobs), in --max-trains.
+  int64_t open_trains() const { return runs_.open(); }
+  // train_run_bytes is the memory the open training runs hold, in --max-sessions-mb.
+  int64_t train_run_bytes() const { return sessions_.reserved_bytes(); }
   int64_t dataset_count() const { return datasets_.count(); }
   // dataset_bytes is the memory held by datasets and reserved by uploads in progress.
   int64_t dataset_bytes() const { return datasets_.bytes(); }
@@ -194,6 +203,7 @@ class MlpdService final : public v1::Mlpd::CallbackService, private JobHost {
   const std::unique_ptr<HistoryStore> history_;  // Null without a data dir.
 
   NamedRegistry<Session> sessions_;
+  TrainingRuns runs_;  // Train calls and jobs; their memory is reserved in sessions_.
   SessionRunner runner_;
   Datasets datasets_;
   TrainCalls trains_;

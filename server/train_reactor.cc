@@ -1,6 +1,8 @@
 #include "server/train_reactor.h"
 
+#include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -11,8 +13,8 @@
 namespace mlpd {
 
 TrainReactor::TrainReactor(ComputeExecutor* executor, TrainCalls* calls, JobRegistry* jobs,
-                           std::string job_id, std::shared_ptr<Session> session,
-                           std::shared_ptr<StoredDataset> train,
+                           std::string job_id, TrainingRuns::Lease lease,
+                           std::shared_ptr<Session> session, std::shared_ptr<StoredDataset> train,
                            std::shared_ptr<StoredDataset> eval, const v1::TrainRequest& request,
                            Record record)
     : executor_(executor),
@@ -23,8 +25,10 @@ TrainReactor::TrainReactor(ComputeExecutor* executor, TrainCalls* calls, JobRegi
       train_(std::move(train)),
       eval_(std::move(eval)),
       record_(std::move(record)),
-      run_(request, train_->data, eval_ != nullptr ? &eval_->data : nullptr, /*steps_done=*/0,
-           /*evals=*/{}) {
+      run_(std::make_unique<JobRun>(request, train_->data,
+                                    eval_ != nullptr ? &eval_->data : nullptr,
+                                    /*steps_done=*/0, std::vector<v1::JobEval>{})),
+      lease_(std::move(lease)) {
   ++calls_->active;
 }
 
@@ -37,7 +41,7 @@ void TrainReactor::Start() {
     End(chunks.status());
     return;
   }
-  run_.SetEvaluationChunks(*std::move(chunks));
+  run_->SetEvaluationChunks(*std::move(chunks));
   const absl::Status queued =
       executor_->Submit(session_->id, [this](bool cancelled) { Step(cancelled); });
   if (!queued.ok()) End(queued);
@@ -70,27 +74,27 @@ void TrainReactor::OnDone() {
 absl::Status TrainReactor::StopReason(bool cancelled) const {
   absl::Status gone = session_->Gone(cancelled);
   if (!gone.ok()) {
-    if (run_.steps_done() > 0 && session_->deleted) {
+    if (run_->steps_done() > 0 && session_->deleted) {
       return absl::NotFoundError(
           absl::StrFormat("session \"%s\" was deleted during Train, after %d of %d steps",
-                          session_->name, run_.steps_done(), run_.steps_total()));
+                          session_->name, run_->steps_done(), run_->steps_total()));
     }
     return gone;
   }
   if (cancelled_) {
     return absl::CancelledError(
-        absl::StrFormat("Train was cancelled by the client after %d of %d steps", run_.steps_done(),
-                        run_.steps_total()));
+        absl::StrFormat("Train was cancelled by the client after %d of %d steps",
+                        run_->steps_done(), run_->steps_total()));
   }
   if (const std::string reason = jobs_->CancelReason(job_id_); !reason.empty()) {
     return absl::CancelledError(absl::StrFormat("%s, after %d of %d steps (they are kept)", reason,
-                                                run_.steps_done(), run_.steps_total()));
+                                                run_->steps_done(), run_->steps_total()));
   }
   if (calls_->stop) {
     return absl::UnavailableError(
         absl::StrFormat("the server is shutting down; Train stopped after %d of %d steps "
                         "(they are kept)",
-                        run_.steps_done(), run_.steps_total()));
+                        run_->steps_done(), run_->steps_total()));
   }
   return absl::OkStatus();
 }
@@ -114,7 +118,7 @@ void TrainReactor::Step(bool cancelled) {
         },
         nullptr);
   }
-  absl::StatusOr<JobRun::StepResult> result = run_.Step(model);
+  absl::StatusOr<JobRun::StepResult> result = run_->Step(model);
   if (!result.ok()) {
     End(result.status());
     return;
@@ -136,11 +140,11 @@ void TrainReactor::Step(bool cancelled) {
         &message);
     Send(std::move(message));
   }
-  if (!run_.over()) {
+  if (!run_->over()) {
     executor_->Continue(session_->id, [this](bool cancelled) { Step(cancelled); });
     return;
   }
-  absl::StatusOr<v1::TrainSummary> summary = run_.Finish(model);
+  absl::StatusOr<v1::TrainSummary> summary = run_->Finish(model);
   if (!summary.ok()) {
     End(summary.status());
     return;
@@ -151,9 +155,9 @@ void TrainReactor::Step(bool cancelled) {
 }
 
 void TrainReactor::RecordProgress(v1::Job* job) const {
-  job->set_steps_done(run_.steps_done());
-  job->set_epoch(run_.epoch());
-  *job->mutable_evals() = {run_.evals().begin(), run_.evals().end()};
+  job->set_steps_done(run_->steps_done());
+  job->set_epoch(run_->epoch());
+  *job->mutable_evals() = {run_->evals().begin(), run_->evals().end()};
 }
 
 void TrainReactor::End(const absl::Status& status, const v1::TrainSummary* summary) {
@@ -171,7 +175,11 @@ void TrainReactor::End(const absl::Status& status, const v1::TrainSummary* summa
     Send(std::move(message));
   }
   // A Train call's end is a natural snapshot point; whatever stopped it, applied steps stay.
-  if (run_.steps_done() > 0) session_->SnapshotIfDirty();
+  if (run_->steps_done() > 0) session_->SnapshotIfDirty();
+  // The run's memory and its place among the open runs are given back before the caller hears
+  // the end, so a call it makes next finds them free.
+  run_.reset();
+  lease_.Release();
   grpc::Status finish_with = ToGrpcStatus(status);
   bool finish = false;
   {

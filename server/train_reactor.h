@@ -12,8 +12,8 @@
 // newest replaces the last one queued, so memory stays bounded whatever the client does.
 //
 //   context->AddInitialMetadata(kJobIdMetadataKey, job.id());
-//   auto* reactor = new TrainReactor(&executor, &trains, &jobs, job.id(), session, train, eval,
-//                                    *request, record);
+//   auto* reactor = new TrainReactor(&executor, &trains, &jobs, job.id(), *std::move(lease),
+//                                    session, train, eval, *request, record);
 //   reactor->Start();  // deletes itself when done
 #ifndef MLPD_SERVER_TRAIN_REACTOR_H_
 #define MLPD_SERVER_TRAIN_REACTOR_H_
@@ -38,6 +38,7 @@
 #include "server/job_registry.h"
 #include "server/job_run.h"
 #include "server/session.h"
+#include "server/training_runs.h"
 
 namespace mlpd {
 
@@ -59,11 +60,13 @@ class TrainReactor : public grpc::ServerWriteReactor<v1::TrainResponse> {
   // Record adds a report's point to the session's curve (on the executor; must not block).
   using Record = std::function<void(const HistoryPoint&)>;
 
-  // `eval` may be null. The request has been checked (CheckTrainOptions and the rest) and
+  // `eval` may be null. The request has been checked (CheckTrainOptions and the rest), opened
+  // as a training run (`lease`, given back with the run's memory when the call ends) and
   // admitted to `jobs` as the attached job `job_id`, which the reactor ends.
   TrainReactor(ComputeExecutor* executor, TrainCalls* calls, JobRegistry* jobs, std::string job_id,
-               std::shared_ptr<Session> session, std::shared_ptr<StoredDataset> train,
-               std::shared_ptr<StoredDataset> eval, const v1::TrainRequest& request, Record record);
+               TrainingRuns::Lease lease, std::shared_ptr<Session> session,
+               std::shared_ptr<StoredDataset> train, std::shared_ptr<StoredDataset> eval,
+               const v1::TrainRequest& request, Record record);
 
   // Start sends the initial metadata and queues the first mini-batch; when the queue refuses
   // it the call is answered.
@@ -94,7 +97,10 @@ class TrainReactor : public grpc::ServerWriteReactor<v1::TrainResponse> {
   const std::shared_ptr<StoredDataset> eval_;
   const Record record_;
 
-  JobRun run_;            // Executor only.
+  // Executor only (and the gRPC thread of Start before it queues anything). Freed by End with
+  // the lease, before the caller learns that the call ended.
+  std::unique_ptr<JobRun> run_;
+  TrainingRuns::Lease lease_;
   bool started_ = false;  // Executor only: the first mini-batch has run.
 
   std::atomic<bool> cancelled_{false};

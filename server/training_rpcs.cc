@@ -2,7 +2,12 @@
 // itself is TrainReactor), and the checks Train and StartTraining share.
 #include <algorithm>
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "core/model_spec.h"
 #include "core/status_macros.h"
 #include "server/answer.h"
 #include "server/request_checks.h"
@@ -10,6 +15,21 @@
 #include "server/train_reactor.h"
 
 namespace mlpd {
+
+RunCost TrainRunCost(const v1::TrainRequest& request, const Session& session,
+                     const StoredDataset& train, const char* call) {
+  const int64_t parameters = ParameterCount(session.spec);
+  std::vector<std::string> held;
+  if (request.shuffle()) {
+    held.push_back(
+        absl::StrFormat("the shuffle order of %d rows, a mini-batch", train.data.rows()));
+  }
+  if (request.keep_best()) held.push_back(absl::StrFormat("%d kept parameters", parameters));
+  return {
+      JobRun::MemoryBytes(request, train.data, parameters),
+      absl::StrFormat("%s of session \"%s\" over dataset \"%s\"", call, session.name, train.name),
+      held.empty() ? "nothing" : absl::StrJoin(held, ", ")};
+}
 
 absl::Status MlpdService::CheckTrain(const v1::TrainRequest& request,
                                      std::shared_ptr<Session>* session,
@@ -49,6 +69,13 @@ grpc::ServerWriteReactor<v1::TrainResponse>* MlpdService::Train(
   if (const absl::Status status = parse(); !status.ok()) {
     return Refuse<grpc::ServerWriteReactor<v1::TrainResponse>>("Train", request->name(), status);
   }
+  // Refused before anything of the run is allocated when it does not fit.
+  absl::StatusOr<TrainingRuns::Lease> lease =
+      runs_.Open(TrainRunCost(*request, *session, *train, "Train"));
+  if (!lease.ok()) {
+    return Refuse<grpc::ServerWriteReactor<v1::TrainResponse>>("Train", request->name(),
+                                                               lease.status());
+  }
   // The call's run is an attached job: its id lets the caller (or anyone) watch or stop it.
   absl::StatusOr<v1::Job> job =
       jobs_.Admit(*request, session->step_count.load(),
@@ -59,11 +86,11 @@ grpc::ServerWriteReactor<v1::TrainResponse>* MlpdService::Train(
   }
   context->AddInitialMetadata(kJobIdMetadataKey, job->id());
   Session* const target = session.get();
-  auto* reactor =
-      new TrainReactor(executor_, &trains_, &jobs_, job->id(), std::move(session), std::move(train),
-                       std::move(eval), *request, [this, target](const HistoryPoint& point) {
-                         RecordHistory(target->shared_from_this(), point);
-                       });
+  auto* reactor = new TrainReactor(executor_, &trains_, &jobs_, job->id(), *std::move(lease),
+                                   std::move(session), std::move(train), std::move(eval), *request,
+                                   [this, target](const HistoryPoint& point) {
+                                     RecordHistory(target->shared_from_this(), point);
+                                   });
   reactor->Start();
   return reactor;
 }

@@ -7,7 +7,7 @@ source "$(dirname "$0")/mlpctl_common.bash"
 
 help=$("$MLPD_BIN" --help 2>&1 || true)
 for flag in listen data_dir max_message_mb max_sessions max_session_params max_sessions_mb max_queue threads \
-  max_call_activation_mb \
+  max_call_activation_mb max_trains \
   executor_spin_us checkpoint_every checkpoint_interval drain_seconds tls_cert tls_key tls_client_ca \
   auth_token_file; do
   contains "$help" "--$flag" "mlpd --help"

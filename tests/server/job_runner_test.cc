@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/job_run.h"
+#include "server/training_runs.h"
 
 namespace mlpd {
 namespace {
@@ -283,6 +284,44 @@ TEST_F(JobRunnerTest, AJobWhoseSessionIsGoneAfterARestartFailsWithTheReason) {
   EXPECT_EQ(done.state(), v1::JOB_STATE_FAILED);
   EXPECT_THAT(done.error().message(),
               HasSubstr("cannot resume after the restart: no session \"s\""));
+}
+
+// Jobs count among the open training runs (--max-trains): at the limit Start is refused naming
+// it. A job the previous server left running resumes even past the limit, for it must not be
+// lost, and gives its place back when it ends.
+TEST_F(JobRunnerTest, JobsCountInTheOpenRunsAndAResumedOneIsNotLostPastTheLimit) {
+  FakeHost host;
+  TrainingRuns runs(/*max_runs=*/1, /*memory=*/nullptr);
+  absl::StatusOr<TrainingRuns::Lease> train_call = runs.Open({0, "a Train call"});
+  ASSERT_TRUE(train_call.ok());
+  JobRegistry jobs({});
+  JobRunner runner(&executor_, &jobs, &host, {}, &runs);
+  const absl::StatusOr<v1::Job> refused = runner.Start(Request(1));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.status().message(), HasSubstr("the limit --max-trains is 1"));
+  EXPECT_EQ(runs.open(), 1);
+
+  v1::TrainRequest request = Request(100000);
+  request.set_report_every_steps(1);
+  v1::Job record;
+  record.set_id("job-0000000000001-0000");
+  record.set_session("s");
+  *record.mutable_request() = request;
+  record.set_state(v1::JOB_STATE_RUNNING);
+  record.set_steps_total(JobRun::StepsTotal(request, host.train.rows()));
+  jobs.Restore({record});
+  EndWatcher watcher;
+  ASSERT_TRUE(jobs.Watch(record.id(), &watcher).ok());
+  runner.ResumeAll();
+  watcher.first_event.WaitForNotification();
+  EXPECT_EQ(runs.open(), 2);
+  ASSERT_TRUE(jobs.RequestCancel(record.id(), "cancelled by the test").ok());
+  watcher.done.WaitForNotification();
+  EXPECT_EQ(watcher.final_job.state(), v1::JOB_STATE_CANCELLED);
+  EXPECT_EQ(runs.open(), 1);
+  train_call->Release();
+  EXPECT_EQ(runs.open(), 0);
+  executor_.WaitIdle(absl::InfiniteFuture());
 }
 
 }  // namespace

@@ -144,6 +144,7 @@ TEST(OperationsTest, OutOfRangeOptionsFailToStartNamingTheFlag) {
   const std::vector<std::pair<std::string, std::function<void(ServerOptions&)>>> cases = {
       {"--max-message-mb", [](ServerOptions& o) { o.max_message_mb = 0; }},
       {"--max-queue", [](ServerOptions& o) { o.max_queue = 0; }},
+      {"--max-trains", [](ServerOptions& o) { o.max_trains = -1; }},
       {"--max-sessions-mb", [](ServerOptions& o) { o.max_sessions_mb = -1; }},
       {"--max-sessions-mb", [](ServerOptions& o) { o.max_sessions_mb = int64_t{1} << 50; }},
       {"--max-datasets-mb", [](ServerOptions& o) { o.max_datasets_mb = int64_t{1} << 50; }},
