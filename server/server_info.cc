@@ -22,6 +22,7 @@ v1::ServerInfo DescribeServer(const ServerOptions& options, const ServerTraits& 
   limits->set_max_datasets_bytes(options.max_datasets_mb << 20);
   limits->set_max_call_activation_bytes(options.max_call_activation_mb << 20);
   limits->set_max_queue(options.max_queue);
+  limits->set_max_trains(options.max_trains);
   std::vector<std::string> features = {"expected_step", "jobs"};
   if (traits.keeps_data) features.insert(features.end(), {"data_dir", "history"});
   if (traits.requires_token) features.push_back("auth");

@@ -21,7 +21,8 @@ nlohmann::json LimitsJson(const v1::ServerLimits& limits) {
           {"max_datasets", limits.max_datasets()},
           {"max_datasets_bytes", limits.max_datasets_bytes()},
           {"max_call_activation_bytes", limits.max_call_activation_bytes()},
-          {"max_queue", limits.max_queue()}};
+          {"max_queue", limits.max_queue()},
+          {"max_trains", limits.max_trains()}};
 }
 
 std::string ServerText(const v1::ServerInfo& info) {

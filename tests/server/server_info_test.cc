@@ -22,6 +22,7 @@ TEST(ServerInfoTest, LimitsAreTheOptionsInBytes) {
   options.max_datasets_mb = 3;
   options.max_call_activation_mb = 2;
   options.max_queue = 11;
+  options.max_trains = 13;
   const v1::ServerInfo info = DescribeServer(options, ServerTraits{false, false, 42});
   EXPECT_EQ(info.limits().max_message_bytes(), 5 << 20);
   EXPECT_EQ(info.limits().max_session_params(), 1234);
@@ -31,6 +32,7 @@ TEST(ServerInfoTest, LimitsAreTheOptionsInBytes) {
   EXPECT_EQ(info.limits().max_datasets_bytes(), 3 << 20);
   EXPECT_EQ(info.limits().max_call_activation_bytes(), 2 << 20);
   EXPECT_EQ(info.limits().max_queue(), 11);
+  EXPECT_EQ(info.limits().max_trains(), 13);
   EXPECT_EQ(info.start_time_unix_ms(), 42);
   EXPECT_EQ(info.api(), "mlpd.v1 1.0");
   // The version is the project's "MAJOR.MINOR.PATCH"; the build names a compiler.

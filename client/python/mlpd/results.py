@@ -121,6 +121,7 @@ class ServerLimits:
     max_datasets_bytes: int
     max_call_activation_bytes: int
     max_queue: int
+    max_trains: int
 
 
 @dataclasses.dataclass(frozen=True)
